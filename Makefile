@@ -1,0 +1,84 @@
+# tlsa-tools: tlsagen (and, later, tlsa-rollover).
+#
+#   make              build into build/
+#   make check        unit tests (cmocka) + integration tests (prove)
+#   make asan         the same tests against an ASan+UBSan build
+#   make install      PREFIX (/usr/local) and DESTDIR honoured
+#   make bench        benchmarks under tests/bench (not part of check)
+
+VERSION	 = 0.1
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/tlsa-tools
+
+B	?= build
+CC	?= cc
+PKGS	 = libssl libcrypto ldns jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
+
+WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Werror
+HARDEN	 = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+OPT	?= -O2 -g
+CFLAGS	?=
+XCFLAGS	 = -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(OPT) $(WARN) \
+	   $(HARDEN) -Icommon -Itlsagen -Izones $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS	?=
+XLDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+COMMON_SRC = common/log.c common/fileio.c common/sbuf.c
+TLSA_SRC   = tlsagen/tlsa_load.c tlsagen/tlsa_rec.c tlsagen/tlsa_dane.c \
+	     tlsagen/tlsa_net.c tlsagen/tlsa_parse.c
+ZONES_SRC  = zones/zone_rr.c zones/zone_out.c
+LIB_SRC	   = $(COMMON_SRC) $(TLSA_SRC) $(ZONES_SRC)
+LIB_OBJ	   = $(LIB_SRC:%.c=$(B)/obj/%.o)
+
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+all: $(B)/tlsagen
+
+$(B)/obj/%.o: %.c $(wildcard common/*.h tlsagen/*.h zones/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) -c -o $@ $<
+
+$(B)/libtlsa.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+$(B)/tlsagen: $(B)/obj/tlsagen/tlsagen.o $(B)/libtlsa.a
+	$(CC) $(XCFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libtlsa.a
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) -DFIXTURES='"$(CURDIR)/tests/fixtures"' \
+	    $(XLDFLAGS) -o $@ $< $(B)/libtlsa.a $(PKG_LIBS) $(CMOCKA_LIBS)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "# $$t"; $$t; done
+
+integration: $(B)/tlsagen
+	TLSAGEN=$(CURDIR)/$(B)/tlsagen prove -v tests/integration/*.t
+
+check: all unit integration
+
+asan:
+	$(MAKE) B=build-asan OPT='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all' \
+	    LDFLAGS='-fsanitize=address,undefined' HARDEN='-fPIE' check
+
+bench: $(B)/tlsagen
+	TLSAGEN=$(CURDIR)/$(B)/tlsagen sh tests/bench/tlsagen-bench.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(B)/tlsagen $(DESTDIR)$(BINDIR)/tlsagen
+	install -m 0644 man/tlsagen.1 $(DESTDIR)$(MANDIR)/man1/tlsagen.1
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all unit integration check asan bench install clean

@@ -1,0 +1,367 @@
+/*
+ * tlsa_load.c: PEM and DER decoding of certificates and keys.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/decoder.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "tlsa_load.h"
+
+void
+tlsa_input_clear(struct tlsa_input *in)
+{
+	if (in->certs != NULL)
+		sk_X509_pop_free(in->certs, X509_free);
+	EVP_PKEY_free(in->key);
+	memset(in, 0, sizeof(*in));
+}
+
+EVP_PKEY *
+tlsa_input_pubkey(const struct tlsa_input *in)
+{
+	if (in->certs != NULL && sk_X509_num(in->certs) > 0)
+		return X509_get0_pubkey(sk_X509_value(in->certs, 0));
+	return in->key;
+}
+
+X509 *
+tlsa_input_issuer(const struct tlsa_input *in)
+{
+	X509 *leaf, *c;
+	int i;
+
+	if (in->certs == NULL || sk_X509_num(in->certs) < 2)
+		return NULL;
+	leaf = sk_X509_value(in->certs, 0);
+	for (i = 1; i < sk_X509_num(in->certs); i++) {
+		c = sk_X509_value(in->certs, i);
+		if (X509_check_issued(c, leaf) == X509_V_OK)
+			return c;
+	}
+	return NULL;
+}
+
+int
+tlsa_key_supported(EVP_PKEY *key, char *err, size_t errlen)
+{
+	char group[64];
+	size_t glen = 0;
+
+	switch (EVP_PKEY_get_base_id(key)) {
+	case EVP_PKEY_RSA:
+	case EVP_PKEY_ED25519:
+	case EVP_PKEY_ED448:
+		return 1;
+	case EVP_PKEY_EC:
+		if (!EVP_PKEY_get_utf8_string_param(key,
+		    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen)) {
+			ERR_clear_error();
+			errfmt(err, errlen, "EC key with explicit or unknown "
+			    "curve parameters");
+			return 0;
+		}
+		if (strcmp(group, "prime256v1") == 0 ||
+		    strcmp(group, "secp384r1") == 0 ||
+		    strcmp(group, "secp521r1") == 0)
+			return 1;
+		errfmt(err, errlen, "unsupported EC curve %s", group);
+		return 0;
+	default:
+		errfmt(err, errlen, "unsupported key type %s",
+		    EVP_PKEY_get0_type_name(key) != NULL ?
+		    EVP_PKEY_get0_type_name(key) : "(unknown)");
+		return 0;
+	}
+}
+
+/*
+ * Decode a key from DER with OpenSSL's decoders; structure is
+ * "PrivateKeyInfo", "SubjectPublicKeyInfo", "type-specific" or NULL.
+ * Returns the key (and sets *private) or NULL.  The whole input must be
+ * consumed.
+ */
+static EVP_PKEY *
+decode_key(const unsigned char *der, size_t len, const char *keytype,
+    const char *structure, int selection, int *private)
+{
+	OSSL_DECODER_CTX *dctx;
+	EVP_PKEY *pkey = NULL;
+	const unsigned char *p = der;
+	size_t left = len;
+
+	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER", structure, keytype,
+	    selection, NULL, NULL);
+	if (dctx == NULL)
+		return NULL;
+	if (!OSSL_DECODER_from_data(dctx, &p, &left) || left != 0) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	OSSL_DECODER_CTX_free(dctx);
+	if (pkey != NULL)
+		*private = (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0;
+	return pkey;
+}
+
+static int
+add_key(struct tlsa_input *in, EVP_PKEY *key, int private, char *err,
+    size_t errlen)
+{
+	if (in->key != NULL) {
+		EVP_PKEY_free(key);
+		errfmt(err, errlen, "more than one key");
+		return -1;
+	}
+	in->key = key;
+	in->key_private = private;
+	return 0;
+}
+
+static int
+add_cert(struct tlsa_input *in, X509 *x)
+{
+	if (in->certs == NULL && (in->certs = sk_X509_new_null()) == NULL)
+		return -1;
+	if (!sk_X509_push(in->certs, x))
+		return -1;
+	return 0;
+}
+
+/* One PEM block: name, decoded data. */
+static int
+load_pem_block(struct tlsa_input *in, int blockno, const char *name,
+    const char *header, const unsigned char *data, long dlen, char *err,
+    size_t errlen)
+{
+	const unsigned char *p = data;
+	EVP_PKEY *key;
+	X509 *x;
+	int private = 0;
+
+	if (header != NULL && *header != '\0' &&
+	    strstr(header, "ENCRYPTED") != NULL) {
+		errfmt(err, errlen, "PEM block %d (%s): encrypted keys are "
+		    "not supported", blockno, name);
+		return -1;
+	}
+	if (strcmp(name, "CERTIFICATE") == 0 ||
+	    strcmp(name, "X509 CERTIFICATE") == 0 ||
+	    strcmp(name, "TRUSTED CERTIFICATE") == 0) {
+		if (strcmp(name, "TRUSTED CERTIFICATE") == 0)
+			x = d2i_X509_AUX(NULL, &p, dlen);
+		else
+			x = d2i_X509(NULL, &p, dlen);
+		if (x == NULL || p != data + dlen) {
+			X509_free(x);
+			errfmt(err, errlen, "PEM block %d: %s", blockno,
+			    x == NULL ? "malformed certificate" :
+			    "trailing bytes after certificate");
+			err_add_openssl(err, errlen);
+			return -1;
+		}
+		if (add_cert(in, x) == -1) {
+			X509_free(x);
+			errfmt(err, errlen, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(name, "ENCRYPTED PRIVATE KEY") == 0) {
+		errfmt(err, errlen, "PEM block %d: encrypted private keys are "
+		    "not supported (decrypt it with openssl pkey first)",
+		    blockno);
+		return -1;
+	}
+	key = NULL;
+	if (strcmp(name, "PRIVATE KEY") == 0)
+		key = decode_key(data, (size_t)dlen, NULL, "PrivateKeyInfo",
+		    OSSL_KEYMGMT_SELECT_KEYPAIR, &private);
+	else if (strcmp(name, "RSA PRIVATE KEY") == 0)
+		key = decode_key(data, (size_t)dlen, "RSA", "type-specific",
+		    OSSL_KEYMGMT_SELECT_KEYPAIR, &private);
+	else if (strcmp(name, "EC PRIVATE KEY") == 0)
+		key = decode_key(data, (size_t)dlen, "EC", "type-specific",
+		    OSSL_KEYMGMT_SELECT_KEYPAIR, &private);
+	else if (strcmp(name, "PUBLIC KEY") == 0)
+		key = decode_key(data, (size_t)dlen, NULL,
+		    "SubjectPublicKeyInfo", OSSL_KEYMGMT_SELECT_PUBLIC_KEY,
+		    &private);
+	else if (strcmp(name, "RSA PUBLIC KEY") == 0)
+		key = decode_key(data, (size_t)dlen, "RSA", "type-specific",
+		    OSSL_KEYMGMT_SELECT_PUBLIC_KEY, &private);
+	else if (strcmp(name, "EC PARAMETERS") == 0)
+		return 0;	/* emitted by "openssl ecparam -genkey" */
+	else {
+		char vis[80];
+
+		errfmt(err, errlen, "PEM block %d: unsupported type \"%s\"",
+		    blockno, str_vis(vis, sizeof(vis), name, strlen(name)));
+		return -1;
+	}
+	if (key == NULL) {
+		errfmt(err, errlen, "PEM block %d: malformed %s", blockno,
+		    name);
+		ERR_clear_error();
+		return -1;
+	}
+	return add_key(in, key, private, err, errlen);
+}
+
+static int
+load_pem(const unsigned char *buf, size_t len, struct tlsa_input *in,
+    char *err, size_t errlen)
+{
+	BIO *bio;
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+	long dlen;
+	int blockno = 0, rc = -1;
+	unsigned long e;
+
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		errfmt(err, errlen, "out of memory");
+		return -1;
+	}
+	for (;;) {
+		ERR_clear_error();
+		if (!PEM_read_bio(bio, &name, &header, &data, &dlen)) {
+			e = ERR_peek_last_error();
+			if (ERR_GET_REASON(e) == PEM_R_NO_START_LINE &&
+			    blockno > 0) {
+				ERR_clear_error();
+				break;
+			}
+			errfmt(err, errlen, "PEM block %d: %s", blockno + 1,
+			    ERR_GET_REASON(e) == PEM_R_NO_START_LINE ?
+			    "no PEM data" : "malformed or truncated PEM");
+			ERR_clear_error();
+			goto out;
+		}
+		blockno++;
+		if (load_pem_block(in, blockno, name, header, data, dlen, err,
+		    errlen) == -1)
+			goto out;
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(data);
+		name = header = NULL;
+		data = NULL;
+	}
+	rc = 0;
+out:
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(data);
+	BIO_free(bio);
+	return rc;
+}
+
+static int
+load_der(const unsigned char *buf, size_t len, struct tlsa_input *in,
+    char *err, size_t errlen)
+{
+	const unsigned char *p = buf;
+	EVP_PKEY *key;
+	X509 *x;
+	int private = 0;
+
+	if (len > 0 && buf[0] == 0x30) {
+		if ((x = d2i_X509(NULL, &p, (long)len)) != NULL) {
+			if (p != buf + len) {
+				X509_free(x);
+				errfmt(err, errlen, "trailing bytes after DER "
+				    "certificate (%zu)", len - (size_t)(p - buf));
+				return -1;
+			}
+			if (add_cert(in, x) == -1) {
+				X509_free(x);
+				errfmt(err, errlen, "out of memory");
+				return -1;
+			}
+			return 0;
+		}
+		ERR_clear_error();
+		if ((key = decode_key(buf, len, NULL, "PrivateKeyInfo",
+		    OSSL_KEYMGMT_SELECT_KEYPAIR, &private)) != NULL ||
+		    (key = decode_key(buf, len, NULL, "SubjectPublicKeyInfo",
+		    OSSL_KEYMGMT_SELECT_PUBLIC_KEY, &private)) != NULL ||
+		    (key = decode_key(buf, len, NULL, "type-specific",
+		    OSSL_KEYMGMT_SELECT_KEYPAIR, &private)) != NULL)
+			return add_key(in, key, private, err, errlen);
+		ERR_clear_error();
+	}
+	errfmt(err, errlen, "not a certificate or key (neither PEM nor DER)");
+	return -1;
+}
+
+int
+tlsa_load_buf(const unsigned char *buf, size_t len, struct tlsa_input *in,
+    char *err, size_t errlen)
+{
+	EVP_PKEY *pub;
+	int rc = -1;
+
+	memset(in, 0, sizeof(*in));
+	if (len == 0) {
+		errfmt(err, errlen, "empty file");
+		return -1;
+	}
+	if (memmem(buf, len, "-----BEGIN ", 11) != NULL) {
+		if (load_pem(buf, len, in, err, errlen) == -1)
+			goto out;
+	} else if (load_der(buf, len, in, err, errlen) == -1)
+		goto out;
+
+	if ((in->certs == NULL || sk_X509_num(in->certs) == 0) &&
+	    in->key == NULL) {
+		errfmt(err, errlen, "no certificate or key found");
+		goto out;
+	}
+	pub = tlsa_input_pubkey(in);
+	if (pub == NULL) {
+		errfmt(err, errlen, "certificate has no usable public key");
+		ERR_clear_error();
+		goto out;
+	}
+	if (!tlsa_key_supported(pub, err, errlen))
+		goto out;
+	if (in->key != NULL && in->certs != NULL &&
+	    sk_X509_num(in->certs) > 0 && EVP_PKEY_eq(in->key, pub) != 1) {
+		ERR_clear_error();
+		errfmt(err, errlen, "%s key does not belong to the first "
+		    "certificate", in->key_private ? "private" : "public");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		tlsa_input_clear(in);
+	return rc;
+}
+
+int
+tlsa_load_file(const char *path, struct tlsa_input *in, char *err,
+    size_t errlen)
+{
+	unsigned char *buf;
+	size_t len;
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	if (read_file_bounded(path, TLSA_MAX_INPUT, &buf, &len, err,
+	    errlen) == -1)
+		return -1;
+	rc = tlsa_load_buf(buf, len, in, err, errlen);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/*
+ * tlsa_load.h: turn the bytes of an input (file or server) into
+ * certificates and at most one key.  This module reads private keys; it
+ * knows nothing of the network or of DNS.
+ */
+#ifndef TLSA_LOAD_H
+#define TLSA_LOAD_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+/* Largest input file accepted, in bytes. */
+#define TLSA_MAX_INPUT (4u * 1024 * 1024)
+
+struct tlsa_input {
+	STACK_OF(X509)	*certs;		/* in input order; may be empty */
+	EVP_PKEY	*key;		/* private or public key, or NULL */
+	int		 key_private;	/* 1 when key came from a private key */
+};
+
+/*
+ * Parse buf (len bytes, NUL after them) holding PEM blocks (certificates,
+ * private keys, public keys, in any number and order) or one DER object.
+ * Every PEM block must decode completely; DER must have no trailing
+ * bytes.  A key given with certificates must belong to the first
+ * certificate.  Returns 0 and fills in (caller calls tlsa_input_clear),
+ * or -1 with a one-line reason in err.
+ */
+int tlsa_load_buf(const unsigned char *buf, size_t len,
+    struct tlsa_input *in, char *err, size_t errlen);
+
+/* Read a file (or "-" for stdin) and parse it with tlsa_load_buf. */
+int tlsa_load_file(const char *path, struct tlsa_input *in, char *err,
+    size_t errlen);
+
+/* Free what an input holds and zero it. */
+void tlsa_input_clear(struct tlsa_input *in);
+
+/*
+ * The public key of the input: the first certificate's, else the key.
+ * Not owned by the caller.  NULL if the input has neither.
+ */
+EVP_PKEY *tlsa_input_pubkey(const struct tlsa_input *in);
+
+/*
+ * The issuer of certs[0] among the other certificates of the input, or
+ * NULL.  Not owned by the caller.
+ */
+X509 *tlsa_input_issuer(const struct tlsa_input *in);
+
+/*
+ * Is the key of a type we can publish records for (RSA, EC on P-256,
+ * P-384 or P-521, Ed25519, Ed448)?  Returns 1, or 0 with a reason.
+ */
+int tlsa_key_supported(EVP_PKEY *key, char *err, size_t errlen);
+
+#endif

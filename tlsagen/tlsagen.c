@@ -1,0 +1,963 @@
+/*
+ * tlsagen: TLSA records from certificates, keys, chains or a live server.
+ *
+ * main() parses options and dispatches; loading, computation,
+ * verification and output live in their modules.  Output is built in
+ * full and written only when every input succeeded.
+ */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <ldns/ldns.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "sbuf.h"
+#include "tlsa_dane.h"
+#include "tlsa_load.h"
+#include "tlsa_net.h"
+#include "tlsa_parse.h"
+#include "tlsa_rec.h"
+#include "zone_out.h"
+#include "zone_rr.h"
+
+#ifndef VERSION
+#define VERSION "0.1"
+#endif
+
+#define MAX_SPECS	32
+#define MAX_CONNECT	64
+
+struct opts {
+	const char	*host;		/* -H */
+	unsigned	 port;		/* -p */
+	const char	*proto;		/* -P */
+	struct tlsa_spec specs[MAX_SPECS];
+	int		 nspecs;
+	const char	**issuers;	/* -i */
+	int		 nissuers;
+	uint32_t	 ttl;
+	int		 has_ttl;
+	uint16_t	 rrclass;
+	int		 format;
+	const char	*zone;
+	const char	*server;
+	unsigned	 server_port;
+	int		 replace;
+	const char	*connect[MAX_CONNECT];
+	int		 nconnect;
+	int		 starttls;	/* -1: by port */
+	const char	*sni;
+	const char	*helo;
+	int		 timeout_ms;
+	const char	**verify;
+	int		 nverify;
+	int		 keep_going;
+	int		 force;
+	const char	*outfile;
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+"usage: tlsagen [options] [file ...]\n"
+"Print TLSA records for certificates, chains, keys or a live server.\n"
+"\n"
+"Inputs (any number; PEM or DER; \"-\" is standard input):\n"
+"  file                     certificate, chain (leaf first), private key,\n"
+"                           public key (SPKI), or a key with its certificate\n"
+"  -c, --connect HOST[:PORT] fetch the chain a live server presents\n"
+"                           (PORT defaults to -p; [v6addr]:PORT for IPv6)\n"
+"  -i, --issuer FILE        an issuer (trust anchor) certificate or key that\n"
+"                           gets the usage 0/2 records; repeatable\n"
+"\n"
+"Records:\n"
+"  -H, --host NAME          host of the owner _PORT._PROTO.NAME. (default: the\n"
+"                           --connect host, else the leaf's first DNS name)\n"
+"  -p, --port N             port of the owner (default 25)\n"
+"  -P, --proto P            tcp (default), udp or sctp\n"
+"  -r, --record U,S,M       record type, numbers or RFC 7218 names, e.g. 3,1,1\n"
+"                           or dane-ee,spki,sha2-256; repeatable. Default: 3 1 1\n"
+"                           for the leaf (or lone key), 2 1 1 for its issuer\n"
+"  --force                  allow usages 0 and 1 for SMTP ports (RFC 7672\n"
+"                           says clients ignore them)\n"
+"\n"
+"Output:\n"
+"  -f, --format F           zone (default), generic (RFC 3597), json, nsupdate\n"
+"  -t, --ttl N              TTL of the records (nsupdate default 3600)\n"
+"  -C, --class C            class (default IN)\n"
+"  -z, --zone Z             nsupdate: zone line\n"
+"  -s, --server H[@PORT]    nsupdate: server line\n"
+"  --replace                nsupdate: delete each RRset before adding\n"
+"  -o, --output FILE        write atomically to FILE instead of stdout\n"
+"  --keep-going             skip bad inputs with a warning (exit 1 still)\n"
+"\n"
+"Live servers:\n"
+"  --starttls smtp|none     default smtp for ports 25 and 587, else none\n"
+"  --sni NAME               server name to send (default: the host name)\n"
+"  --helo NAME              EHLO name (default: this host's name)\n"
+"  --timeout SECONDS        per connection (default 10)\n"
+"\n"
+"Verification:\n"
+"  --verify RECORDS         check the inputs against records: a file of zone\n"
+"                           or generic lines, or one record (\"3 1 1 HEX\");\n"
+"                           repeatable. Exit 0 if every input matches, 2 if not\n"
+"\n"
+"  -h, --help               this text\n"
+"  -V, --version            version\n"
+"\n"
+"Exit status: 0 success, 1 error, 2 --verify found no match.\n");
+	exit(status);
+}
+
+static int
+parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s == '\0' || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+is_addr(const char *h)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, h, a) == 1 || inet_pton(AF_INET6, h, a) == 1;
+}
+
+/* Split HOST[:PORT] / [V6]:PORT / V6 into host and port (static buffers). */
+static int
+split_hostport(const char *s, char *host, size_t hlen, char *port,
+    size_t plen, unsigned defport)
+{
+	const char *colon;
+	size_t n;
+
+	snprintf(port, plen, "%u", defport);
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (rb == NULL || (rb[1] != '\0' && rb[1] != ':'))
+			return -1;
+		n = (size_t)(rb - s - 1);
+		if (n == 0 || n >= hlen)
+			return -1;
+		memcpy(host, s + 1, n);
+		host[n] = '\0';
+		if (rb[1] == ':')
+			snprintf(port, plen, "%s", rb + 2);
+	} else if ((colon = strchr(s, ':')) != NULL &&
+	    strchr(colon + 1, ':') == NULL) {
+		n = (size_t)(colon - s);
+		if (n == 0 || n >= hlen)
+			return -1;
+		memcpy(host, s, n);
+		host[n] = '\0';
+		snprintf(port, plen, "%s", colon + 1);
+	} else {
+		if (strlen(s) >= hlen || *s == '\0')
+			return -1;
+		snprintf(host, hlen, "%s", s);
+	}
+	{
+		unsigned long p;
+
+		if (parse_uint(port, 65535, &p) == -1 || p == 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The host name for the owner when -H was not given: the first DNS name
+ * of the leaf that is not a wildcard, else a CN that looks like one.
+ */
+static char *
+leaf_hostname(X509 *leaf)
+{
+	GENERAL_NAMES *gens;
+	GENERAL_NAME *g;
+	X509_NAME_ENTRY *e;
+	ASN1_STRING *cn;
+	char *name = NULL;
+	int i, idx;
+
+	gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		g = sk_GENERAL_NAME_value(gens, i);
+		if (g->type != GEN_DNS)
+			continue;
+		if (ASN1_STRING_length(g->d.dNSName) <= 0 ||
+		    memchr(ASN1_STRING_get0_data(g->d.dNSName), '\0',
+		    (size_t)ASN1_STRING_length(g->d.dNSName)) != NULL ||
+		    ASN1_STRING_get0_data(g->d.dNSName)[0] == '*')
+			continue;
+		name = strndup((const char *)ASN1_STRING_get0_data(
+		    g->d.dNSName), (size_t)ASN1_STRING_length(g->d.dNSName));
+		break;
+	}
+	GENERAL_NAMES_free(gens);
+	if (name != NULL)
+		return name;
+	idx = X509_NAME_get_index_by_NID(X509_get_subject_name(leaf),
+	    NID_commonName, -1);
+	if (idx < 0)
+		return NULL;
+	e = X509_NAME_get_entry(X509_get_subject_name(leaf), idx);
+	cn = X509_NAME_ENTRY_get_data(e);
+	if (ASN1_STRING_length(cn) <= 0 || strchr("*", (char)
+	    ASN1_STRING_get0_data(cn)[0]) != NULL ||
+	    memchr(ASN1_STRING_get0_data(cn), '.',
+	    (size_t)ASN1_STRING_length(cn)) == NULL ||
+	    memchr(ASN1_STRING_get0_data(cn), ' ',
+	    (size_t)ASN1_STRING_length(cn)) != NULL)
+		return NULL;
+	return strndup((const char *)ASN1_STRING_get0_data(cn),
+	    (size_t)ASN1_STRING_length(cn));
+}
+
+/* The owner of an input; NULL with err. */
+static char *
+input_owner(const struct opts *o, const char *fallback, X509 *leaf,
+    char *err, size_t errlen)
+{
+	char *h = NULL, *owner;
+
+	if (o->host != NULL)
+		return zone_tlsa_owner(o->port, o->proto, o->host, err,
+		    errlen);
+	if (fallback != NULL && !is_addr(fallback))
+		return zone_tlsa_owner(o->port, o->proto, fallback, err,
+		    errlen);
+	if (leaf != NULL && (h = leaf_hostname(leaf)) != NULL) {
+		owner = zone_tlsa_owner(o->port, o->proto, h, err, errlen);
+		free(h);
+		return owner;
+	}
+	errfmt(err, errlen, "no host name for the owner: give -H");
+	return NULL;
+}
+
+static int
+usage_is_ta(uint8_t u)
+{
+	return u == TLSA_USAGE_PKIX_TA || u == TLSA_USAGE_DANE_TA;
+}
+
+/* Records of every TA spec for one certificate or key. */
+static int
+add_ta_records(const struct opts *o, struct zone_rrlist *l, const char *owner,
+    X509 *cert, EVP_PKEY *key, const char *source, int *added, char *err,
+    size_t errlen)
+{
+	struct tlsa_rec r;
+	int i;
+
+	for (i = 0; i < o->nspecs; i++) {
+		if (!usage_is_ta(o->specs[i].usage))
+			continue;
+		if (tlsa_compute(&o->specs[i], cert, key, &r, err, errlen) ==
+		    -1)
+			return -1;
+		if (zone_rrlist_add(l, owner, o->ttl, o->has_ttl, o->rrclass,
+		    &r, source) == -1) {
+			tlsa_rec_clear(&r);
+			errfmt(err, errlen, "out of memory");
+			return -1;
+		}
+		(*added)++;
+	}
+	return 0;
+}
+
+/* The issuers given with -i, loaded once. */
+struct issuers {
+	struct tlsa_input *v;
+	const char	**name;
+	int		 n;
+};
+
+static int
+load_issuers(const struct opts *o, struct issuers *is)
+{
+	char err[ERRBUF_LEN];
+	int i;
+
+	is->n = 0;
+	if (o->nissuers == 0)
+		return 0;
+	is->v = calloc((size_t)o->nissuers, sizeof(*is->v));
+	is->name = calloc((size_t)o->nissuers, sizeof(*is->name));
+	if (is->v == NULL || is->name == NULL) {
+		log_error("out of memory");
+		return -1;
+	}
+	for (i = 0; i < o->nissuers; i++) {
+		if (tlsa_load_file(o->issuers[i], &is->v[i], err,
+		    sizeof(err)) == -1) {
+			log_error("%s: %s", o->issuers[i], err);
+			return -1;
+		}
+		if (is->v[i].key_private) {
+			log_error("%s: an issuer is given by its certificate "
+			    "or public key, not a private key",
+			    o->issuers[i]);
+			return -1;
+		}
+		is->name[i] = o->issuers[i];
+		is->n++;
+	}
+	return 0;
+}
+
+static void
+free_issuers(struct issuers *is)
+{
+	int i;
+
+	for (i = 0; i < is->n; i++)
+		tlsa_input_clear(&is->v[i]);
+	free(is->v);
+	free(is->name);
+}
+
+static int
+add_issuer_records(const struct opts *o, const struct issuers *is,
+    struct zone_rrlist *l, const char *owner, int *added, char *err,
+    size_t errlen)
+{
+	char lerr[ERRBUF_LEN];
+	int i, j;
+
+	for (i = 0; i < is->n; i++) {
+		const struct tlsa_input *in = &is->v[i];
+
+		if (in->certs == NULL || sk_X509_num(in->certs) == 0) {
+			if (add_ta_records(o, l, owner, NULL, in->key,
+			    is->name[i], added, lerr, sizeof(lerr)) == -1)
+				goto fail;
+			continue;
+		}
+		for (j = 0; j < sk_X509_num(in->certs); j++)
+			if (add_ta_records(o, l, owner,
+			    sk_X509_value(in->certs, j), NULL, is->name[i],
+			    added, lerr, sizeof(lerr)) == -1)
+				goto fail;
+	}
+	return 0;
+fail:
+	errfmt(err, errlen, "%s: %s", is->name[i], lerr);
+	return -1;
+}
+
+/*
+ * Records for one loaded input: EE specs for the leaf (or lone key), TA
+ * specs for the leaf's issuer in the input.  err is without the name.
+ */
+static int
+input_records(const struct opts *o, struct tlsa_input *in,
+    const char *fallback_host, const char *source, struct zone_rrlist *l,
+    const struct issuers *is, char *err, size_t errlen)
+{
+	struct tlsa_rec r;
+	X509 *leaf = NULL, *issuer;
+	char *owner;
+	int i, added = 0, rc = -1;
+
+	if (in->certs != NULL && sk_X509_num(in->certs) > 0)
+		leaf = sk_X509_value(in->certs, 0);
+	if ((owner = input_owner(o, fallback_host, leaf, err, errlen)) == NULL)
+		return -1;
+	for (i = 0; i < o->nspecs; i++) {
+		if (usage_is_ta(o->specs[i].usage))
+			continue;
+		if (tlsa_compute(&o->specs[i], leaf, in->key, &r, err,
+		    errlen) == -1)
+			goto out;
+		if (zone_rrlist_add(l, owner, o->ttl, o->has_ttl, o->rrclass,
+		    &r, source) == -1) {
+			tlsa_rec_clear(&r);
+			errfmt(err, errlen, "out of memory");
+			goto out;
+		}
+		added++;
+	}
+	if (leaf != NULL && (issuer = tlsa_input_issuer(in)) != NULL &&
+	    add_ta_records(o, l, owner, issuer, NULL, source, &added, err,
+	    errlen) == -1)
+		goto out;
+	{
+		int before = added;
+		char ierr[ERRBUF_LEN];
+
+		if (add_issuer_records(o, is, l, owner, &added, ierr,
+		    sizeof(ierr)) == -1) {
+			errfmt(err, errlen, "%s", ierr);
+			goto out;
+		}
+		(void)before;
+	}
+	if (added == 0) {
+		errfmt(err, errlen, "no record applies (usage 0/2 records "
+		    "need the issuer: in the chain or with -i)");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(owner);
+	return rc;
+}
+
+/* Fetch a live chain for one -c argument into in. */
+static int
+fetch_input(const struct opts *o, const char *arg, struct tlsa_input *in,
+    char *host, size_t hostlen, char *peer, size_t peerlen, char *err,
+    size_t errlen)
+{
+	struct tlsa_fetch f;
+	char port[16], hname[256];
+	unsigned long pnum;
+
+	memset(in, 0, sizeof(*in));
+	if (split_hostport(arg, host, hostlen, port, sizeof(port),
+	    o->port) == -1) {
+		errfmt(err, errlen, "bad host[:port]");
+		return -1;
+	}
+	(void)parse_uint(port, 65535, &pnum);
+	memset(&f, 0, sizeof(f));
+	f.host = host;
+	f.port = port;
+	f.sni = o->sni != NULL ? o->sni : o->host != NULL ? o->host :
+	    is_addr(host) ? NULL : host;
+	if (o->helo != NULL)
+		f.helo = o->helo;
+	else {
+		if (gethostname(hname, sizeof(hname)) == -1 ||
+		    hname[0] == '\0' || strchr(hname, ' ') != NULL)
+			snprintf(hname, sizeof(hname), "localhost");
+		hname[sizeof(hname) - 1] = '\0';
+		f.helo = hname;
+	}
+	f.starttls = o->starttls != -1 ? o->starttls :
+	    (pnum == 25 || pnum == 587) ? TLSA_STARTTLS_SMTP :
+	    TLSA_STARTTLS_NONE;
+	f.timeout_ms = o->timeout_ms;
+	if (tlsa_fetch_chain(&f, &in->certs, peer, peerlen, err, errlen) ==
+	    -1)
+		return -1;
+	if (!tlsa_key_supported(X509_get0_pubkey(sk_X509_value(in->certs, 0)),
+	    err, errlen)) {
+		tlsa_input_clear(in);
+		return -1;
+	}
+	return 0;
+}
+
+struct verify_set {
+	struct tlsa_reclist all;
+};
+
+/* Verify one input against the records that apply to its owner. */
+static int
+verify_input(const struct opts *o, struct tlsa_input *in, const char *name,
+    const char *fallback_host, const struct tlsa_reclist *rl,
+    struct sbuf *out)
+{
+	struct tlsa_rec *sel = NULL;
+	struct tlsa_match m;
+	X509 *leaf = NULL;
+	char err[ERRBUF_LEN], *owner = NULL, *hex, *h = NULL;
+	const char *vhost;
+	size_t i, n = 0;
+	int r, rc = -1;
+
+	if (in->certs != NULL && sk_X509_num(in->certs) > 0)
+		leaf = sk_X509_value(in->certs, 0);
+	owner = input_owner(o, fallback_host, leaf, err, sizeof(err));
+	ERR_clear_error();
+	if ((sel = calloc(rl->n + 1, sizeof(*sel))) == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	for (i = 0; i < rl->n; i++)
+		if (owner == NULL || rl->owner[i] == NULL ||
+		    strcmp(owner, rl->owner[i]) == 0)
+			sel[n++] = rl->v[i];	/* shallow: not freed here */
+	if (o->host != NULL)
+		vhost = o->host;
+	else if (fallback_host != NULL && !is_addr(fallback_host))
+		vhost = fallback_host;
+	else if (leaf != NULL && (h = leaf_hostname(leaf)) != NULL)
+		vhost = h;
+	else
+		vhost = NULL;
+	if (n == 0) {
+		sbuf_printf(out, "%s: no match: no record for %s\n", name,
+		    owner);
+		rc = 0;
+		goto out;
+	}
+	r = tlsa_dane_verify(in->certs, in->key, vhost, sel, n, &m, err,
+	    sizeof(err));
+	if (r == -1) {
+		log_error("%s: %s", name, err);
+		goto out;
+	}
+	if (r == 0) {
+		sbuf_printf(out, "%s: no match: %s\n", name, m.reason);
+		rc = 0;
+		goto out;
+	}
+	if (m.index < 0) {
+		sbuf_printf(out, "%s: match at depth %d\n", name, m.depth);
+	} else {
+		if ((hex = tlsa_hex(sel[m.index].data, sel[m.index].len)) ==
+		    NULL) {
+			log_error("out of memory");
+			goto out;
+		}
+		sbuf_printf(out, "%s: match: %u %u %u %s at depth %d\n", name,
+		    sel[m.index].spec.usage, sel[m.index].spec.selector,
+		    sel[m.index].spec.mtype, hex, m.depth);
+		free(hex);
+	}
+	rc = 1;
+out:
+	free(sel);
+	free(owner);
+	free(h);
+	return rc;
+}
+
+/* Write out atomically to path: temp file in the same directory. */
+static int
+write_atomic(const char *path, const struct sbuf *b)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
+	int fd, dfd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+	    sizeof(tmp)) {
+		log_error("%s: path too long", path);
+		return -1;
+	}
+	if ((fd = mkstemp(tmp)) == -1) {
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, 0644) == -1 || sbuf_write(b, fd) == -1 ||
+	    fsync(fd) == -1) {
+		log_error("%s: %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1) {
+		log_error("%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+enum {
+	OPT_STARTTLS = 256, OPT_SNI, OPT_HELO, OPT_TIMEOUT, OPT_VERIFY,
+	OPT_KEEP_GOING, OPT_FORCE, OPT_REPLACE
+};
+
+static const struct option longopts[] = {
+	{ "host",	required_argument, NULL, 'H' },
+	{ "port",	required_argument, NULL, 'p' },
+	{ "proto",	required_argument, NULL, 'P' },
+	{ "record",	required_argument, NULL, 'r' },
+	{ "issuer",	required_argument, NULL, 'i' },
+	{ "ttl",	required_argument, NULL, 't' },
+	{ "class",	required_argument, NULL, 'C' },
+	{ "format",	required_argument, NULL, 'f' },
+	{ "zone",	required_argument, NULL, 'z' },
+	{ "server",	required_argument, NULL, 's' },
+	{ "output",	required_argument, NULL, 'o' },
+	{ "connect",	required_argument, NULL, 'c' },
+	{ "starttls",	required_argument, NULL, OPT_STARTTLS },
+	{ "sni",	required_argument, NULL, OPT_SNI },
+	{ "helo",	required_argument, NULL, OPT_HELO },
+	{ "timeout",	required_argument, NULL, OPT_TIMEOUT },
+	{ "verify",	required_argument, NULL, OPT_VERIFY },
+	{ "keep-going",	no_argument,	   NULL, OPT_KEEP_GOING },
+	{ "force",	no_argument,	   NULL, OPT_FORCE },
+	{ "replace",	no_argument,	   NULL, OPT_REPLACE },
+	{ "help",	no_argument,	   NULL, 'h' },
+	{ "version",	no_argument,	   NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	char err[ERRBUF_LEN], *at;
+	unsigned long v;
+	int ch;
+	ldns_rr_class cls;
+
+	memset(o, 0, sizeof(*o));
+	o->port = 25;
+	o->proto = "tcp";
+	o->rrclass = LDNS_RR_CLASS_IN;
+	o->format = ZONE_FMT_ZONE;
+	o->starttls = -1;
+	o->timeout_ms = 10000;
+	if ((o->issuers = calloc((size_t)argc, sizeof(char *))) == NULL ||
+	    (o->verify = calloc((size_t)argc, sizeof(char *))) == NULL) {
+		log_error("out of memory");
+		exit(1);
+	}
+	while ((ch = getopt_long(argc, argv, "H:p:P:r:i:t:C:f:z:s:o:c:hV",
+	    longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'H':
+			o->host = optarg;
+			break;
+		case 'p':
+			if (parse_uint(optarg, 65535, &v) == -1 || v == 0) {
+				log_error("-p %s: want a port 1-65535", optarg);
+				exit(1);
+			}
+			o->port = (unsigned)v;
+			break;
+		case 'P':
+			if (strcmp(optarg, "tcp") && strcmp(optarg, "udp") &&
+			    strcmp(optarg, "sctp")) {
+				log_error("-P %s: want tcp, udp or sctp",
+				    optarg);
+				exit(1);
+			}
+			o->proto = optarg;
+			break;
+		case 'r':
+			if (o->nspecs == MAX_SPECS) {
+				log_error("-r: at most %d record types",
+				    MAX_SPECS);
+				exit(1);
+			}
+			if (tlsa_spec_parse(optarg, &o->specs[o->nspecs], err,
+			    sizeof(err)) == -1) {
+				log_error("-r %s", err);
+				exit(1);
+			}
+			o->nspecs++;
+			break;
+		case 'i':
+			o->issuers[o->nissuers++] = optarg;
+			break;
+		case 't':
+			if (parse_uint(optarg, 2147483647UL, &v) == -1) {
+				log_error("-t %s: want a TTL 0-2147483647",
+				    optarg);
+				exit(1);
+			}
+			o->ttl = (uint32_t)v;
+			o->has_ttl = 1;
+			break;
+		case 'C':
+			cls = ldns_get_rr_class_by_name(optarg);
+			if (cls == 0) {
+				log_error("-C %s: unknown class", optarg);
+				exit(1);
+			}
+			o->rrclass = (uint16_t)cls;
+			break;
+		case 'f':
+			if ((o->format = zone_format_parse(optarg)) == -1) {
+				log_error("-f %s: want zone, generic, json or "
+				    "nsupdate", optarg);
+				exit(1);
+			}
+			break;
+		case 'z':
+			o->zone = optarg;
+			break;
+		case 's':
+			o->server = optarg;
+			if ((at = strchr(optarg, '@')) != NULL) {
+				*at = '\0';
+				if (parse_uint(at + 1, 65535, &v) == -1 ||
+				    v == 0) {
+					log_error("-s: bad port \"%s\"",
+					    at + 1);
+					exit(1);
+				}
+				o->server_port = (unsigned)v;
+			}
+			break;
+		case 'o':
+			o->outfile = optarg;
+			break;
+		case 'c':
+			if (o->nconnect == MAX_CONNECT) {
+				log_error("-c: at most %d servers",
+				    MAX_CONNECT);
+				exit(1);
+			}
+			o->connect[o->nconnect++] = optarg;
+			break;
+		case OPT_STARTTLS:
+			if (strcmp(optarg, "smtp") == 0)
+				o->starttls = TLSA_STARTTLS_SMTP;
+			else if (strcmp(optarg, "none") == 0)
+				o->starttls = TLSA_STARTTLS_NONE;
+			else {
+				log_error("--starttls %s: want smtp or none",
+				    optarg);
+				exit(1);
+			}
+			break;
+		case OPT_SNI:
+			o->sni = optarg;
+			break;
+		case OPT_HELO:
+			if (strpbrk(optarg, " \t\r\n") != NULL ||
+			    strlen(optarg) > 255 || *optarg == '\0') {
+				log_error("--helo: not a host name");
+				exit(1);
+			}
+			o->helo = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_uint(optarg, 3600, &v) == -1 || v == 0) {
+				log_error("--timeout %s: want 1-3600 seconds",
+				    optarg);
+				exit(1);
+			}
+			o->timeout_ms = (int)v * 1000;
+			break;
+		case OPT_VERIFY:
+			o->verify[o->nverify++] = optarg;
+			break;
+		case OPT_KEEP_GOING:
+			o->keep_going = 1;
+			break;
+		case OPT_FORCE:
+			o->force = 1;
+			break;
+		case OPT_REPLACE:
+			o->replace = 1;
+			break;
+		case 'h':
+			usage(0);
+		case 'V':
+			printf("tlsagen %s\n", VERSION);
+			exit(0);
+		default:
+			usage(1);
+		}
+	}
+	if (o->nspecs == 0) {
+		o->specs[0] = (struct tlsa_spec){ 3, 1, 1 };
+		o->specs[1] = (struct tlsa_spec){ 2, 1, 1 };
+		o->nspecs = 2;
+	}
+}
+
+/* RFC 7672 section 3.1.3: SMTP clients treat usages 0 and 1 as unusable. */
+static void
+check_specs(const struct opts *o)
+{
+	char err[ERRBUF_LEN];
+	int i;
+
+	for (i = 0; i < o->nspecs; i++) {
+		if (!tlsa_spec_computable(&o->specs[i], err, sizeof(err))) {
+			log_error("-r %u,%u,%u: %s", o->specs[i].usage,
+			    o->specs[i].selector, o->specs[i].mtype, err);
+			exit(1);
+		}
+		if (o->specs[i].usage <= TLSA_USAGE_PKIX_EE && !o->force &&
+		    (o->port == 25 || o->port == 465 || o->port == 587)) {
+			log_error("-r %u,%u,%u: usage %u (%s) is ignored by "
+			    "SMTP clients (RFC 7672 section 3.1.3); use 2 or "
+			    "3, or --force", o->specs[i].usage,
+			    o->specs[i].selector, o->specs[i].mtype,
+			    o->specs[i].usage,
+			    tlsa_field_name(0, o->specs[i].usage));
+			exit(1);
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct issuers is = { NULL, NULL, 0 };
+	struct zone_rrlist l = { 0 };
+	struct tlsa_reclist rl = { 0 };
+	struct zone_out_opts zo;
+	struct tlsa_input in;
+	struct sbuf out = { 0 };
+	char err[ERRBUF_LEN], host[256], peer[300], name[600];
+	int i, nfiles, failed = 0, nomatch = 0, r, status = 1;
+
+	log_init("tlsagen");
+	parse_opts(argc, argv, &o);
+	nfiles = argc - optind;
+	if (nfiles == 0 && o.nconnect == 0 &&
+	    (o.nissuers == 0 || o.nverify > 0)) {
+		log_error("no input: give files, -c HOST or -i ISSUER "
+		    "(see --help)");
+		return 1;
+	}
+	if (o.nverify == 0)
+		check_specs(&o);
+	if (o.nverify > 0) {
+		for (i = 0; i < o.nverify; i++)
+			if (tlsa_parse_arg(&rl, o.verify[i], err,
+			    sizeof(err)) == -1) {
+				log_error("%s", err);
+				goto out;
+			}
+	} else if (load_issuers(&o, &is) == -1)
+		goto out;
+
+	for (i = 0; i < nfiles + o.nconnect; i++) {
+		const char *fallback = NULL;
+
+		if (i < nfiles) {
+			snprintf(name, sizeof(name), "%s", argv[optind + i]);
+			r = tlsa_load_file(argv[optind + i], &in, err,
+			    sizeof(err));
+		} else {
+			r = fetch_input(&o, o.connect[i - nfiles], &in, host,
+			    sizeof(host), peer, sizeof(peer), err,
+			    sizeof(err));
+			fallback = host;
+			if (r == 0)
+				snprintf(name, sizeof(name), "%s (%s)", host,
+				    peer);
+			else
+				snprintf(name, sizeof(name), "%s",
+				    o.connect[i - nfiles]);
+		}
+		if (r == 0) {
+			if (o.nverify > 0) {
+				r = verify_input(&o, &in, name, fallback, &rl,
+				    &out);
+				if (r == 0)
+					nomatch++;
+				r = r == -1 ? -1 : 0;
+				err[0] = '\0';
+			} else
+				r = input_records(&o, &in, fallback, name, &l,
+				    &is, err, sizeof(err));
+			tlsa_input_clear(&in);
+		}
+		if (r == -1) {
+			if (err[0] != '\0') {
+				if (o.keep_going)
+					log_warn("%s: %s (skipped)", name, err);
+				else
+					log_error("%s: %s", name, err);
+			}
+			failed++;
+			if (!o.keep_going)
+				goto out;
+		}
+	}
+	if (o.nverify == 0 && nfiles == 0 && o.nconnect == 0) {
+		/* Only issuers: they need an owner from -H. */
+		char *owner;
+		int added = 0;
+
+		if ((owner = input_owner(&o, NULL, NULL, err,
+		    sizeof(err))) == NULL) {
+			log_error("%s", err);
+			goto out;
+		}
+		r = add_issuer_records(&o, &is, &l, owner, &added, err,
+		    sizeof(err));
+		free(owner);
+		if (r == -1) {
+			log_error("%s", err);
+			goto out;
+		}
+		if (added == 0) {
+			log_error("no record applies: -i issuers get only "
+			    "usage 0/2 records");
+			goto out;
+		}
+	}
+	if (o.nverify == 0) {
+		if (l.n == 0) {
+			log_error("no records: every input failed");
+			goto out;
+		}
+		memset(&zo, 0, sizeof(zo));
+		zo.format = o.format;
+		zo.zone = o.zone;
+		zo.server = o.server;
+		zo.server_port = o.server_port;
+		zo.replace = o.replace;
+		zo.default_ttl = 3600;
+		if (zone_out_render(&l, &zo, &out, err, sizeof(err)) == -1) {
+			log_error("%s", err);
+			goto out;
+		}
+	} else if (out.failed) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (o.outfile != NULL) {
+		if (write_atomic(o.outfile, &out) == -1)
+			goto out;
+	} else if (sbuf_write(&out, STDOUT_FILENO) == -1) {
+		log_error("standard output: %s", strerror(errno));
+		goto out;
+	}
+	status = failed ? 1 : nomatch ? 2 : 0;
+out:
+	sbuf_free(&out);
+	zone_rrlist_free(&l);
+	tlsa_reclist_free(&rl);
+	free_issuers(&is);
+	free(o.issuers);
+	free(o.verify);
+	tlsa_rec_cleanup();
+	tlsa_dane_cleanup();
+	tlsa_net_cleanup();
+	return status;
+}
