@@ -33,6 +33,8 @@
 #include "tlsa_parse.h"
 #include "tlsa_rec.h"
 #include "zone_out.h"
+#include "zone_publish.h"
+#include "zone_tsig.h"
 #include "zone_rr.h"
 
 #ifndef VERSION
@@ -69,6 +71,12 @@ struct opts {
 	int		 keep_going;
 	int		 force;
 	const char	*outfile;
+	const char	*update;	/* --update server */
+	const char	*tsig;		/* --tsig-key file */
+	int		 del;		/* --delete */
+	int		 dry_run;
+	const char	**expect;	/* --expect */
+	int		 nexpect;
 };
 
 static void __attribute__((noreturn))
@@ -108,6 +116,18 @@ usage(int status)
 "  --replace                nsupdate: delete each RRset before adding\n"
 "  -o, --output FILE        write atomically to FILE instead of stdout\n"
 "  --keep-going             skip bad inputs with a warning (exit 1 still)\n"
+"  --expect RECORDS         the RRsets as they must be now (file, record, or\n"
+"                           \"none\"): nsupdate prerequisites, and the\n"
+"                           compare-and-swap guard of --update\n"
+"\n"
+"Direct update (RFC 2136), one atomic message with prerequisites:\n"
+"  --update SERVER[@PORT]   send the records to this primary (numeric address)\n"
+"  --tsig-key FILE          BIND key file (hmac-sha256/384/512), mode 0600\n"
+"  --replace                each RRset becomes exactly the records\n"
+"  --delete                 remove the records instead of adding them\n"
+"  -n, --dry-run            say what would change, change nothing\n"
+"  (without --expect, the current RRsets are read from the server first;\n"
+"   -z names the zone, else the server's SOA answer does)\n"
 "\n"
 "Live servers:\n"
 "  --starttls smtp|none     default smtp for ports 25 and 587, else none\n"
@@ -596,9 +616,94 @@ write_atomic(const char *path, const struct sbuf *b)
 	return 0;
 }
 
+/*
+ * --expect: the records the RRsets hold now.  Zone lines carry their
+ * owner; bare records get the -H owner.  "none": every RRset is empty.
+ */
+static int
+load_expect(const struct opts *o, struct zone_rrlist *ex)
+{
+	struct tlsa_reclist rl = { 0 };
+	char err[ERRBUF_LEN], *owner = NULL;
+	size_t i;
+	int j, rc = -1;
+
+	for (j = 0; j < o->nexpect; j++) {
+		if (strcmp(o->expect[j], "none") == 0)
+			continue;
+		if (tlsa_parse_arg(&rl, o->expect[j], err, sizeof(err)) ==
+		    -1) {
+			log_error("--expect %s", err);
+			goto out;
+		}
+	}
+	for (i = 0; i < rl.n; i++) {
+		const char *ow = rl.owner[i];
+
+		if (ow == NULL) {
+			if (owner == NULL && (owner = input_owner(o, NULL,
+			    NULL, err, sizeof(err))) == NULL) {
+				log_error("--expect: a record without an owner "
+				    "needs -H (%s)", err);
+				goto out;
+			}
+			ow = owner;
+		}
+		if (zone_rrlist_add(ex, ow, 0, 0, o->rrclass, &rl.v[i],
+		    NULL) == -1) {
+			log_error("out of memory");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(owner);
+	tlsa_reclist_free(&rl);
+	return rc;
+}
+
+/* --update: one compare-and-swap update with every owner in it. */
+static int
+do_update(const struct opts *o, const struct zone_rrlist *l,
+    const struct zone_rrlist *expect, struct sbuf *report)
+{
+	struct zone_publish_opts po;
+	struct zone_server srv;
+	struct zone_tsig key = { 0 };
+	char err[ERRBUF_LEN];
+	int rc = -1;
+
+	if (zone_server_parse(o->update, &srv, err, sizeof(err)) == -1) {
+		log_error("--update %s", err);
+		return -1;
+	}
+	if (o->tsig != NULL && zone_tsig_load(o->tsig, &key, err,
+	    sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
+	memset(&po, 0, sizeof(po));
+	po.mode = o->del ? ZONE_PUB_DELETE : o->replace ? ZONE_PUB_REPLACE :
+	    ZONE_PUB_ADD;
+	po.zone = o->zone;
+	po.key = o->tsig != NULL ? &key : NULL;
+	po.xfer.timeout_ms = o->timeout_ms < 5000 ? o->timeout_ms : 5000;
+	po.xfer.tries = 3;
+	po.dry_run = o->dry_run;
+	po.ttl = o->has_ttl ? o->ttl : 3600;
+	po.expect = expect;
+	if (zone_publish(&srv, l, &po, report, err, sizeof(err)) == -1)
+		log_error("%s", err);
+	else
+		rc = 0;
+	zone_tsig_free(&key);
+	return rc;
+}
+
 enum {
 	OPT_STARTTLS = 256, OPT_SNI, OPT_HELO, OPT_TIMEOUT, OPT_VERIFY,
-	OPT_KEEP_GOING, OPT_FORCE, OPT_REPLACE
+	OPT_KEEP_GOING, OPT_FORCE, OPT_REPLACE, OPT_UPDATE, OPT_TSIG,
+	OPT_DELETE, OPT_EXPECT
 };
 
 static const struct option longopts[] = {
@@ -622,6 +727,11 @@ static const struct option longopts[] = {
 	{ "keep-going",	no_argument,	   NULL, OPT_KEEP_GOING },
 	{ "force",	no_argument,	   NULL, OPT_FORCE },
 	{ "replace",	no_argument,	   NULL, OPT_REPLACE },
+	{ "update",	required_argument, NULL, OPT_UPDATE },
+	{ "tsig-key",	required_argument, NULL, OPT_TSIG },
+	{ "delete",	no_argument,	   NULL, OPT_DELETE },
+	{ "dry-run",	no_argument,	   NULL, 'n' },
+	{ "expect",	required_argument, NULL, OPT_EXPECT },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ "version",	no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -643,11 +753,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->starttls = -1;
 	o->timeout_ms = 10000;
 	if ((o->issuers = calloc((size_t)argc, sizeof(char *))) == NULL ||
-	    (o->verify = calloc((size_t)argc, sizeof(char *))) == NULL) {
+	    (o->verify = calloc((size_t)argc, sizeof(char *))) == NULL ||
+	    (o->expect = calloc((size_t)argc, sizeof(char *))) == NULL) {
 		log_error("out of memory");
 		exit(1);
 	}
-	while ((ch = getopt_long(argc, argv, "H:p:P:r:i:t:C:f:z:s:o:c:hV",
+	while ((ch = getopt_long(argc, argv, "H:p:P:r:i:t:C:f:z:s:o:c:nhV",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
@@ -778,6 +889,21 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case OPT_REPLACE:
 			o->replace = 1;
 			break;
+		case OPT_UPDATE:
+			o->update = optarg;
+			break;
+		case OPT_TSIG:
+			o->tsig = optarg;
+			break;
+		case OPT_DELETE:
+			o->del = 1;
+			break;
+		case 'n':
+			o->dry_run = 1;
+			break;
+		case OPT_EXPECT:
+			o->expect[o->nexpect++] = optarg;
+			break;
 		case 'h':
 			usage(0);
 		case 'V':
@@ -786,6 +912,19 @@ parse_opts(int argc, char **argv, struct opts *o)
 		default:
 			usage(1);
 		}
+	}
+	if (o->del && o->replace) {
+		log_error("--delete and --replace exclude each other");
+		exit(1);
+	}
+	if (o->zone != NULL) {
+		char *z = zone_name_canon(o->zone, err, sizeof(err));
+
+		if (z == NULL) {
+			log_error("-z %s", err);
+			exit(1);
+		}
+		o->zone = z;	/* freed at exit */
 	}
 	if (o->nspecs == 0) {
 		o->specs[0] = (struct tlsa_spec){ 3, 1, 1 };
@@ -825,7 +964,7 @@ main(int argc, char **argv)
 {
 	struct opts o;
 	struct issuers is = { NULL, NULL, 0 };
-	struct zone_rrlist l = { 0 };
+	struct zone_rrlist l = { 0 }, expect = { 0 };
 	struct tlsa_reclist rl = { 0 };
 	struct zone_out_opts zo;
 	struct tlsa_input in;
@@ -921,12 +1060,24 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (o.nverify == 0) {
+	if (o.nexpect > 0 && load_expect(&o, &expect) == -1)
+		goto out;
+	if (o.nverify == 0 && o.update != NULL) {
+		if (l.n == 0) {
+			log_error("no records: every input failed");
+			goto out;
+		}
+		if (do_update(&o, &l, o.nexpect > 0 ? &expect : NULL, &out) ==
+		    -1)
+			goto out;
+	} else if (o.nverify == 0) {
 		if (l.n == 0) {
 			log_error("no records: every input failed");
 			goto out;
 		}
 		memset(&zo, 0, sizeof(zo));
+		zo.has_expect = o.nexpect > 0;
+		zo.expect = &expect;
 		zo.format = o.format;
 		zo.zone = o.zone;
 		zo.server = o.server;
@@ -952,7 +1103,10 @@ main(int argc, char **argv)
 out:
 	sbuf_free(&out);
 	zone_rrlist_free(&l);
+	zone_rrlist_free(&expect);
 	tlsa_reclist_free(&rl);
+	free((char *)o.zone);
+	free(o.expect);
 	free_issuers(&is);
 	free(o.issuers);
 	free(o.verify);

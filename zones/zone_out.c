@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <ldns/ldns.h>
@@ -22,6 +23,10 @@ zone_format_parse(const char *s)
 		return ZONE_FMT_JSON;
 	if (strcmp(s, "nsupdate") == 0)
 		return ZONE_FMT_NSUPDATE;
+	if (strcmp(s, "fragment") == 0)
+		return ZONE_FMT_FRAGMENT;
+	if (strcmp(s, "signed") == 0)
+		return ZONE_FMT_SIGNED;
 	return -1;
 }
 
@@ -111,6 +116,133 @@ out:
 	return rc;
 }
 
+char *
+zone_relative(const char *owner, const char *zone)
+{
+	size_t ol = strlen(owner), zl = strlen(zone);
+	char *r;
+
+	if (strcmp(zone, ".") == 0)
+		return strndup(owner, ol > 1 ? ol - 1 : ol);
+	if (strcasecmp(owner, zone) == 0)
+		return strdup("@");
+	if (ol <= zl + 1 || owner[ol - zl - 1] != '.' ||
+	    strcasecmp(owner + ol - zl, zone) != 0)
+		return NULL;
+	if ((r = strndup(owner, ol - zl - 1)) == NULL)
+		return NULL;
+	return r;
+}
+
+/* Owners of l in first-seen order, each once: indexes into l->v. */
+static size_t *
+owner_order(const struct zone_rrlist *l, size_t *nowners)
+{
+	size_t *first, i, j, n = 0;
+
+	*nowners = 0;
+	if ((first = calloc(l->n + 1, sizeof(*first))) == NULL)
+		return NULL;
+	for (i = 0; i < l->n; i++) {
+		for (j = 0; j < n; j++)
+			if (strcmp(l->v[first[j]].owner, l->v[i].owner) == 0)
+				break;
+		if (j == n)
+			first[n++] = i;
+	}
+	*nowners = n;
+	return first;
+}
+
+/* $INCLUDE-able lines, grouped by owner, relative to the zone. */
+static int
+render_fragment(const struct zone_rrlist *l, const struct zone_out_opts *o,
+    struct sbuf *out, char *err, size_t errlen)
+{
+	size_t *first, nown, k, i;
+	char *rel;
+
+	if ((first = owner_order(l, &nown)) == NULL) {
+		errfmt(err, errlen, "out of memory");
+		return -1;
+	}
+	sbuf_printf(out, "; TLSA records made by tlsagen%s%s\n",
+	    o->zone != NULL ? " for zone " : "", o->zone != NULL ? o->zone :
+	    "");
+	if (o->zone != NULL)
+		sbuf_printf(out, "$ORIGIN %s\n", o->zone);
+	if (l->n > 0 && l->v[0].has_ttl)
+		sbuf_printf(out, "$TTL %u\n", l->v[0].ttl);
+	for (k = 0; k < nown; k++) {
+		const char *owner = l->v[first[k]].owner;
+
+		rel = o->zone != NULL ? zone_relative(owner, o->zone) :
+		    strdup(owner);
+		if (rel == NULL) {
+			errfmt(err, errlen, "%s is not in zone %s", owner,
+			    o->zone);
+			free(first);
+			return -1;
+		}
+		for (i = first[k]; i < l->n; i++) {
+			if (strcmp(l->v[i].owner, owner) != 0)
+				continue;
+			sbuf_printf(out, "%s %s TLSA ", rel,
+			    class_name(l->v[i].rrclass));
+			if (rr_rdata(out, &l->v[i]) == -1) {
+				free(rel);
+				free(first);
+				errfmt(err, errlen, "out of memory");
+				return -1;
+			}
+			sbuf_add(out, "\n", 1);
+		}
+		free(rel);
+	}
+	free(first);
+	return 0;
+}
+
+/*
+ * nsupdate prerequisites: for every owner in l, the exact RRset in
+ * o->expect (value-dependent yxrrset per record), or nxrrset when it
+ * expects none there.
+ */
+static int
+render_prereqs(const struct zone_rrlist *l, const struct zone_out_opts *o,
+    struct sbuf *out)
+{
+	size_t *first, nown, k, i;
+	int any;
+
+	if ((first = owner_order(l, &nown)) == NULL)
+		return -1;
+	for (k = 0; k < nown; k++) {
+		const struct zone_rr *rr0 = &l->v[first[k]];
+
+		any = 0;
+		for (i = 0; o->expect != NULL && i < o->expect->n; i++) {
+			const struct zone_rr *e = &o->expect->v[i];
+
+			if (strcmp(e->owner, rr0->owner) != 0)
+				continue;
+			sbuf_printf(out, "prereq yxrrset %s %s TLSA ",
+			    e->owner, class_name(e->rrclass));
+			if (rr_rdata(out, e) == -1) {
+				free(first);
+				return -1;
+			}
+			sbuf_add(out, "\n", 1);
+			any = 1;
+		}
+		if (!any)
+			sbuf_printf(out, "prereq nxrrset %s %s TLSA\n",
+			    rr0->owner, class_name(rr0->rrclass));
+	}
+	free(first);
+	return 0;
+}
+
 int
 zone_out_render(const struct zone_rrlist *l, const struct zone_out_opts *o,
     struct sbuf *out, char *err, size_t errlen)
@@ -149,6 +281,10 @@ zone_out_render(const struct zone_rrlist *l, const struct zone_out_opts *o,
 			free(hex);
 		}
 		break;
+	case ZONE_FMT_FRAGMENT:
+		if (render_fragment(l, o, out, err, errlen) == -1)
+			return -1;
+		break;
 	case ZONE_FMT_NSUPDATE:
 		if (o->server != NULL) {
 			if (o->server_port != 0)
@@ -159,6 +295,8 @@ zone_out_render(const struct zone_rrlist *l, const struct zone_out_opts *o,
 		}
 		if (o->zone != NULL)
 			sbuf_printf(out, "zone %s\n", o->zone);
+		if (o->has_expect && render_prereqs(l, o, out) == -1)
+			goto nomem;
 		if (o->replace) {
 			/* Once per owner, before any add for it. */
 			for (i = 0; i < l->n; i++) {

@@ -1,0 +1,65 @@
+/*
+ * zone_net.h: DNS transport: one query or update to one server, with
+ * TSIG signing and verification, bounded time and retries, UDP with a
+ * fall back to TCP on truncation (or TCP only).  Built on ldns's wire
+ * code; this module only decides what to send where and checks that the
+ * reply belongs to the query.
+ */
+#ifndef ZONE_NET_H
+#define ZONE_NET_H
+
+#include <sys/socket.h>
+
+#include <ldns/ldns.h>
+
+#include "zone_tsig.h"
+
+struct zone_server {
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 name[80];	/* "127.0.0.1@53" */
+};
+
+/*
+ * Parse "ADDR", "ADDR@PORT" (BIND and Unbound style) or "[V6]:PORT";
+ * ADDR must be a numeric address.  Default port 53.  0 or -1 with a
+ * reason.
+ */
+int zone_server_parse(const char *s, struct zone_server *srv, char *err,
+    size_t errlen);
+
+/* Make a server from a sockaddr (port already set). */
+void zone_server_from_sa(const struct sockaddr *sa, socklen_t len,
+    struct zone_server *srv);
+
+struct zone_xfer_opts {
+	int	 timeout_ms;	/* per try */
+	int	 tries;		/* UDP tries before giving up */
+	int	 tcp;		/* always TCP */
+};
+
+/* TSIG error codes (RFC 8945) and a name for any rcode/TSIG error. */
+const char *zone_rcode_name(int rcode);
+
+/*
+ * Send q to srv and return its reply in *reply (caller frees).  With key,
+ * q is signed and the reply's TSIG must verify; a reply with a TSIG error
+ * (BADSIG, BADKEY, BADTIME) is reported by name (BADTIME with the clock
+ * skew).  Checks the reply's ID, QR bit and question.  Returns 0, or -1
+ * with a one-line reason naming the server.
+ */
+int zone_exchange(const struct zone_server *srv, ldns_pkt *q,
+    const struct zone_tsig *key, const struct zone_xfer_opts *o,
+    ldns_pkt **reply, char *err, size_t errlen);
+
+/*
+ * Ask srv for (name, type) without recursion (or with it, rd=1, for a
+ * resolver; with dnssec, the DO bit, and cd for checking disabled).
+ * Returns 0 with the reply, -1 with a reason.
+ */
+int zone_query(const struct zone_server *srv, const char *name,
+    ldns_rr_type type, int rd, int dnssec, int cd,
+    const struct zone_xfer_opts *o, ldns_pkt **reply, char *err,
+    size_t errlen);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+ * zone_publish.c: from a list of records to one compare-and-swap update.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "zone_publish.h"
+#include "zone_update.h"
+
+/* Copy the records of l at owner into s (data duplicated). */
+static int
+collect(const struct zone_rrlist *l, const char *owner, struct zone_rrset *s)
+{
+	size_t i;
+	struct tlsa_rec *nv;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; l != NULL && i < l->n; i++) {
+		if (strcmp(l->v[i].owner, owner) != 0)
+			continue;
+		if ((nv = reallocarray(s->v, s->n + 1, sizeof(*nv))) == NULL)
+			return -1;
+		s->v = nv;
+		nv = &s->v[s->n];
+		nv->spec = l->v[i].rec.spec;
+		nv->len = l->v[i].rec.len;
+		if ((nv->data = malloc(nv->len)) == NULL)
+			return -1;
+		memcpy(nv->data, l->v[i].rec.data, nv->len);
+		s->n++;
+	}
+	return 0;
+}
+
+/* dst = records of a that are (want_in 1) or are not (0) in b. */
+static int
+filter(const struct zone_rrset *a, const struct zone_rrset *b, int want_in,
+    struct zone_rrset *dst)
+{
+	struct tlsa_rec *nv;
+	size_t i;
+
+	memset(dst, 0, sizeof(*dst));
+	for (i = 0; i < a->n; i++) {
+		if (zone_rrset_has(b, &a->v[i]) != want_in)
+			continue;
+		if ((nv = reallocarray(dst->v, dst->n + 1, sizeof(*nv))) ==
+		    NULL)
+			return -1;
+		dst->v = nv;
+		nv = &dst->v[dst->n];
+		nv->spec = a->v[i].spec;
+		nv->len = a->v[i].len;
+		if ((nv->data = malloc(nv->len)) == NULL)
+			return -1;
+		memcpy(nv->data, a->v[i].data, nv->len);
+		dst->n++;
+	}
+	return 0;
+}
+
+struct owner_work {
+	const char		*owner;
+	struct zone_rrset	 want, cur, add, del;
+};
+
+int
+zone_publish(const struct zone_server *srv, const struct zone_rrlist *recs,
+    const struct zone_publish_opts *po, struct sbuf *report, char *err,
+    size_t errlen)
+{
+	struct owner_work *w = NULL;
+	struct zone_change *ch = NULL;
+	char *zone = NULL, *desc;
+	size_t nw = 0, nch = 0, i, j;
+	int rc = -1;
+
+	if ((w = calloc(recs->n + 1, sizeof(*w))) == NULL ||
+	    (ch = calloc(recs->n + 1, sizeof(*ch))) == NULL) {
+		errfmt(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < recs->n; i++) {
+		for (j = 0; j < nw; j++)
+			if (strcmp(w[j].owner, recs->v[i].owner) == 0)
+				break;
+		if (j == nw)
+			w[nw++].owner = recs->v[i].owner;
+	}
+	if (po->zone != NULL)
+		zone = strdup(po->zone);
+	else
+		zone = zone_find_apex(srv, w[0].owner, po->key, &po->xfer, err,
+		    errlen);
+	if (zone == NULL)
+		goto out;
+	for (j = 0; j < nw; j++) {
+		size_t zl = strlen(zone), ol = strlen(w[j].owner);
+
+		if (strcmp(zone, ".") != 0 && (ol <= zl ||
+		    strcmp(w[j].owner + ol - zl, zone) != 0 ||
+		    w[j].owner[ol - zl - 1] != '.')) {
+			errfmt(err, errlen, "%s is not in zone %s", w[j].owner,
+			    zone);
+			goto out;
+		}
+		if (collect(recs, w[j].owner, &w[j].want) == -1)
+			goto nomem;
+		if (po->expect != NULL) {
+			if (collect(po->expect, w[j].owner, &w[j].cur) == -1)
+				goto nomem;
+		} else if (zone_read_rrset(srv, w[j].owner, po->key, &po->xfer,
+		    &w[j].cur, err, errlen) == -1)
+			goto out;
+		switch (po->mode) {
+		case ZONE_PUB_ADD:
+			if (filter(&w[j].want, &w[j].cur, 0, &w[j].add) == -1)
+				goto nomem;
+			break;
+		case ZONE_PUB_REPLACE:
+			if (!zone_rrset_equal(&w[j].want, &w[j].cur) &&
+			    (filter(&w[j].want, &w[j].cur, 0, &w[j].add) ==
+			    -1 || filter(&w[j].cur, &w[j].want, 0,
+			    &w[j].del) == -1))
+				goto nomem;
+			break;
+		case ZONE_PUB_DELETE:
+			if (filter(&w[j].want, &w[j].cur, 1, &w[j].del) == -1)
+				goto nomem;
+			break;
+		}
+		if (w[j].add.n == 0 && w[j].del.n == 0) {
+			sbuf_printf(report, "%s: unchanged (%s already)\n",
+			    w[j].owner, po->mode == ZONE_PUB_DELETE ?
+			    "absent" : "published");
+			continue;
+		}
+		ch[nch].owner = w[j].owner;
+		ch[nch].expect = &w[j].cur;
+		ch[nch].del = &w[j].del;
+		ch[nch].add = &w[j].add;
+		ch[nch].ttl = po->ttl;
+		nch++;
+	}
+	if (nch > 0 && !po->dry_run && zone_update_apply(srv, zone, po->key,
+	    &po->xfer, ch, nch, err, errlen) == -1)
+		goto out;
+	for (i = 0; i < nch; i++) {
+		struct owner_work *x = NULL;
+
+		for (j = 0; j < nw; j++)
+			if (w[j].owner == ch[i].owner)
+				x = &w[j];
+		desc = zone_rrset_describe(&x->cur);
+		sbuf_printf(report, "%s: %s%zu added, %zu removed (was: %s) "
+		    "at %s, zone %s\n", x->owner, po->dry_run ?
+		    "would be updated: " : "updated: ", x->add.n, x->del.n,
+		    desc != NULL ? desc : "?", srv->name, zone);
+		free(desc);
+	}
+	rc = 0;
+	goto out;
+nomem:
+	errfmt(err, errlen, "out of memory");
+out:
+	for (j = 0; w != NULL && j < nw; j++) {
+		zone_rrset_free(&w[j].want);
+		zone_rrset_free(&w[j].cur);
+		zone_rrset_free(&w[j].add);
+		zone_rrset_free(&w[j].del);
+	}
+	free(w);
+	free(ch);
+	free(zone);
+	return rc;
+}

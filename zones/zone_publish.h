@@ -1,0 +1,44 @@
+/*
+ * zone_publish.h: publish or withdraw a list of TLSA records on a primary
+ * server by RFC 2136, one atomic update for all owners, each RRset
+ * guarded by a prerequisite on its exact current content.
+ */
+#ifndef ZONE_PUBLISH_H
+#define ZONE_PUBLISH_H
+
+#include "sbuf.h"
+#include "zone_net.h"
+#include "zone_rr.h"
+
+enum zone_publish_mode {
+	ZONE_PUB_ADD,		/* add the records, keep the others */
+	ZONE_PUB_REPLACE,	/* the RRset becomes exactly the records */
+	ZONE_PUB_DELETE		/* remove the records, keep the others */
+};
+
+struct zone_publish_opts {
+	int			 mode;
+	const char		*zone;		/* NULL: ask the server */
+	const struct zone_tsig	*key;
+	struct zone_xfer_opts	 xfer;
+	int			 dry_run;
+	uint32_t		 ttl;		/* of added records */
+	/*
+	 * The RRsets the caller expects now (its owners' RRsets, empty
+	 * ones included via expect_owners), or NULL to read them from the
+	 * server first.
+	 */
+	const struct zone_rrlist *expect;
+};
+
+/*
+ * Apply recs to srv.  A line per owner goes to report: what changed (or
+ * would, with dry_run), or that it was already so.  Returns 0 when the
+ * server confirmed (or nothing needed changing), -1 with a reason; on
+ * failure the server changed nothing.
+ */
+int zone_publish(const struct zone_server *srv, const struct zone_rrlist *recs,
+    const struct zone_publish_opts *po, struct sbuf *report, char *err,
+    size_t errlen);
+
+#endif
