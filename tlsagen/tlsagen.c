@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -34,6 +35,7 @@
 #include "tlsa_rec.h"
 #include "zone_out.h"
 #include "zone_publish.h"
+#include "zone_sign.h"
 #include "zone_tsig.h"
 #include "zone_rr.h"
 
@@ -77,6 +79,10 @@ struct opts {
 	int		 dry_run;
 	const char	**expect;	/* --expect */
 	int		 nexpect;
+	const char	**zonekeys;	/* -k */
+	int		 nzonekeys;
+	const char	*zonefile;
+	uint32_t	 sig_inception, sig_validity, sig_jitter;
 };
 
 static void __attribute__((noreturn))
@@ -108,12 +114,23 @@ usage(int status)
 "                           says clients ignore them)\n"
 "\n"
 "Output:\n"
-"  -f, --format F           zone (default), generic (RFC 3597), json, nsupdate\n"
+"  -f, --format F           zone (default), generic (RFC 3597), json, nsupdate,\n"
+"                           fragment ($INCLUDE-able), signed (with RRSIGs)\n"
 "  -t, --ttl N              TTL of the records (nsupdate default 3600)\n"
 "  -C, --class C            class (default IN)\n"
 "  -z, --zone Z             nsupdate: zone line\n"
 "  -s, --server H[@PORT]    nsupdate: server line\n"
 "  --replace                nsupdate: delete each RRset before adding\n"
+"  -k, --zone-key FILE      signed: a zone key, K*.private (BIND or ldns) with\n"
+"                           its K*.key beside it; repeatable (ZSKs sign, else\n"
+"                           the CSK/KSK)\n"
+"  --zonefile FILE          signed: refuse owners that the zone file lacks or\n"
+"                           whose NSEC/NSEC3 bitmap lacks TLSA\n"
+"  --sig-inception TIME     signed: UNIX time, YYYYMMDDHHMMSS or now[+-]DUR\n"
+"                           (default now-1h)\n"
+"  --sig-validity DUR       signed: expiration after inception (default 14d)\n"
+"  --sig-jitter DUR         signed: expiration earlier by a random amount up\n"
+"                           to this (default 1d)\n"
 "  -o, --output FILE        write atomically to FILE instead of stdout\n"
 "  --keep-going             skip bad inputs with a warning (exit 1 still)\n"
 "  --expect RECORDS         the RRsets as they must be now (file, record, or\n"
@@ -703,7 +720,8 @@ do_update(const struct opts *o, const struct zone_rrlist *l,
 enum {
 	OPT_STARTTLS = 256, OPT_SNI, OPT_HELO, OPT_TIMEOUT, OPT_VERIFY,
 	OPT_KEEP_GOING, OPT_FORCE, OPT_REPLACE, OPT_UPDATE, OPT_TSIG,
-	OPT_DELETE, OPT_EXPECT
+	OPT_DELETE, OPT_EXPECT, OPT_ZONEFILE, OPT_SIG_INCEPTION,
+	OPT_SIG_VALIDITY, OPT_SIG_JITTER
 };
 
 static const struct option longopts[] = {
@@ -732,6 +750,11 @@ static const struct option longopts[] = {
 	{ "delete",	no_argument,	   NULL, OPT_DELETE },
 	{ "dry-run",	no_argument,	   NULL, 'n' },
 	{ "expect",	required_argument, NULL, OPT_EXPECT },
+	{ "zone-key",	required_argument, NULL, 'k' },
+	{ "zonefile",	required_argument, NULL, OPT_ZONEFILE },
+	{ "sig-inception", required_argument, NULL, OPT_SIG_INCEPTION },
+	{ "sig-validity", required_argument, NULL, OPT_SIG_VALIDITY },
+	{ "sig-jitter",	required_argument, NULL, OPT_SIG_JITTER },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ "version",	no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -752,13 +775,17 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->format = ZONE_FMT_ZONE;
 	o->starttls = -1;
 	o->timeout_ms = 10000;
+	o->sig_inception = (uint32_t)time(NULL) - 3600;
+	o->sig_validity = 14 * 86400;
+	o->sig_jitter = 86400;
 	if ((o->issuers = calloc((size_t)argc, sizeof(char *))) == NULL ||
 	    (o->verify = calloc((size_t)argc, sizeof(char *))) == NULL ||
-	    (o->expect = calloc((size_t)argc, sizeof(char *))) == NULL) {
+	    (o->expect = calloc((size_t)argc, sizeof(char *))) == NULL ||
+	    (o->zonekeys = calloc((size_t)argc, sizeof(char *))) == NULL) {
 		log_error("out of memory");
 		exit(1);
 	}
-	while ((ch = getopt_long(argc, argv, "H:p:P:r:i:t:C:f:z:s:o:c:nhV",
+	while ((ch = getopt_long(argc, argv, "H:p:P:r:i:t:C:f:z:s:o:c:k:nhV",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
@@ -904,6 +931,30 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case OPT_EXPECT:
 			o->expect[o->nexpect++] = optarg;
 			break;
+		case 'k':
+			o->zonekeys[o->nzonekeys++] = optarg;
+			break;
+		case OPT_ZONEFILE:
+			o->zonefile = optarg;
+			break;
+		case OPT_SIG_INCEPTION:
+			if (zone_parse_time(optarg, &o->sig_inception) == -1) {
+				log_error("--sig-inception %s: want UNIX time, "
+				    "YYYYMMDDHHMMSS or now[+-]DURATION",
+				    optarg);
+				exit(1);
+			}
+			break;
+		case OPT_SIG_VALIDITY:
+		case OPT_SIG_JITTER:
+			if (zone_parse_duration(optarg, ch == OPT_SIG_VALIDITY ?
+			    &o->sig_validity : &o->sig_jitter) == -1) {
+				log_error("--%s %s: want a duration like 3600, "
+				    "90m, 36h, 14d or 2w", ch == OPT_SIG_VALIDITY ?
+				    "sig-validity" : "sig-jitter", optarg);
+				exit(1);
+			}
+			break;
 		case 'h':
 			usage(0);
 		case 'V':
@@ -911,6 +962,18 @@ parse_opts(int argc, char **argv, struct opts *o)
 			exit(0);
 		default:
 			usage(1);
+		}
+	}
+	if (o->format == ZONE_FMT_SIGNED) {
+		if (o->zone == NULL || o->nzonekeys == 0) {
+			log_error("-f signed needs the zone (-z) and its key "
+			    "(-k)");
+			exit(1);
+		}
+		if (o->sig_jitter >= o->sig_validity) {
+			log_error("--sig-jitter must be shorter than "
+			    "--sig-validity");
+			exit(1);
 		}
 	}
 	if (o->del && o->replace) {
@@ -1084,7 +1147,24 @@ main(int argc, char **argv)
 		zo.server_port = o.server_port;
 		zo.replace = o.replace;
 		zo.default_ttl = 3600;
-		if (zone_out_render(&l, &zo, &out, err, sizeof(err)) == -1) {
+		if (o.format == ZONE_FMT_SIGNED) {
+			struct zone_sign_opts so;
+
+			memset(&so, 0, sizeof(so));
+			so.zone = o.zone;
+			so.keyfiles = o.zonekeys;
+			so.nkeys = o.nzonekeys;
+			so.zonefile = o.zonefile;
+			so.inception = o.sig_inception;
+			so.expiration = o.sig_inception + o.sig_validity;
+			so.jitter = o.sig_jitter;
+			so.ttl = o.has_ttl ? o.ttl : 3600;
+			if (zone_sign_fragment(&l, &so, &out, err,
+			    sizeof(err)) == -1) {
+				log_error("%s", err);
+				goto out;
+			}
+		} else if (zone_out_render(&l, &zo, &out, err, sizeof(err)) == -1) {
 			log_error("%s", err);
 			goto out;
 		}
@@ -1107,6 +1187,7 @@ out:
 	tlsa_reclist_free(&rl);
 	free((char *)o.zone);
 	free(o.expect);
+	free(o.zonekeys);
 	free_issuers(&is);
 	free(o.issuers);
 	free(o.verify);
