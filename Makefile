@@ -33,7 +33,7 @@ XLDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 COMMON_SRC = common/log.c common/fileio.c common/sbuf.c
 TLSA_SRC   = tlsagen/tlsa_load.c tlsagen/tlsa_rec.c tlsagen/tlsa_dane.c \
 	     tlsagen/tlsa_net.c tlsagen/tlsa_parse.c
-ZONES_SRC  = zones/zone_rr.c zones/zone_out.c zones/zone_tsig.c zones/zone_net.c zones/zone_update.c zones/zone_publish.c zones/zone_sign.c
+ZONES_SRC  = zones/zone_rr.c zones/zone_out.c zones/zone_tsig.c zones/zone_net.c zones/zone_update.c zones/zone_publish.c zones/zone_sign.c zones/zone_check.c zones/zone_status.c
 LIB_SRC	   = $(COMMON_SRC) $(TLSA_SRC) $(ZONES_SRC)
 LIB_OBJ	   = $(LIB_SRC:%.c=$(B)/obj/%.o)
 

@@ -36,6 +36,7 @@
 #include "zone_out.h"
 #include "zone_publish.h"
 #include "zone_sign.h"
+#include "zone_status.h"
 #include "zone_tsig.h"
 #include "zone_rr.h"
 
@@ -83,6 +84,12 @@ struct opts {
 	int		 nzonekeys;
 	const char	*zonefile;
 	uint32_t	 sig_inception, sig_validity, sig_jitter;
+	int		 dns_status;	/* --dns-status */
+	const char	*resolver;
+	const char	**ns;		/* --ns */
+	int		 nns;
+	const char	*primary;
+	const char	*trust_anchor;
 };
 
 static void __attribute__((noreturn))
@@ -151,6 +158,17 @@ usage(int status)
 "  --sni NAME               server name to send (default: the host name)\n"
 "  --helo NAME              EHLO name (default: this host's name)\n"
 "  --timeout SECONDS        per connection (default 10)\n"
+"\n"
+"DNS status (--dns-status): is the RRset served everywhere and secure?\n"
+"  --dns-status             ask every authoritative server (no recursion) for\n"
+"                           the RRset, compare with the inputs' records (or\n"
+"                           --expect, or each other), check AA and SOA\n"
+"                           serials, then validate. Exit 0 all good, 2 not\n"
+"  --resolver ADDR[@PORT]   validating resolver (AD required); also finds the\n"
+"                           zone and its NS set (default: resolv.conf's first)\n"
+"  --ns ADDR[@PORT]         ask these servers instead of the NS set; repeatable\n"
+"  --primary ADDR[@PORT]    a hidden primary to ask as well\n"
+"  --trust-anchor FILE      validate locally too, against DS/DNSKEY lines\n"
 "\n"
 "Verification:\n"
 "  --verify RECORDS         check the inputs against records: a file of zone\n"
@@ -717,11 +735,136 @@ do_update(const struct opts *o, const struct zone_rrlist *l,
 	return rc;
 }
 
+/* The first nameserver line of /etc/resolv.conf, as ADDR@53. */
+static int
+system_resolver(struct zone_server *srv)
+{
+	char line[512], addr[128], err[ERRBUF_LEN];
+	FILE *f;
+	int rc = -1;
+
+	if ((f = fopen("/etc/resolv.conf", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, " nameserver %127s", addr) == 1 &&
+		    zone_server_parse(addr, srv, err, sizeof(err)) == 0) {
+			rc = 0;
+			break;
+		}
+	fclose(f);
+	return rc;
+}
+
+/*
+ * --dns-status: for each owner of the inputs (or the -H owner), report
+ * what every server and the resolver serve.  Returns 0 all good, 2 when
+ * something differs, -1 on error.
+ */
+static int
+do_dns_status(const struct opts *o, const struct zone_rrlist *l,
+    const struct zone_rrlist *expect, int have_inputs, struct sbuf *out)
+{
+	struct zone_status_opts so;
+	struct zone_server resolver, primary, *servers = NULL;
+	struct zone_rrlist owners = { 0 };
+	const struct zone_rrlist *src;
+	struct zone_rrset want;
+	char err[ERRBUF_LEN], *owner = NULL;
+	size_t i, j, k;
+	int r, rc = -1, bad = 0;
+
+	memset(&so, 0, sizeof(so));
+	so.zone = o->zone;
+	so.trust_anchor = o->trust_anchor;
+	so.xfer.timeout_ms = o->timeout_ms < 3000 ? o->timeout_ms : 3000;
+	so.xfer.tries = 2;
+	if (o->resolver != NULL) {
+		if (zone_server_parse(o->resolver, &resolver, err,
+		    sizeof(err)) == -1) {
+			log_error("--resolver %s", err);
+			goto out;
+		}
+		so.resolver = &resolver;
+	} else if (o->nns == 0 && system_resolver(&resolver) == 0)
+		so.resolver = &resolver;
+	if (o->primary != NULL) {
+		if (zone_server_parse(o->primary, &primary, err,
+		    sizeof(err)) == -1) {
+			log_error("--primary %s", err);
+			goto out;
+		}
+		so.primary = &primary;
+	}
+	if (o->nns > 0) {
+		if ((servers = calloc((size_t)o->nns, sizeof(*servers))) ==
+		    NULL) {
+			log_error("out of memory");
+			goto out;
+		}
+		for (i = 0; i < (size_t)o->nns; i++)
+			if (zone_server_parse(o->ns[i], &servers[i], err,
+			    sizeof(err)) == -1) {
+				log_error("--ns %s", err);
+				goto out;
+			}
+		so.servers = servers;
+		so.nservers = (size_t)o->nns;
+	}
+	/* What to expect: --expect, else the inputs' records, else agree. */
+	src = expect != NULL ? expect : have_inputs ? l : NULL;
+	if (src == NULL || src->n == 0) {
+		if ((owner = input_owner(o, NULL, NULL, err, sizeof(err))) ==
+		    NULL) {
+			log_error("%s", err);
+			goto out;
+		}
+		memset(&want, 0, sizeof(want));
+		r = zone_status(&so, owner, expect != NULL ? &want : NULL, out,
+		    err, sizeof(err));
+		if (r == -1) {
+			log_error("%s", err);
+			goto out;
+		}
+		rc = r ? 2 : 0;
+		goto out;
+	}
+	for (i = 0; i < src->n; i++) {
+		for (j = 0; j < i; j++)
+			if (strcmp(src->v[j].owner, src->v[i].owner) == 0)
+				break;
+		if (j < i)
+			continue;
+		memset(&want, 0, sizeof(want));
+		if ((want.v = calloc(src->n, sizeof(*want.v))) == NULL) {
+			log_error("out of memory");
+			goto out;
+		}
+		for (k = i; k < src->n; k++)
+			if (strcmp(src->v[k].owner, src->v[i].owner) == 0)
+				want.v[want.n++] = src->v[k].rec; /* shallow */
+		r = zone_status(&so, src->v[i].owner, &want, out, err,
+		    sizeof(err));
+		free(want.v);
+		if (r == -1) {
+			log_error("%s", err);
+			goto out;
+		}
+		bad += r;
+	}
+	rc = bad ? 2 : 0;
+out:
+	free(owner);
+	free(servers);
+	zone_rrlist_free(&owners);
+	return rc;
+}
+
 enum {
 	OPT_STARTTLS = 256, OPT_SNI, OPT_HELO, OPT_TIMEOUT, OPT_VERIFY,
 	OPT_KEEP_GOING, OPT_FORCE, OPT_REPLACE, OPT_UPDATE, OPT_TSIG,
 	OPT_DELETE, OPT_EXPECT, OPT_ZONEFILE, OPT_SIG_INCEPTION,
-	OPT_SIG_VALIDITY, OPT_SIG_JITTER
+	OPT_SIG_VALIDITY, OPT_SIG_JITTER, OPT_DNS_STATUS, OPT_RESOLVER, OPT_NS,
+	OPT_PRIMARY, OPT_TRUST_ANCHOR
 };
 
 static const struct option longopts[] = {
@@ -755,6 +898,11 @@ static const struct option longopts[] = {
 	{ "sig-inception", required_argument, NULL, OPT_SIG_INCEPTION },
 	{ "sig-validity", required_argument, NULL, OPT_SIG_VALIDITY },
 	{ "sig-jitter",	required_argument, NULL, OPT_SIG_JITTER },
+	{ "dns-status",	no_argument,	   NULL, OPT_DNS_STATUS },
+	{ "resolver",	required_argument, NULL, OPT_RESOLVER },
+	{ "ns",		required_argument, NULL, OPT_NS },
+	{ "primary",	required_argument, NULL, OPT_PRIMARY },
+	{ "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ "version",	no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -781,7 +929,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 	if ((o->issuers = calloc((size_t)argc, sizeof(char *))) == NULL ||
 	    (o->verify = calloc((size_t)argc, sizeof(char *))) == NULL ||
 	    (o->expect = calloc((size_t)argc, sizeof(char *))) == NULL ||
-	    (o->zonekeys = calloc((size_t)argc, sizeof(char *))) == NULL) {
+	    (o->zonekeys = calloc((size_t)argc, sizeof(char *))) == NULL ||
+	    (o->ns = calloc((size_t)argc, sizeof(char *))) == NULL) {
 		log_error("out of memory");
 		exit(1);
 	}
@@ -937,6 +1086,21 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case OPT_ZONEFILE:
 			o->zonefile = optarg;
 			break;
+		case OPT_DNS_STATUS:
+			o->dns_status = 1;
+			break;
+		case OPT_RESOLVER:
+			o->resolver = optarg;
+			break;
+		case OPT_NS:
+			o->ns[o->nns++] = optarg;
+			break;
+		case OPT_PRIMARY:
+			o->primary = optarg;
+			break;
+		case OPT_TRUST_ANCHOR:
+			o->trust_anchor = optarg;
+			break;
 		case OPT_SIG_INCEPTION:
 			if (zone_parse_time(optarg, &o->sig_inception) == -1) {
 				log_error("--sig-inception %s: want UNIX time, "
@@ -1038,7 +1202,7 @@ main(int argc, char **argv)
 	log_init("tlsagen");
 	parse_opts(argc, argv, &o);
 	nfiles = argc - optind;
-	if (nfiles == 0 && o.nconnect == 0 &&
+	if (nfiles == 0 && o.nconnect == 0 && !o.dns_status &&
 	    (o.nissuers == 0 || o.nverify > 0)) {
 		log_error("no input: give files, -c HOST or -i ISSUER "
 		    "(see --help)");
@@ -1100,7 +1264,8 @@ main(int argc, char **argv)
 				goto out;
 		}
 	}
-	if (o.nverify == 0 && nfiles == 0 && o.nconnect == 0) {
+	if (o.nverify == 0 && nfiles == 0 && o.nconnect == 0 &&
+	    (o.nissuers > 0 || !o.dns_status)) {
 		/* Only issuers: they need an owner from -H. */
 		char *owner;
 		int added = 0;
@@ -1125,7 +1290,13 @@ main(int argc, char **argv)
 	}
 	if (o.nexpect > 0 && load_expect(&o, &expect) == -1)
 		goto out;
-	if (o.nverify == 0 && o.update != NULL) {
+	if (o.dns_status) {
+		r = do_dns_status(&o, &l, o.nexpect > 0 ? &expect : NULL,
+		    nfiles + o.nconnect > 0, &out);
+		if (r == -1)
+			goto out;
+		nomatch = r;
+	} else if (o.nverify == 0 && o.update != NULL) {
 		if (l.n == 0) {
 			log_error("no records: every input failed");
 			goto out;
@@ -1188,6 +1359,7 @@ out:
 	free((char *)o.zone);
 	free(o.expect);
 	free(o.zonekeys);
+	free(o.ns);
 	free_issuers(&is);
 	free(o.issuers);
 	free(o.verify);

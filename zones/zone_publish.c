@@ -91,7 +91,7 @@ zone_publish(const struct zone_server *srv, const struct zone_rrlist *recs,
 	if (po->zone != NULL)
 		zone = strdup(po->zone);
 	else
-		zone = zone_find_apex(srv, w[0].owner, po->key, &po->xfer, err,
+		zone = zone_find_apex(srv, w[0].owner, 0, po->key, &po->xfer, err,
 		    errlen);
 	if (zone == NULL)
 		goto out;

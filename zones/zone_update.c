@@ -321,8 +321,8 @@ out:
 
 char *
 zone_find_apex(const struct zone_server *srv, const char *owner,
-    const struct zone_tsig *key, const struct zone_xfer_opts *o, char *err,
-    size_t errlen)
+    int recursive, const struct zone_tsig *key,
+    const struct zone_xfer_opts *o, char *err, size_t errlen)
 {
 	struct zone_xfer_opts to = *o;
 	const ldns_rr_list *sec[2];
@@ -334,14 +334,14 @@ zone_find_apex(const struct zone_server *srv, const char *owner,
 	to.tcp = 1;
 	if (ldns_str2rdf_dname(&d, owner) != LDNS_STATUS_OK ||
 	    (q = ldns_pkt_query_new(d, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN,
-	    0)) == NULL) {
+	    recursive ? LDNS_RD : 0)) == NULL) {
 		ldns_rdf_deep_free(d);
 		errfmt(err, errlen, "%s: cannot build a query", owner);
 		return NULL;
 	}
 	if (zone_exchange(srv, q, key, &to, &r, err, errlen) == -1)
 		goto out;
-	if (!ldns_pkt_aa(r) || (ldns_pkt_get_rcode(r) != LDNS_RCODE_NOERROR &&
+	if ((!recursive && !ldns_pkt_aa(r)) || (ldns_pkt_get_rcode(r) != LDNS_RCODE_NOERROR &&
 	    ldns_pkt_get_rcode(r) != LDNS_RCODE_NXDOMAIN)) {
 		errfmt(err, errlen, "%s: not authoritative for %s (%s%s); "
 		    "give the zone with -z", srv->name, owner,

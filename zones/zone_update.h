@@ -64,12 +64,13 @@ int zone_update_apply(const struct zone_server *srv, const char *zone,
 
 /*
  * The zone that owner is in, as srv sees it (from the SOA in the answer
- * or authority section of a SOA query); a new absolute name, or NULL
- * with a reason.
+ * or authority section of a SOA query): srv must be authoritative (AA)
+ * unless recursive, when it is a resolver asked with RD.  A new absolute
+ * name, or NULL with a reason.
  */
 char *zone_find_apex(const struct zone_server *srv, const char *owner,
-    const struct zone_tsig *key, const struct zone_xfer_opts *o, char *err,
-    size_t errlen);
+    int recursive, const struct zone_tsig *key,
+    const struct zone_xfer_opts *o, char *err, size_t errlen);
 
 /* "3 1 1 ab..; 2 1 1 cd.." (short hex) for messages; caller frees. */
 char *zone_rrset_describe(const struct zone_rrset *s);

@@ -1,0 +1,87 @@
+/*
+ * zone_check.h: what the world sees of a TLSA RRset.
+ *
+ * Authoritative visibility: the zone's NS set (or a configured server
+ * list) plus a hidden primary, each asked directly without recursion:
+ * exact RRset, AA bit, SOA serial.  Validated lookups: through a
+ * validating resolver requiring AD, and locally with ldns against a
+ * trust anchor, so the verdict need not trust the path to the resolver.
+ * Bogus and insecure are distinct results.
+ */
+#ifndef ZONE_CHECK_H
+#define ZONE_CHECK_H
+
+#include <stdint.h>
+
+#include "zone_net.h"
+#include "zone_update.h"
+
+enum zone_vis_state {
+	ZONE_VIS_MATCH,		/* exactly the expected RRset, with AA */
+	ZONE_VIS_DIFFERS,	/* another RRset (or none) */
+	ZONE_VIS_NOT_AUTH,	/* answer without AA, or REFUSED etc. */
+	ZONE_VIS_ERROR		/* no answer, malformed */
+};
+
+struct zone_vis {
+	struct zone_server	 srv;
+	const char		*role;		/* "ns", "primary" */
+	char			 nsname[256];	/* NS host name, if known */
+	int			 state;		/* enum zone_vis_state */
+	int			 aa, rcode;
+	int			 has_serial;
+	uint32_t		 serial;
+	uint32_t		 ttl;		/* of the TLSA RRset */
+	uint32_t		 neg_ttl;	/* SOA minimum / negative TTL */
+	struct zone_rrset	 rrset;
+	char			 error[256];
+};
+
+/*
+ * Find the name servers of zone through the resolver: NS set, then the
+ * A and AAAA of each name.  *out gets a new array of n entries (caller
+ * frees; the rrsets are empty), port as given.  Returns 0 or -1.
+ */
+int zone_ns_servers(const struct zone_server *resolver, const char *zone,
+    unsigned port, const struct zone_xfer_opts *o, struct zone_vis **out,
+    size_t *n, char *err, size_t errlen);
+
+/*
+ * Ask every server in v[0..n-1] for owner's TLSA RRset and the zone's
+ * SOA; compare with expect (NULL: compare with each other, the first
+ * answer counting as expected).  Fills in each entry.  Returns the
+ * number of servers whose state is not MATCH.
+ */
+size_t zone_visibility(struct zone_vis *v, size_t n, const char *zone,
+    const char *owner, const struct zone_rrset *expect,
+    const struct zone_xfer_opts *o);
+
+void zone_vis_free(struct zone_vis *v, size_t n);
+
+enum zone_sec {
+	ZONE_SEC_SECURE, ZONE_SEC_INSECURE, ZONE_SEC_BOGUS, ZONE_SEC_ERROR
+};
+
+const char *zone_sec_name(int sec);
+
+/*
+ * Look owner TLSA up through a validating resolver (RD, DO): SECURE when
+ * the answer has AD, INSECURE when NOERROR/NXDOMAIN without AD, BOGUS
+ * when SERVFAIL without CD but data with CD.  The RRset (may be empty)
+ * goes to out.  Returns the state; why (for BOGUS/ERROR) in err.
+ */
+int zone_resolve_validated(const struct zone_server *resolver,
+    const char *owner, const struct zone_xfer_opts *o,
+    struct zone_rrset *out, char *err, size_t errlen);
+
+/*
+ * Validate owner's TLSA RRset ourselves with ldns against the trust
+ * anchors in ta_file (DS or DNSKEY lines), fetching data with CD through
+ * via (a resolver or an authoritative server).  SECURE, BOGUS (with the
+ * reason) or ERROR; an absent RRset gives ERROR "no records".
+ */
+int zone_validate_local(const struct zone_server *via, const char *ta_file,
+    const char *owner, const struct zone_xfer_opts *o,
+    struct zone_rrset *out, char *err, size_t errlen);
+
+#endif
