@@ -12,6 +12,9 @@
 #include "log.h"
 #include "zone_out.h"
 
+/* Records per nsupdate message when no prerequisite ties them together. */
+#define ZONE_NSUPDATE_BATCH 400
+
 int
 zone_format_parse(const char *s)
 {
@@ -311,6 +314,10 @@ zone_out_render(const struct zone_rrlist *l, const struct zone_out_opts *o,
 			}
 		}
 		for (i = 0; i < l->n; i++) {
+			/* Keep each message well under 64 KiB. */
+			if (i > 0 && i % ZONE_NSUPDATE_BATCH == 0 &&
+			    !o->has_expect && !o->replace)
+				sbuf_add(out, "send\n", 5);
 			sbuf_add(out, "update add ", 11);
 			rr_head(out, &l->v[i], 1, o->default_ttl);
 			sbuf_add(out, "TLSA ", 5);

@@ -60,6 +60,24 @@ filter(const struct zone_rrset *a, const struct zone_rrset *b, int want_in,
 	return 0;
 }
 
+/* Room for changes in one update message, bytes. */
+#define ZONE_MSG_BUDGET 60000
+
+/* Upper bound of the wire size of one change's RRs. */
+static size_t
+change_size(const struct zone_change *c)
+{
+	size_t per = strlen(c->owner) + 2 + 10 + 3, n = 0, i;
+
+	for (i = 0; i < c->expect->n; i++)
+		n += per + c->expect->v[i].len;
+	for (i = 0; c->del != NULL && i < c->del->n; i++)
+		n += per + c->del->v[i].len;
+	for (i = 0; c->add != NULL && i < c->add->n; i++)
+		n += per + c->add->v[i].len;
+	return n + per;
+}
+
 struct owner_work {
 	const char		*owner;
 	struct zone_rrset	 want, cur, add, del;
@@ -143,9 +161,31 @@ zone_publish(const struct zone_server *srv, const struct zone_rrlist *recs,
 		ch[nch].ttl = po->ttl;
 		nch++;
 	}
-	if (nch > 0 && !po->dry_run && zone_update_apply(srv, zone, po->key,
-	    &po->xfer, ch, nch, err, errlen) == -1)
-		goto out;
+	/*
+	 * One message per batch that fits in a DNS message (64 KiB over
+	 * TCP, with room for the TSIG): each batch is atomic on the server.
+	 */
+	for (i = 0; i < nch && !po->dry_run; i = j) {
+		size_t size = 512, add;
+
+		for (j = i; j < nch; j++) {
+			add = change_size(&ch[j]);
+			if (j > i && size + add > ZONE_MSG_BUDGET)
+				break;
+			size += add;
+		}
+		if (zone_update_apply(srv, zone, po->key, &po->xfer, ch + i,
+		    j - i, err, errlen) == -1) {
+			if (i > 0) {
+				size_t used = strlen(err);
+
+				snprintf(err + used, errlen - used, " (owners "
+				    "%s .. %s were updated before, in earlier "
+				    "messages)", ch[0].owner, ch[i - 1].owner);
+			}
+			goto out;
+		}
+	}
 	for (i = 0; i < nch; i++) {
 		struct owner_work *x = NULL;
 

@@ -34,8 +34,11 @@ struct zone_publish_opts {
 /*
  * Apply recs to srv.  A line per owner goes to report: what changed (or
  * would, with dry_run), or that it was already so.  Returns 0 when the
- * server confirmed (or nothing needed changing), -1 with a reason; on
- * failure the server changed nothing.
+ * server confirmed (or nothing needed changing), -1 with a reason.
+ * Changes go in as few messages as fit in 64 KiB each; every message is
+ * applied by the server all or nothing, and a failure names the owners
+ * that earlier messages had already changed (none, in the usual case of
+ * a single message).
  */
 int zone_publish(const struct zone_server *srv, const struct zone_rrlist *recs,
     const struct zone_publish_opts *po, struct sbuf *report, char *err,
