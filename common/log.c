@@ -25,13 +25,32 @@ log_progname(void)
 	return prog;
 }
 
+/*
+ * Every diagnostic is one line of printable text: file names from the
+ * command line and text from peers may hold control bytes, so the whole
+ * line has them escaped (\ooo) here rather than at each caller.
+ * Backslashes stay as they are: text already escaped with str_vis by a
+ * library function must not be escaped twice.
+ */
 static void
 vlog(const char *level, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char line[2048], vis[4 * sizeof(line) + 1];
+	size_t i, o = 0;
+	unsigned char c;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "%s: %s%s\n", prog, level, line);
+	for (i = 0; line[i] != '\0'; i++) {
+		c = (unsigned char)line[i];
+		if (c >= 0x20 && c < 0x7f)
+			vis[o++] = (char)c;
+		else {
+			snprintf(vis + o, 5, "\\%03o", c);
+			o += 4;
+		}
+	}
+	vis[o] = '\0';
+	fprintf(stderr, "%s: %s%s\n", prog, level, vis);
 }
 
 void
@@ -90,7 +109,7 @@ str_vis(char *dst, size_t dstlen, const char *src, size_t srclen)
 
 	if (dstlen == 0)
 		return dst;
-	for (i = 0; i < srclen && src[i] != '\0'; i++) {
+	for (i = 0; i < srclen; i++) {
 		c = (unsigned char)src[i];
 		if (c >= 0x20 && c < 0x7f && c != '\\') {
 			if (o + 1 >= dstlen)

@@ -35,8 +35,9 @@ void err_add_openssl(char *buf, size_t len);
 
 /*
  * Copy at most srclen bytes of untrusted text (an SMTP reply, a DNS name,
- * a file name) into dst, escaping control and non-ASCII bytes as \ooo and
- * backslashes as \\, always NUL-terminated.  Returns dst.
+ * a file name) into dst, escaping control and non-ASCII bytes (NUL
+ * included) as \ooo and backslashes as \\, always NUL-terminated, cut
+ * short rather than overflowing.  Returns dst.
  */
 char *str_vis(char *dst, size_t dstlen, const char *src, size_t srclen);
 

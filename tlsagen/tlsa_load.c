@@ -62,6 +62,15 @@ tlsa_key_supported(EVP_PKEY *key, char *err, size_t errlen)
 	case EVP_PKEY_ED448:
 		return 1;
 	case EVP_PKEY_EC:
+		/* RFC 5480 section 2.1.1: named curves only. */
+		if (EVP_PKEY_get_utf8_string_param(key,
+		    OSSL_PKEY_PARAM_EC_ENCODING, group, sizeof(group), &glen) &&
+		    strcmp(group, OSSL_PKEY_EC_ENCODING_EXPLICIT) == 0) {
+			errfmt(err, errlen, "EC key with explicit curve "
+			    "parameters (RFC 5480 allows named curves only)");
+			return 0;
+		}
+		ERR_clear_error();
 		if (!EVP_PKEY_get_utf8_string_param(key,
 		    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen)) {
 			ERR_clear_error();
@@ -308,7 +317,7 @@ tlsa_load_buf(const unsigned char *buf, size_t len, struct tlsa_input *in,
     char *err, size_t errlen)
 {
 	EVP_PKEY *pub;
-	int rc = -1;
+	int i, rc = -1;
 
 	memset(in, 0, sizeof(*in));
 	if (len == 0) {
@@ -334,6 +343,15 @@ tlsa_load_buf(const unsigned char *buf, size_t len, struct tlsa_input *in,
 	}
 	if (!tlsa_key_supported(pub, err, errlen))
 		goto out;
+	/* A chain file lists each certificate's issuer right after it. */
+	for (i = 1; in->certs != NULL && i < sk_X509_num(in->certs); i++)
+		if (X509_check_issued(sk_X509_value(in->certs, i),
+		    sk_X509_value(in->certs, i - 1)) != X509_V_OK) {
+			errfmt(err, errlen, "certificate %d did not issue "
+			    "certificate %d: not a chain in order (leaf first)",
+			    i + 1, i);
+			goto out;
+		}
 	if (in->key != NULL && in->certs != NULL &&
 	    sk_X509_num(in->certs) > 0 && EVP_PKEY_eq(in->key, pub) != 1) {
 		ERR_clear_error();

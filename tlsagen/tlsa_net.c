@@ -274,9 +274,11 @@ get_client_ctx(void)
 }
 
 static int
-tls_handshake(struct conn *c, const char *sni, STACK_OF(X509) **chain,
-    char *err, size_t errlen)
+tls_handshake(struct conn *c, const struct tlsa_fetch *f,
+    STACK_OF(X509) **chain, int *refused, char *err, size_t errlen)
 {
+	const char *sni = f->sni;
+	unsigned long e0;
 	STACK_OF(X509) *peer;
 	SSL_CTX *ctx;
 	SSL *ssl = NULL;
@@ -284,7 +286,9 @@ tls_handshake(struct conn *c, const char *sni, STACK_OF(X509) **chain,
 
 	if ((ctx = get_client_ctx()) == NULL || (ssl = SSL_new(ctx)) == NULL ||
 	    !SSL_set_fd(ssl, c->fd) ||
-	    (sni != NULL && !SSL_set_tlsext_host_name(ssl, sni))) {
+	    (sni != NULL && !SSL_set_tlsext_host_name(ssl, sni)) ||
+	    (f->sigalgs != NULL && !SSL_set1_sigalgs_list(ssl, f->sigalgs)) ||
+	    (f->ciphers != NULL && !SSL_set_cipher_list(ssl, f->ciphers))) {
 		errfmt(err, errlen, "%s: cannot set up TLS", c->peer);
 		err_add_openssl(err, errlen);
 		goto out;
@@ -304,6 +308,12 @@ tls_handshake(struct conn *c, const char *sni, STACK_OF(X509) **chain,
 			continue;
 		}
 		errfmt(err, errlen, "%s: TLS handshake failed", c->peer);
+		e0 = ERR_peek_last_error();
+		/* An alert from the peer: reasons SSL_AD_REASON_OFFSET + n. */
+		if (refused != NULL && ERR_GET_LIB(e0) == ERR_LIB_SSL &&
+		    ERR_GET_REASON(e0) >= SSL_AD_REASON_OFFSET &&
+		    ERR_GET_REASON(e0) < SSL_AD_REASON_OFFSET + 256)
+			*refused = 1;
 		if (ERR_peek_error() == 0)
 			errfmt(err, errlen, "%s: TLS handshake failed: "
 			    "connection closed by peer", c->peer);
@@ -367,7 +377,7 @@ connect_addr(const struct addrinfo *ai, long long deadline, const char *peer,
 
 int
 tlsa_fetch_chain(const struct tlsa_fetch *f, STACK_OF(X509) **chain,
-    char *peer, size_t peerlen, char *err, size_t errlen)
+    char *peer, size_t peerlen, int *tls_refused, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	struct conn *c = NULL;
@@ -375,6 +385,8 @@ tlsa_fetch_chain(const struct tlsa_fetch *f, STACK_OF(X509) **chain,
 	int r, rc = -1;
 
 	*chain = NULL;
+	if (tls_refused != NULL)
+		*tls_refused = 0;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -403,7 +415,7 @@ tlsa_fetch_chain(const struct tlsa_fetch *f, STACK_OF(X509) **chain,
 			continue;
 		if ((f->starttls != TLSA_STARTTLS_SMTP ||
 		    smtp_starttls(c, f->helo, err, errlen) == 0) &&
-		    tls_handshake(c, f->sni, chain, err, errlen) == 0)
+		    tls_handshake(c, f, chain, tls_refused, err, errlen) == 0)
 			rc = 0;
 		close(c->fd);
 		if (rc == 0)
@@ -414,4 +426,71 @@ out:
 	if (res != NULL)
 		freeaddrinfo(res);
 	return rc;
+}
+
+void
+tlsa_served_free(struct tlsa_served *s, int n)
+{
+	int i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		sk_X509_pop_free(s[i].chain, X509_free);
+	free(s);
+}
+
+int
+tlsa_fetch_all(const struct tlsa_fetch *f, struct tlsa_served **out,
+    char *err, size_t errlen)
+{
+	static const struct {
+		const char *kind, *sigalgs, *ciphers;
+	} probes[] = {
+		{ "ECDSA", "ecdsa_secp256r1_sha256:ecdsa_secp384r1_sha384:"
+		    "ecdsa_secp521r1_sha512", "aECDSA:@SECLEVEL=0" },
+		{ "RSA", "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:"
+		    "rsa_pss_rsae_sha512:rsa_pkcs1_sha256:rsa_pkcs1_sha384:"
+		    "rsa_pkcs1_sha512:rsa_pkcs1_sha1", "aRSA:@SECLEVEL=0" },
+		{ "default", NULL, NULL },
+	};
+	struct tlsa_served *v = NULL;
+	struct tlsa_fetch g;
+	STACK_OF(X509) *chain;
+	char peer[128], lerr[ERRBUF_LEN];
+	size_t p;
+	int n = 0, i, refused, dup;
+
+	*out = NULL;
+	if ((v = calloc(3, sizeof(*v))) == NULL) {
+		errfmt(err, errlen, "out of memory");
+		return -1;
+	}
+	for (p = 0; p < 3; p++) {
+		if (p == 2 && n > 0)
+			break;
+		g = *f;
+		g.sigalgs = probes[p].sigalgs;
+		g.ciphers = probes[p].ciphers;
+		if (tlsa_fetch_chain(&g, &chain, peer, sizeof(peer), &refused,
+		    lerr, sizeof(lerr)) == -1) {
+			if (refused && p < 2)
+				continue;	/* no such certificate */
+			errfmt(err, errlen, "%s", lerr);
+			tlsa_served_free(v, n);
+			return -1;
+		}
+		for (i = 0, dup = 0; i < n; i++)
+			if (X509_cmp(sk_X509_value(v[i].chain, 0),
+			    sk_X509_value(chain, 0)) == 0)
+				dup = 1;
+		if (dup) {
+			sk_X509_pop_free(chain, X509_free);
+			continue;
+		}
+		v[n].chain = chain;
+		snprintf(v[n].kind, sizeof(v[n].kind), "%s", probes[p].kind);
+		snprintf(v[n].peer, sizeof(v[n].peer), "%s", peer);
+		n++;
+	}
+	*out = v;
+	return n;
 }

@@ -21,6 +21,15 @@ struct tlsa_fetch {
 	const char	*helo;		/* EHLO name */
 	int		 starttls;	/* enum tlsa_starttls */
 	int		 timeout_ms;	/* whole exchange per address */
+	const char	*sigalgs;	/* offer only these (NULL: default) */
+	const char	*ciphers;	/* TLS <= 1.2 cipher list, or NULL */
+};
+
+/* One chain a server presents, and to which kind of client. */
+struct tlsa_served {
+	STACK_OF(X509)	*chain;		/* leaf first */
+	char		 kind[16];	/* "ECDSA", "RSA", "default" */
+	char		 peer[128];	/* "addr port N" */
 };
 
 /*
@@ -28,10 +37,27 @@ struct tlsa_fetch {
  * SMTP dialogue if asked, the TLS handshake, and return the chain the
  * server sent (leaf first; caller frees with sk_X509_pop_free) and the
  * address that answered (peer, "addr port").  Returns 0, or -1 with a
- * one-line reason naming the address in err.
+ * one-line reason naming the address in err; *tls_refused (may be NULL)
+ * is then 1 when the server answered the handshake with an alert (it
+ * has no certificate for what we offered), 0 for any other failure.
  */
 int tlsa_fetch_chain(const struct tlsa_fetch *f, STACK_OF(X509) **chain,
-    char *peer, size_t peerlen, char *err, size_t errlen);
+    char *peer, size_t peerlen, int *tls_refused, char *err, size_t errlen);
+
+/*
+ * Every chain the server presents: one handshake offering only ECDSA,
+ * one offering only RSA (a host with both certificates serves each to
+ * its own kind of client), and a default one when neither was accepted
+ * (Ed25519, or anything else).  Chains with the same leaf are kept once.
+ * A failure before or outside the TLS negotiation (connect, SMTP,
+ * timeout, a peer that hangs up) ends the probing with that error.
+ * Returns the number of chains (>= 1) in *out (caller frees with
+ * tlsa_served_free), or -1 with err.
+ */
+int tlsa_fetch_all(const struct tlsa_fetch *f, struct tlsa_served **out,
+    char *err, size_t errlen);
+
+void tlsa_served_free(struct tlsa_served *s, int n);
 
 /*
  * Parse one SMTP reply line (without CRLF).  Returns the reply code

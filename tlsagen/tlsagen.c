@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -489,20 +490,23 @@ out:
 	return rc;
 }
 
-/* Fetch a live chain for one -c argument into in. */
+/*
+ * Fetch every chain one -c argument's server presents (one per key
+ * algorithm it has).  Returns the count (>= 1) with *served, or -1.
+ */
 static int
-fetch_input(const struct opts *o, const char *arg, struct tlsa_input *in,
-    char *host, size_t hostlen, char *peer, size_t peerlen, char *err,
-    size_t errlen)
+fetch_input(const struct opts *o, const char *arg, struct tlsa_served **served,
+    char *host, size_t hostlen, char *err, size_t errlen)
 {
 	struct tlsa_fetch f;
 	char port[16], hname[256];
 	unsigned long pnum;
+	int n, i;
 
-	memset(in, 0, sizeof(*in));
+	*served = NULL;
 	if (split_hostport(arg, host, hostlen, port, sizeof(port),
 	    o->port) == -1) {
-		errfmt(err, errlen, "bad host[:port]");
+		errfmt(err, errlen, "%s: bad host[:port]", arg);
 		return -1;
 	}
 	(void)parse_uint(port, 65535, &pnum);
@@ -524,15 +528,21 @@ fetch_input(const struct opts *o, const char *arg, struct tlsa_input *in,
 	    (pnum == 25 || pnum == 587) ? TLSA_STARTTLS_SMTP :
 	    TLSA_STARTTLS_NONE;
 	f.timeout_ms = o->timeout_ms;
-	if (tlsa_fetch_chain(&f, &in->certs, peer, peerlen, err, errlen) ==
-	    -1)
+	if ((n = tlsa_fetch_all(&f, served, err, errlen)) == -1)
 		return -1;
-	if (!tlsa_key_supported(X509_get0_pubkey(sk_X509_value(in->certs, 0)),
-	    err, errlen)) {
-		tlsa_input_clear(in);
-		return -1;
-	}
-	return 0;
+	for (i = 0; i < n; i++)
+		if (!tlsa_key_supported(X509_get0_pubkey(sk_X509_value(
+		    (*served)[i].chain, 0)), err, errlen)) {
+			char e2[ERRBUF_LEN];
+
+			snprintf(e2, sizeof(e2), "%s: %s", (*served)[i].peer,
+			    err);
+			snprintf(err, errlen, "%s", e2);
+			tlsa_served_free(*served, n);
+			*served = NULL;
+			return -1;
+		}
+	return n;
 }
 
 struct verify_set {
@@ -1196,10 +1206,15 @@ main(int argc, char **argv)
 	struct zone_out_opts zo;
 	struct tlsa_input in;
 	struct sbuf out = { 0 };
-	char err[ERRBUF_LEN], host[256], peer[300], name[600];
+	char err[ERRBUF_LEN], host[256], name[600];
 	int i, nfiles, failed = 0, nomatch = 0, r, status = 1;
 
 	log_init("tlsagen");
+	/*
+	 * A peer that closes mid-handshake makes OpenSSL's alert write()
+	 * raise SIGPIPE; we want the EPIPE and a one-line error instead.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	parse_opts(argc, argv, &o);
 	nfiles = argc - optind;
 	if (nfiles == 0 && o.nconnect == 0 && !o.dns_status &&
@@ -1221,25 +1236,32 @@ main(int argc, char **argv)
 		goto out;
 
 	for (i = 0; i < nfiles + o.nconnect; i++) {
+		struct tlsa_served *served = NULL;
 		const char *fallback = NULL;
+		int nserved = 1, k;
 
+		err[0] = '\0';
 		if (i < nfiles) {
 			snprintf(name, sizeof(name), "%s", argv[optind + i]);
 			r = tlsa_load_file(argv[optind + i], &in, err,
 			    sizeof(err));
 		} else {
-			r = fetch_input(&o, o.connect[i - nfiles], &in, host,
-			    sizeof(host), peer, sizeof(peer), err,
-			    sizeof(err));
+			/* The error names the server and address itself. */
+			nserved = fetch_input(&o, o.connect[i - nfiles],
+			    &served, host, sizeof(host), err, sizeof(err));
 			fallback = host;
-			if (r == 0)
-				snprintf(name, sizeof(name), "%s (%s)", host,
-				    peer);
-			else
-				snprintf(name, sizeof(name), "%s",
-				    o.connect[i - nfiles]);
+			name[0] = '\0';
+			r = nserved == -1 ? -1 : 0;
 		}
-		if (r == 0) {
+		for (k = 0; r == 0 && k < nserved; k++) {
+			if (served != NULL) {
+				memset(&in, 0, sizeof(in));
+				in.certs = served[k].chain;
+				served[k].chain = NULL;
+				snprintf(name, sizeof(name), "%s (%s%s%s)", host,
+				    served[k].peer, nserved > 1 ? ", " : "",
+				    nserved > 1 ? served[k].kind : "");
+			}
 			if (o.nverify > 0) {
 				r = verify_input(&o, &in, name, fallback, &rl,
 				    &out);
@@ -1252,12 +1274,15 @@ main(int argc, char **argv)
 				    &is, err, sizeof(err));
 			tlsa_input_clear(&in);
 		}
+		tlsa_served_free(served, nserved);
 		if (r == -1) {
 			if (err[0] != '\0') {
 				if (o.keep_going)
-					log_warn("%s: %s (skipped)", name, err);
+					log_warn("%s%s%s (skipped)", name,
+					    name[0] ? ": " : "", err);
 				else
-					log_error("%s: %s", name, err);
+					log_error("%s%s%s", name,
+					    name[0] ? ": " : "", err);
 			}
 			failed++;
 			if (!o.keep_going)

@@ -179,12 +179,14 @@ zone_exchange(const struct zone_server *srv, ldns_pkt *q,
 {
 	ldns_buffer *qbuf = NULL;
 	ldns_pkt *r = NULL;
-	ldns_rdf *qmac = NULL;
+	unsigned char qmac[ZONE_TSIG_MAX_MAC];
+	size_t qmaclen = 0;
+	char lerr[ERRBUF_LEN];
 	struct timeval tv;
 	uint8_t *wire = NULL;
 	size_t wlen = 0;
 	uint16_t id;
-	ldns_status st;
+	ldns_status st = LDNS_STATUS_ERR;
 	int try, tcp = o->tcp, rc = -1, terr, saved = 0;
 	uint64_t other;
 
@@ -192,24 +194,9 @@ zone_exchange(const struct zone_server *srv, ldns_pkt *q,
 	if (RAND_bytes((unsigned char *)&id, sizeof(id)) != 1)
 		id = (uint16_t)(rand() & 0xffff);
 	ldns_pkt_set_id(q, id);
-	if (key != NULL) {
-		ldns_pkt_set_tsig(q, NULL);
-		st = ldns_pkt_tsig_sign(q, key->name, key->secret, 300,
-		    key->algorithm, NULL);
-		if (st != LDNS_STATUS_OK) {
-			errfmt(err, errlen, "%s: cannot sign with TSIG key "
-			    "%s: %s", srv->name, key->name,
-			    ldns_get_errorstr_by_id(st));
-			goto out;
-		}
-		if (ldns_pkt_tsig(q) == NULL ||
-		    (qmac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(q), 3)))
-		    == NULL) {
-			errfmt(err, errlen, "%s: TSIG signing failed",
-			    srv->name);
-			goto out;
-		}
-	}
+	if (key != NULL && zone_tsig_sign(q, key, 300, qmac, &qmaclen, err,
+	    errlen) == -1)
+		goto out;
 	if ((qbuf = ldns_buffer_new(LDNS_MAX_PACKETLEN)) == NULL ||
 	    ldns_pkt2buffer_wire(qbuf, q) != LDNS_STATUS_OK) {
 		errfmt(err, errlen, "%s: cannot encode the message", srv->name);
@@ -281,10 +268,9 @@ zone_exchange(const struct zone_server *srv, ldns_pkt *q,
 			    srv->name, zone_rcode_name(terr), key->name);
 			goto out;
 		}
-		if (!ldns_pkt_tsig_verify(r, wire, wlen, key->name,
-		    key->secret, qmac)) {
-			errfmt(err, errlen, "%s: reply TSIG does not verify "
-			    "with key %s", srv->name, key->name);
+		if (zone_tsig_verify(wire, wlen, r, key, qmac, qmaclen, lerr,
+		    sizeof(lerr)) == -1) {
+			errfmt(err, errlen, "%s: %s", srv->name, lerr);
 			goto out;
 		}
 	}
@@ -293,7 +279,6 @@ zone_exchange(const struct zone_server *srv, ldns_pkt *q,
 	rc = 0;
 out:
 	ldns_pkt_free(r);
-	ldns_rdf_deep_free(qmac);
 	ldns_buffer_free(qbuf);
 	free(wire);
 	return rc;

@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "fileio.h"
 #include "log.h"
@@ -229,5 +231,259 @@ out:
 	free(buf);
 	if (rc != 0)
 		zone_tsig_free(k);
+	return rc;
+}
+
+/* The raw secret; returns its length, or -1. */
+static int
+secret_raw(const struct zone_tsig *k, unsigned char *raw, size_t rawlen)
+{
+	size_t b64 = strlen(k->secret);
+	int n;
+
+	if (b64 == 0 || b64 % 4 != 0 || b64 / 4 * 3 > rawlen)
+		return -1;
+	if ((n = EVP_DecodeBlock(raw, (const unsigned char *)k->secret,
+	    (int)b64)) < 0)
+		return -1;
+	if (k->secret[b64 - 1] == '=')
+		n--;
+	if (k->secret[b64 - 2] == '=')
+		n--;
+	return n;
+}
+
+static const char *
+md_name(const char *alg)
+{
+	if (strcmp(alg, "hmac-sha256.") == 0)
+		return "SHA256";
+	if (strcmp(alg, "hmac-sha384.") == 0)
+		return "SHA384";
+	if (strcmp(alg, "hmac-sha512.") == 0)
+		return "SHA512";
+	return NULL;
+}
+
+/* Append a name in canonical (lower-case, uncompressed) wire form. */
+static int
+put_name(ldns_buffer *b, const char *name)
+{
+	ldns_rdf *d = NULL;
+	int rc;
+
+	if (ldns_str2rdf_dname(&d, name) != LDNS_STATUS_OK)
+		return -1;
+	ldns_dname2canonical(d);
+	ldns_buffer_write(b, ldns_rdf_data(d), ldns_rdf_size(d));
+	ldns_rdf_deep_free(d);
+	rc = ldns_buffer_status_ok(b) ? 0 : -1;
+	return rc;
+}
+
+static void
+put_u48(ldns_buffer *b, uint64_t t)
+{
+	ldns_buffer_write_u16(b, (uint16_t)(t >> 32));
+	ldns_buffer_write_u32(b, (uint32_t)t);
+}
+
+/* The TSIG variables of RFC 8945 section 4.3.3. */
+static int
+put_vars(ldns_buffer *b, const struct zone_tsig *k, uint64_t when,
+    uint16_t fudge, uint16_t error, const uint8_t *other, uint16_t olen)
+{
+	if (put_name(b, k->name) == -1)
+		return -1;
+	ldns_buffer_write_u16(b, LDNS_RR_CLASS_ANY);
+	ldns_buffer_write_u32(b, 0);
+	if (put_name(b, k->algorithm) == -1)
+		return -1;
+	put_u48(b, when);
+	ldns_buffer_write_u16(b, fudge);
+	ldns_buffer_write_u16(b, error);
+	ldns_buffer_write_u16(b, olen);
+	if (olen > 0)
+		ldns_buffer_write(b, other, olen);
+	return ldns_buffer_status_ok(b) ? 0 : -1;
+}
+
+static int
+hmac(const struct zone_tsig *k, const uint8_t *data, size_t len,
+    unsigned char *mac, size_t *maclen)
+{
+	unsigned char raw[512];
+	unsigned int ml = 0;
+	const char *md = md_name(k->algorithm);
+	int n, rc = -1;
+
+	if (md == NULL || (n = secret_raw(k, raw, sizeof(raw))) <= 0)
+		goto out;
+	if (HMAC(EVP_get_digestbyname(md), raw, n, data, len, mac, &ml) ==
+	    NULL)
+		goto out;
+	*maclen = ml;
+	rc = 0;
+out:
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return rc;
+}
+
+int
+zone_tsig_sign(ldns_pkt *q, const struct zone_tsig *k, uint16_t fudge,
+    unsigned char *mac, size_t *maclen, char *err, size_t errlen)
+{
+	ldns_buffer *b = NULL;
+	ldns_rr *tsig = NULL;
+	ldns_rdf *f;
+	uint8_t tbuf[6], u16[2];
+	uint64_t now = (uint64_t)time(NULL);
+	int i, rc = -1;
+
+	ldns_pkt_set_tsig(q, NULL);
+	if ((b = ldns_buffer_new(LDNS_MAX_PACKETLEN)) == NULL ||
+	    ldns_pkt2buffer_wire(b, q) != LDNS_STATUS_OK ||
+	    put_vars(b, k, now, fudge, 0, NULL, 0) == -1 ||
+	    hmac(k, ldns_buffer_begin(b), ldns_buffer_position(b), mac,
+	    maclen) == -1) {
+		errfmt(err, errlen, "cannot compute the TSIG MAC with key %s",
+		    k->name);
+		goto out;
+	}
+	/* The TSIG RR; ldns writes it last and counts it in ARCOUNT. */
+	if ((tsig = ldns_rr_new()) == NULL ||
+	    ldns_str2rdf_dname(&f, k->name) != LDNS_STATUS_OK)
+		goto nomem;
+	ldns_rr_set_owner(tsig, f);
+	ldns_rr_set_type(tsig, LDNS_RR_TYPE_TSIG);
+	ldns_rr_set_class(tsig, LDNS_RR_CLASS_ANY);
+	ldns_rr_set_ttl(tsig, 0);
+	if (ldns_str2rdf_dname(&f, k->algorithm) != LDNS_STATUS_OK)
+		goto nomem;
+	ldns_rr_push_rdf(tsig, f);
+	for (i = 0; i < 6; i++)
+		tbuf[i] = (uint8_t)(now >> (8 * (5 - i)));
+	ldns_rr_push_rdf(tsig, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_TSIGTIME,
+	    6, tbuf));
+	ldns_rr_push_rdf(tsig, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16,
+	    fudge));
+	{
+		uint8_t md[2 + ZONE_TSIG_MAX_MAC];
+
+		md[0] = (uint8_t)(*maclen >> 8);
+		md[1] = (uint8_t)*maclen;
+		memcpy(md + 2, mac, *maclen);
+		ldns_rr_push_rdf(tsig, ldns_rdf_new_frm_data(
+		    LDNS_RDF_TYPE_INT16_DATA, 2 + *maclen, md));
+	}
+	ldns_rr_push_rdf(tsig, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16,
+	    ldns_pkt_id(q)));
+	ldns_rr_push_rdf(tsig, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 0));
+	u16[0] = u16[1] = 0;
+	ldns_rr_push_rdf(tsig, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16_DATA,
+	    2, u16));
+	if (ldns_rr_rd_count(tsig) != 7)
+		goto nomem;
+	ldns_pkt_set_tsig(q, tsig);
+	tsig = NULL;
+	rc = 0;
+	goto out;
+nomem:
+	errfmt(err, errlen, "out of memory");
+out:
+	ldns_rr_free(tsig);
+	ldns_buffer_free(b);
+	return rc;
+}
+
+int
+zone_tsig_verify(const uint8_t *wire, size_t len, const ldns_pkt *r,
+    const struct zone_tsig *k, const unsigned char *reqmac, size_t reqmaclen,
+    char *err, size_t errlen)
+{
+	const ldns_rr *t = ldns_pkt_tsig(r);
+	ldns_buffer *b = NULL;
+	ldns_rr *rr = NULL;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	const uint8_t *d;
+	size_t pos = LDNS_HEADER_SIZE, tsig_at = 0, maclen, i, n, total;
+	uint64_t when = 0;
+	uint16_t fudge, olen;
+	ldns_rdf *alg = NULL;
+	int rc = -1, ok;
+
+	if (t == NULL || ldns_rr_rd_count(t) != 7 || len < LDNS_HEADER_SIZE) {
+		errfmt(err, errlen, "reply TSIG malformed");
+		return -1;
+	}
+	/* Find where the TSIG RR starts: it is the last RR of the message. */
+	total = (size_t)LDNS_QDCOUNT(wire) + LDNS_ANCOUNT(wire) +
+	    LDNS_NSCOUNT(wire) + LDNS_ARCOUNT(wire);
+	for (i = 0; i < total; i++) {
+		tsig_at = pos;
+		if (ldns_wire2rr(&rr, wire, len, &pos, i < LDNS_QDCOUNT(wire) ?
+		    LDNS_SECTION_QUESTION : LDNS_SECTION_ADDITIONAL) !=
+		    LDNS_STATUS_OK) {
+			errfmt(err, errlen, "reply malformed");
+			goto out;
+		}
+		ldns_rr_free(rr);
+		rr = NULL;
+	}
+	if (ldns_str2rdf_dname(&alg, k->algorithm) != LDNS_STATUS_OK ||
+	    ldns_dname_compare(alg, ldns_rr_rdf(t, 0)) != 0) {
+		errfmt(err, errlen, "reply TSIG uses another algorithm");
+		goto out;
+	}
+	d = ldns_rdf_data(ldns_rr_rdf(t, 1));
+	if (ldns_rdf_size(ldns_rr_rdf(t, 1)) != 6)
+		goto bad;
+	for (i = 0; i < 6; i++)
+		when = when << 8 | d[i];
+	fudge = ldns_rdf2native_int16(ldns_rr_rdf(t, 2));
+	d = ldns_rdf_data(ldns_rr_rdf(t, 3));
+	n = ldns_rdf_size(ldns_rr_rdf(t, 3));
+	if (n < 2 || (size_t)(d[0] << 8 | d[1]) != n - 2)
+		goto bad;
+	olen = (uint16_t)(ldns_rdf_size(ldns_rr_rdf(t, 6)) >= 2 ?
+	    ldns_rdf_size(ldns_rr_rdf(t, 6)) - 2 : 0);
+	if ((b = ldns_buffer_new(len + 1024)) == NULL)
+		goto bad;
+	/* Request MAC, the reply without TSIG (original ID, ARCOUNT - 1). */
+	ldns_buffer_write_u16(b, (uint16_t)reqmaclen);
+	ldns_buffer_write(b, reqmac, reqmaclen);
+	ldns_buffer_write_u16(b, ldns_rdf2native_int16(ldns_rr_rdf(t, 4)));
+	ldns_buffer_write(b, wire + 2, 8);
+	ldns_buffer_write_u16(b, (uint16_t)(LDNS_ARCOUNT(wire) - 1));
+	ldns_buffer_write(b, wire + LDNS_HEADER_SIZE, tsig_at -
+	    LDNS_HEADER_SIZE);
+	if (put_vars(b, k, when, fudge,
+	    ldns_rdf2native_int16(ldns_rr_rdf(t, 5)),
+	    ldns_rdf_data(ldns_rr_rdf(t, 6)) + 2, olen) == -1 ||
+	    hmac(k, ldns_buffer_begin(b), ldns_buffer_position(b), mac,
+	    &maclen) == -1)
+		goto bad;
+	ok = maclen == n - 2 && CRYPTO_memcmp(mac, d + 2, maclen) == 0;
+	if (!ok) {
+		errfmt(err, errlen, "reply TSIG does not verify with key %s",
+		    k->name);
+		goto out;
+	}
+	{
+		long long skew = (long long)when - (long long)time(NULL);
+
+		if (skew > fudge || -skew > fudge) {
+			errfmt(err, errlen, "reply TSIG time is %lld s off "
+			    "(fudge %u)", skew, fudge);
+			goto out;
+		}
+	}
+	rc = 0;
+	goto out;
+bad:
+	errfmt(err, errlen, "reply TSIG malformed");
+out:
+	ldns_rdf_deep_free(alg);
+	ldns_buffer_free(b);
 	return rc;
 }

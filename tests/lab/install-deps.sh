@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config clang llvm libclang-rt-14-dev
 libssl-dev libldns-dev libyaml-dev libcmocka-dev libjansson-dev
 openssl ca-certificates perl python3 time iproute2 util-linux valgrind
 bind9 bind9-utils bind9-dnsutils unbound postfix pebble certbot
-hash-slinger gnutls-bin ldnsutils knot-dnsutils mandoc"
+hash-slinger gnutls-bin ldnsutils knot-dnsutils mandoc faketime"
 
 missing=""
 for p in $PKGS; do

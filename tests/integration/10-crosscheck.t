@@ -1,0 +1,347 @@
+#!/bin/sh
+# 10-crosscheck.t: tlsagen's records against independent implementations.
+#
+# For every fixture set (tests/fixtures/*/: RSA 2048/4096, ECDSA P-256/P-384,
+# Ed25519, Ed448, and an ECDSA leaf under an RSA CA) and every usage 3 (leaf)
+# and 2 (issuer: from the chain, and with -i) x selector 0/1 x matching type
+# 0/1/2, tlsagen's record must equal (case-insensitively):
+#   - hash-slinger (tlsa --create's own code, run now),
+#   - GnuTLS danetool --tlsa-rr (matching types 1 and 2: it has no "Full"),
+#   - an openssl pipeline (x509 -outform DER / -pubkey | pkey -pubin, dgst),
+#   - the committed oracle tests/fixtures/expected-records.txt.
+# Then: input forms, the default record set, mnemonics, output formats
+# (checked with ldns-read-zone and python's json), --verify, many inputs,
+# duplicate inputs.
+. "$(dirname "$0")/../lib.sh"
+
+need_cmd openssl tlsa danetool ldns-read-zone
+FX=$TOP/tests/fixtures
+EXPECTED=$FX/expected-records.txt
+HOST=mx.example.net
+OWNER=_25._tcp.mx.example.net.
+SETS="rsa2048 rsa4096 p256 p384 ed25519 ed448 p256-rsaca"
+[ -x "$TLSAGEN" ] || bail "TLSAGEN=$TLSAGEN is not an executable"
+[ -f "$EXPECTED" ] || bail "$EXPECTED is missing (run tests/fixtures/make-fixtures.sh)"
+for s in $SETS; do
+	[ -f "$FX/$s/fullchain.pem" ] || bail "fixture set $s is missing (run tests/fixtures/make-fixtures.sh)"
+done
+if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else need_cmd python3; PY=python3; fi
+
+# rec: the "U S M data" of every TLSA line on stdin, data lowercased
+# (zone or hash-slinger presentation form).
+rec() {
+	awk '{ for (i = 1; i < NF; i++) if (toupper($i) == "TLSA") {
+		d = ""; for (j = i + 4; j <= NF; j++) d = d $j
+		print $(i + 1), $(i + 2), $(i + 3), tolower(d); break } }'
+}
+# lc: stdin lowercased (whole zone lines compared case-insensitively).
+lc() { tr 'A-Z' 'a-z'; }
+# zl "U S M data": the zone line tlsagen prints for it, lowercased.
+zl() { echo "$OWNER IN TLSA $1" | lc; }
+
+# --- references ------------------------------------------------------
+
+# hash-slinger's command line (tlsa --create), run now, for the default
+# pair of each set: in the background, collected below.
+for s in $SETS; do
+	( tlsa --create --certificate "$FX/$s/leaf.pem" --port 25 --usage 3 --selector 1 --mtype 1 "$HOST"
+	  tlsa --create --certificate "$FX/$s/int.pem" --port 25 --usage 2 --selector 1 --mtype 1 "$HOST"
+	) 2>&1 | grep -E '[[:space:]]TLSA[[:space:]]' > "$WORK/hscli.$s" &
+done
+
+# The certificate a record of usage U is computed over.
+certfile() { if [ "$2" = 3 ]; then echo "$FX/$1/leaf.pem"; else echo "$FX/$1/int.pem"; fi; }
+
+# openssl: "U S M data" for set, usage, selector, mtype.
+ossl_compute() {
+	_f=$(certfile "$1" "$2")
+	if [ "$3" = 0 ]; then
+		openssl x509 -in "$_f" -outform DER
+	else
+		openssl x509 -in "$_f" -pubkey -noout | openssl pkey -pubin -outform DER
+	fi > "$WORK/ossl.der" || return 1
+	case $4 in
+	0) _d=$(od -An -v -tx1 "$WORK/ossl.der" | tr -d ' \n') ;;
+	1) _d=$(openssl dgst -sha256 -r "$WORK/ossl.der" | cut -d' ' -f1) ;;
+	2) _d=$(openssl dgst -sha512 -r "$WORK/ossl.der" | cut -d' ' -f1) ;;
+	esac
+	echo "$2 $3 $4 $_d" | lc
+}
+# Computed once for every combination, looked up by ossl_rec.
+for s in $SETS; do for u in 3 2; do for se in 0 1; do for m in 0 1 2; do
+	echo "$s $(ossl_compute "$s" "$u" "$se" "$m")"
+done; done; done; done > "$WORK/ossl.out"
+ossl_rec() {
+	awk -v s="$1" -v u="$2" -v se="$3" -v m="$4" \
+	    '$1 == s && $2 == u && $3 == se && $4 == m { print $2, $3, $4, $5 }' "$WORK/ossl.out"
+}
+
+# danetool: "U S M data"; it prints "( 03 01 01 hex )" and knows only
+# matching types 1 (sha256) and 2 (sha512).
+dane_rec() {
+	_f=$(certfile "$1" "$2")
+	_a=""
+	[ "$2" = 2 ] && _a="$_a --ca"
+	[ "$3" = 0 ] && _a="$_a --x509"
+	[ "$4" = 1 ] && _a="$_a --hash sha256"
+	[ "$4" = 2 ] && _a="$_a --hash sha512"
+	# shellcheck disable=SC2086
+	danetool --tlsa-rr --load-certificate "$_f" --host "$HOST" --port 25 $_a 2>/dev/null |
+	    awk '{ for (i = 1; i <= NF; i++) if ($i == "(") {
+		print $(i + 1) + 0, $(i + 2) + 0, $(i + 3) + 0, tolower($(i + 4)); break } }'
+}
+
+# The committed oracle.
+exp_rec() {
+	awk -v s="$1" -v u="$2" -v se="$3" -v m="$4" \
+	    '$1 == s && $5 == u && $6 == se && $7 == m { print $5, $6, $7, tolower($8) }' "$EXPECTED"
+}
+
+# hash-slinger, now.  Its tlsa script is loaded as a module and its own
+# getLocalChain() and genTLSA() (what "tlsa --create --certificate F"
+# runs) compute every record in one process: 84 separate runs of the
+# script would take ~45 s.  If that ever breaks, run the CLI instead.
+HS_BIN=$(command -v tlsa)
+HS_PY=$(head -n 1 "$HS_BIN" | sed -n 's/^#! *\([^ ]*\).*/\1/p')
+[ -n "$HS_PY" ] || HS_PY=$PY
+for s in $SETS; do for u in 3 2; do for se in 0 1; do for m in 0 1 2; do
+	echo "$s $(certfile "$s" "$u") $u $se $m"
+done; done; done; done > "$WORK/hs.in"
+cat > "$WORK/hs.py" <<'EOF'
+import runpy, sys
+hs = runpy.run_path(sys.argv[1], run_name="hash_slinger_tlsa")
+for line in sys.stdin:
+    name, f, u, s, m = line.split()
+    chain, _ = hs["getLocalChain"](f, False)
+    print(name, hs["genTLSA"](sys.argv[2], "tcp", "25", chain[0], "rfc",
+                              int(u), int(s), int(m)))
+EOF
+if "$HS_PY" "$WORK/hs.py" "$HS_BIN" "$HOST" < "$WORK/hs.in" > "$WORK/hs.out" 2> "$WORK/hs.err" &&
+    [ "$(wc -l < "$WORK/hs.out")" -eq "$(wc -l < "$WORK/hs.in")" ]; then
+	diag "hash-slinger: $(wc -l < "$WORK/hs.out" | tr -d ' ') records from its genTLSA() in one process"
+else
+	diag "hash-slinger as a module failed ($(head -c 200 "$WORK/hs.err")): running tlsa --create for each record"
+	while read -r s f u se m; do
+		echo "$s $(tlsa --create --certificate "$f" --port 25 --usage "$u" \
+		    --selector "$se" --mtype "$m" "$HOST" | grep -E '[[:space:]]TLSA[[:space:]]')"
+	done < "$WORK/hs.in" > "$WORK/hs.out"
+fi
+hs_rec() {
+	awk -v s="$1" '$1 == s' "$WORK/hs.out" | rec | awk -v u="$2" -v se="$3" -v m="$4" \
+	    '$1 == u && $2 == se && $3 == m'
+}
+
+# --- every key type x usage x selector x matching type ---------------
+
+diag "danetool has no matching type 0 (Full): it is compared for types 1 and 2 only"
+for s in $SETS; do
+	for u in 3 2; do for se in 0 1; do for m in 0 1 2; do
+		c="$s $u $se $m"
+		hs=$(hs_rec "$s" "$u" "$se" "$m")
+		os=$(ossl_rec "$s" "$u" "$se" "$m")
+		ex=$(exp_rec "$s" "$u" "$se" "$m")
+		dt=""
+		[ "$m" != 0 ] && dt=$(dane_rec "$s" "$u" "$se" "$m")
+		if [ "$u" = 3 ]; then
+			variants="leaf"
+		elif [ "$se" = 1 ]; then
+			variants="chain issuer-cert issuer-spki"
+		else
+			variants="chain issuer-cert"
+		fi
+		for v in $variants; do
+			case $v in
+			leaf)	got=$("$TLSAGEN" -r "$u,$se,$m" "$FX/$s/leaf.pem" 2>&1) ;;
+			chain)	got=$("$TLSAGEN" -r "$u,$se,$m" "$FX/$s/fullchain.pem" 2>&1) ;;
+			issuer-cert) got=$("$TLSAGEN" -r "$u,$se,$m" -i "$FX/$s/int.pem" "$FX/$s/leaf.pem" 2>&1) ;;
+			issuer-spki) got=$("$TLSAGEN" -r "$u,$se,$m" -i "$FX/$s/int.pub.pem" "$FX/$s/leaf.pem" 2>&1) ;;
+			esac
+			t=$(printf '%s\n' "$got" | rec)
+			if [ -z "$t" ] || [ "$(printf '%s\n' "$got" | wc -l)" -ne 1 ]; then
+				is "$c ($v): one TLSA line" "$got" "$OWNER IN TLSA $ex"
+				continue
+			fi
+			own=$(printf '%s\n' "$got" | awk '{ print $1 }')
+			is "$c ($v): owner" "$own" "$OWNER"
+			is "$c ($v) = hash-slinger" "$t" "$hs"
+			is "$c ($v) = openssl" "$t" "$os"
+			is "$c ($v) = expected-records.txt" "$t" "$ex"
+			[ "$m" != 0 ] && is "$c ($v) = danetool" "$t" "$dt"
+		done
+	done; done; done
+done
+
+# The references must not all be empty for the same reason.
+like "hash-slinger gave records" "$(head -n 1 "$WORK/hs.out")" " TLSA [0-3] [01] [0-2] [0-9a-f]+$"
+
+# --- input forms: every form of the leaf gives the certificate's 3 1 1 -
+
+for s in $SETS; do
+	want=$(zl "$(ossl_rec "$s" 3 1 1)")
+	forms="leaf.pem leaf.der leaf.key.pem leaf.key.der leaf.pub.pem leaf.pub.der combined.pem combined-chain.pem fullchain.pem"
+	[ -f "$FX/$s/leaf.trad.key.pem" ] && forms="$forms leaf.trad.key.pem"
+	for f in $forms; do
+		got=$("$TLSAGEN" -H "$HOST" -r 3,1,1 "$FX/$s/$f" 2>&1 | lc)
+		is "$s: $f gives the certificate's 3 1 1" "$got" "$want"
+	done
+	for f in leaf.pem leaf.der leaf.key.pem combined.pem; do
+		got=$("$TLSAGEN" -H "$HOST" -r 3,1,1 - < "$FX/$s/$f" 2>&1 | lc)
+		is "$s: $f on standard input (-) gives the certificate's 3 1 1" "$got" "$want"
+	done
+	# Without -H the owner is the leaf's first DNS name.
+	got=$("$TLSAGEN" -r 3,1,1 "$FX/$s/leaf.der" 2>&1 | lc)
+	is "$s: owner from the leaf's first SAN" "$got" "$want"
+done
+
+# --- the default record set --------------------------------------------
+
+for s in $SETS; do
+	want=$( (zl "$(ossl_rec "$s" 3 1 1)"; zl "$(ossl_rec "$s" 2 1 1)") | sort)
+	for f in fullchain.pem combined-chain.pem; do
+		got=$("$TLSAGEN" "$FX/$s/$f" 2>&1 | lc | sort)
+		is "$s: default set for $f is 3 1 1 leaf + 2 1 1 issuer" "$got" "$want"
+	done
+	got=$("$TLSAGEN" -i "$FX/$s/int.pem" "$FX/$s/leaf.pem" 2>&1 | lc | sort)
+	is "$s: default set for leaf.pem -i int.pem is 3 1 1 + 2 1 1" "$got" "$want"
+	got=$("$TLSAGEN" "$FX/$s/leaf.pem" 2>&1 | lc)
+	is "$s: default set for a lone leaf is 3 1 1" "$got" "$(zl "$(ossl_rec "$s" 3 1 1)")"
+	got=$("$TLSAGEN" -H "$HOST" "$FX/$s/leaf.key.pem" 2>&1 | lc)
+	is "$s: default set for a lone key is 3 1 1" "$got" "$(zl "$(ossl_rec "$s" 3 1 1)")"
+done
+
+# hash-slinger's command line, run now, for the default pair.
+wait
+for s in $SETS; do
+	want=$(lc < "$WORK/hscli.$s" | sort)
+	got=$("$TLSAGEN" "$FX/$s/fullchain.pem" 2>&1 | lc | sort)
+	is "$s: default set = tlsa --create (3 1 1 leaf, 2 1 1 intermediate)" "$got" "$want"
+done
+
+# --- RFC 7218 mnemonics ----------------------------------------------
+
+for s in p256 rsa2048; do
+	F=$FX/$s/fullchain.pem
+	for pair in "dane-ee,spki,sha2-256=3,1,1" "DANE-EE,Cert,SHA2-512=3,0,2" \
+	    "dane-ee,spki,full=3,1,0" "dane-ta,spki,sha2-256=2,1,1" \
+	    "Dane-Ta,CERT,Sha2-512=2,0,2" "dane-ta,cert,full=2,0,0"; do
+		mn=${pair%=*} num=${pair#*=}
+		a=$("$TLSAGEN" -r "$mn" "$F" 2>&1)
+		b=$("$TLSAGEN" -r "$num" "$F" 2>&1)
+		is "$s: -r $mn = -r $num" "$a" "$b"
+		like "$s: -r $mn prints numbers" "$a" "TLSA ${num%%,*} [01] [0-2] [0-9a-f]+$"
+	done
+done
+
+# --- output formats ----------------------------------------------------
+
+# Two sets at once: two certificates' records under one owner, and a
+# second owner (-p 465) in a second run.
+F1=$FX/p256/fullchain.pem F2=$FX/rsa2048/fullchain.pem
+"$TLSAGEN" -f zone "$F1" "$F2" > "$WORK/out.zone" 2>"$WORK/err"
+"$TLSAGEN" -f generic "$F1" "$F2" > "$WORK/out.generic" 2>>"$WORK/err"
+"$TLSAGEN" -f json "$F1" "$F2" > "$WORK/out.json" 2>>"$WORK/err"
+"$TLSAGEN" -f nsupdate -s 192.0.2.53 -z example.net "$F1" "$F2" > "$WORK/out.nsupdate" 2>>"$WORK/err"
+is "formats: no diagnostics" "$(cat "$WORK/err")" ""
+is "formats: zone output has 4 records" "$(wc -l < "$WORK/out.zone" | tr -d ' ')" 4
+want=$(lc < "$WORK/out.zone" | sort)
+want_ref=$(for s in p256 rsa2048; do for u in 3 2; do zl "$(ossl_rec "$s" "$u" 1 1)"; done; done | sort)
+is "formats: zone lines are the openssl records" "$want" "$want_ref"
+
+ok "ldns-read-zone parses the zone output" ldns-read-zone "$WORK/out.zone"
+ok "ldns-read-zone parses the generic output" ldns-read-zone "$WORK/out.generic"
+z=$(ldns-read-zone "$WORK/out.zone" 2>/dev/null | lc | sort)
+g=$(ldns-read-zone "$WORK/out.generic" 2>/dev/null | lc | sort)
+is "ldns-read-zone: generic (RFC 3597) = zone" "$g" "$z"
+is "ldns-read-zone: zone output = the records" "$(printf '%s\n' "$z" | awk '{ $2 = ""; print }' | rec | sort)" \
+    "$(printf '%s\n' "$want_ref" | rec | sort)"
+like "generic output uses TYPE52 and \\#" "$(head -n 1 "$WORK/out.generic")" \
+    '^_25\._tcp\.mx\.example\.net\. IN TYPE52 \\# (35|67) 0[23]01[0-9a-f]+$'
+
+ok "json output is valid JSON" "$PY" -c 'import json, sys; json.load(open(sys.argv[1]))' "$WORK/out.json"
+j=$("$PY" - "$WORK/out.json" <<'EOF' 2>&1 | lc | sort
+import json, sys
+d = json.load(open(sys.argv[1]))
+for r in d["records"]:
+    assert r["type"] == "TLSA", r
+    print(r["owner"], r["class"], "TLSA", r["usage"], r["selector"], r["matching_type"], r["data"])
+EOF
+)
+is "json output has the same records as the zone output" "$j" "$want"
+
+n=$WORK/out.nsupdate
+is "nsupdate: first line is the server" "$(head -n 1 "$n")" "server 192.0.2.53"
+like "nsupdate: a zone line" "$(cat "$n")" '^zone example\.net\.?$'
+is "nsupdate: last line is send" "$(tail -n 1 "$n")" "send"
+is "nsupdate: one update add per record" "$(grep -c '^update add ' "$n")" 4
+is "nsupdate: update add lines carry the records" \
+    "$(grep '^update add ' "$n" | awk '{ $1 = $2 = $4 = ""; print }' | awk '{ $1 = $1; print }' | lc | sort)" "$want"
+like "nsupdate: update add lines have a TTL" "$(grep '^update add ' "$n" | head -n 1)" \
+    '^update add _25\._tcp\.mx\.example\.net\. [0-9]+ IN TLSA '
+is "nsupdate: nothing but server, zone, update, send" \
+    "$(grep -Ev '^(server |zone |update add |send$)' "$n")" ""
+
+# --- --verify ------------------------------------------------------------
+
+zeros=0000000000000000000000000000000000000000000000000000000000000000
+diag "danetool --check cannot check offline (it looks the TLSA RRset up in DNS): not compared"
+for s in $SETS; do
+	"$TLSAGEN" "$FX/$s/fullchain.pem" > "$WORK/v.zone" 2>/dev/null
+	"$TLSAGEN" --verify "$WORK/v.zone" "$FX/$s/fullchain.pem" > "$WORK/v.out" 2>&1
+	is "$s: --verify with its own zone output: exit 0" "$?" 0
+	"$TLSAGEN" --verify "3 1 1 $zeros" "$FX/$s/fullchain.pem" > "$WORK/v.out" 2>&1
+	is "$s: --verify with a wrong record: exit 2" "$?" 2
+	# A zone file whose records are all wrong (data of another set).
+	other=p384; [ "$s" = p384 ] && other=p256
+	"$TLSAGEN" "$FX/$other/fullchain.pem" > "$WORK/v2.zone" 2>/dev/null
+	"$TLSAGEN" --verify "$WORK/v2.zone" "$FX/$s/fullchain.pem" > "$WORK/v.out" 2>&1
+	is "$s: --verify with another key's zone output: exit 2" "$?" 2
+	# Records made by hash-slinger (independently) match.
+	for spec in "3 0 1" "3 1 2" "3 1 0" "3 0 0"; do
+		# shellcheck disable=SC2086
+		set -- $spec
+		r=$(hs_rec "$s" "$1" "$2" "$3")
+		"$TLSAGEN" --verify "$r" "$FX/$s/leaf.pem" > "$WORK/v.out" 2>&1
+		is "$s: --verify hash-slinger's $spec with the leaf: exit 0" "$?" 0
+	done
+	for spec in "2 1 1" "2 0 2" "2 0 0"; do
+		# shellcheck disable=SC2086
+		set -- $spec
+		r=$(hs_rec "$s" "$1" "$2" "$3")
+		"$TLSAGEN" --verify "$r" "$FX/$s/fullchain.pem" > "$WORK/v.out" 2>&1
+		is "$s: --verify hash-slinger's $spec with the chain: exit 0" "$?" 0
+	done
+	r=$(hs_rec "$s" 2 1 1)
+	"$TLSAGEN" --verify "$r" "$FX/$s/leaf.pem" > "$WORK/v.out" 2>&1
+	is "$s: --verify 2 1 1 with the leaf alone (TA not in the chain): exit 2" "$?" 2
+	# The leaf's 3 1 1 matches the key too.
+	r=$(hs_rec "$s" 3 1 1)
+	"$TLSAGEN" --verify "$r" -H "$HOST" "$FX/$s/leaf.key.pem" > "$WORK/v.out" 2>&1
+	is "$s: --verify hash-slinger's 3 1 1 with the private key: exit 0" "$?" 0
+done
+
+# --- many inputs in one run = one run each ---------------------------
+
+set --
+for s in $SETS; do set -- "$@" "$FX/$s/fullchain.pem" "$FX/$s/root.pem"; done
+is "many inputs: at least 10" "$([ $# -ge 10 ] && echo yes)" yes
+: > "$WORK/single"
+for f in "$@"; do
+	"$TLSAGEN" -H "$HOST" -r 3,1,1 -r 2,1,1 -r 3,0,2 "$f" >> "$WORK/single" 2>&1
+done
+"$TLSAGEN" -H "$HOST" -r 3,1,1 -r 2,1,1 -r 3,0,2 "$@" > "$WORK/multi" 2>&1
+is "many inputs: exit 0" "$?" 0
+is "many inputs: $# files in one run = one run each" "$(cat "$WORK/multi")" "$(cat "$WORK/single")"
+is "many inputs: $(wc -l < "$WORK/single" | tr -d ' ') lines, none repeated" \
+    "$(sort "$WORK/multi" | uniq -d)" ""
+
+# --- duplicate inputs give no duplicate records ------------------------
+
+D=$FX/p256
+got=$("$TLSAGEN" -H "$HOST" "$D/leaf.pem" "$D/leaf.pem" "$D/leaf.der" "$D/leaf.key.pem" \
+    "$D/leaf.pub.der" "$D/combined.pem" "$D/fullchain.pem" -i "$D/int.pem" 2>&1 | lc | sort)
+want=$( (zl "$(ossl_rec p256 3 1 1)"; zl "$(ossl_rec p256 2 1 1)") | sort)
+is "duplicate inputs: each record once" "$got" "$want"
+got=$("$TLSAGEN" -H "$HOST" -r 3,1,1 -r 3,1,1 -r dane-ee,spki,sha2-256 "$D/leaf.pem" 2>&1 | lc)
+is "duplicate -r specs: the record once" "$got" "$(zl "$(ossl_rec p256 3 1 1)")"
+
+done_testing
