@@ -20,7 +20,7 @@ make -j2
 
 case $what in
 demo)
-	sh tests/lab/demo.sh
+	TLSAGEN=$PWD/build/tlsagen sh tests/lab/demo.sh
 	;;
 test)
 	make check

@@ -85,6 +85,22 @@ errfmt(char *buf, size_t len, const char *fmt, ...)
 }
 
 void
+err_prefix(char *buf, size_t len, const char *prefix)
+{
+	size_t pl = strlen(prefix) + 2, bl = strlen(buf);
+
+	if (len == 0 || pl >= len)
+		return;
+	if (bl + pl >= len)
+		bl = len - pl - 1;
+	memmove(buf + pl, buf, bl);
+	buf[pl + bl] = '\0';
+	memcpy(buf, prefix, pl - 2);
+	buf[pl - 2] = ':';
+	buf[pl - 1] = ' ';
+}
+
+void
 err_add_openssl(char *buf, size_t len)
 {
 	unsigned long e = ERR_peek_last_error();

@@ -27,6 +27,9 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *errfmt(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Put "prefix: " before the message in buf (truncating at the end). */
+void err_prefix(char *buf, size_t len, const char *prefix);
+
 /*
  * Append OpenSSL's first queued error reason (if any) as ": reason" to
  * buf and clear the queue.

@@ -533,11 +533,7 @@ fetch_input(const struct opts *o, const char *arg, struct tlsa_served **served,
 	for (i = 0; i < n; i++)
 		if (!tlsa_key_supported(X509_get0_pubkey(sk_X509_value(
 		    (*served)[i].chain, 0)), err, errlen)) {
-			char e2[ERRBUF_LEN];
-
-			snprintf(e2, sizeof(e2), "%s: %s", (*served)[i].peer,
-			    err);
-			snprintf(err, errlen, "%s", e2);
+			err_prefix(err, errlen, (*served)[i].peer);
 			tlsa_served_free(*served, n);
 			*served = NULL;
 			return -1;

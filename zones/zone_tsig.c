@@ -178,7 +178,7 @@ zone_tsig_load(const char *path, struct zone_tsig *k, char *err,
 				    path, lx.line, lx.tok);
 				goto out;
 			}
-			snprintf(name, sizeof(name), "%s.", lx.tok);
+			snprintf(name, sizeof(name), "%.20s.", lx.tok);
 			for (char *p = name; *p != '\0'; p++)
 				*p = (char)tolower((unsigned char)*p);
 			if ((k->algorithm = strdup(name)) == NULL)
