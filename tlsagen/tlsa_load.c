@@ -9,6 +9,7 @@
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -25,12 +26,75 @@ tlsa_input_clear(struct tlsa_input *in)
 	memset(in, 0, sizeof(*in));
 }
 
-EVP_PKEY *
-tlsa_input_pubkey(const struct tlsa_input *in)
+/*
+ * Certificates decoded in a library context that has only the null
+ * provider: no key decoder is found, so the X509_PUBKEY keeps its bytes
+ * and no EVP_PKEY is built.
+ */
+static OSSL_LIB_CTX *lean_ctx;
+static OSSL_PROVIDER *lean_null;
+
+static OSSL_LIB_CTX *
+get_lean_ctx(void)
 {
-	if (in->certs != NULL && sk_X509_num(in->certs) > 0)
-		return X509_get0_pubkey(sk_X509_value(in->certs, 0));
-	return in->key;
+	if (lean_ctx == NULL && (lean_ctx = OSSL_LIB_CTX_new()) != NULL &&
+	    (lean_null = OSSL_PROVIDER_load(lean_ctx, "null")) == NULL) {
+		OSSL_LIB_CTX_free(lean_ctx);
+		lean_ctx = NULL;
+	}
+	return lean_ctx;
+}
+
+void
+tlsa_load_cleanup(void)
+{
+	if (lean_null != NULL)
+		OSSL_PROVIDER_unload(lean_null);
+	OSSL_LIB_CTX_free(lean_ctx);
+	lean_null = NULL;
+	lean_ctx = NULL;
+}
+
+int
+tlsa_spki_supported(X509_PUBKEY *spki, char *err, size_t errlen)
+{
+	ASN1_OBJECT *alg;
+	X509_ALGOR *pa;
+	const ASN1_OBJECT *curve;
+	const void *pval;
+	int ptype, nid, cnid;
+
+	if (spki == NULL || !X509_PUBKEY_get0_param(&alg, NULL, NULL, &pa,
+	    spki)) {
+		errfmt(err, errlen, "certificate has no usable public key");
+		return 0;
+	}
+	switch (nid = OBJ_obj2nid(alg)) {
+	case NID_rsaEncryption:
+	case NID_ED25519:
+	case NID_ED448:
+		return 1;
+	case NID_X9_62_id_ecPublicKey:
+		X509_ALGOR_get0(NULL, &ptype, &pval, pa);
+		if (ptype != V_ASN1_OBJECT) {
+			/* RFC 5480 section 2.1.1: named curves only. */
+			errfmt(err, errlen, "EC key with explicit curve "
+			    "parameters (RFC 5480 allows named curves only)");
+			return 0;
+		}
+		curve = pval;
+		cnid = OBJ_obj2nid(curve);
+		if (cnid == NID_X9_62_prime256v1 || cnid == NID_secp384r1 ||
+		    cnid == NID_secp521r1)
+			return 1;
+		errfmt(err, errlen, "unsupported EC curve %s",
+		    cnid != NID_undef ? OBJ_nid2sn(cnid) : "(unknown)");
+		return 0;
+	default:
+		errfmt(err, errlen, "unsupported key type %s",
+		    nid != NID_undef ? OBJ_nid2sn(nid) : "(unknown)");
+		return 0;
+	}
 }
 
 X509 *
@@ -145,11 +209,11 @@ add_cert(struct tlsa_input *in, X509 *x)
 	return 0;
 }
 
-/* One PEM block: name, decoded data. */
+/* One PEM block: name, decoded data; certificates in ctx (or default). */
 static int
-load_pem_block(struct tlsa_input *in, int blockno, const char *name,
-    const char *header, const unsigned char *data, long dlen, char *err,
-    size_t errlen)
+load_pem_block(struct tlsa_input *in, OSSL_LIB_CTX *ctx, int blockno,
+    const char *name, const char *header, const unsigned char *data,
+    long dlen, char *err, size_t errlen)
 {
 	const unsigned char *p = data;
 	EVP_PKEY *key;
@@ -165,10 +229,14 @@ load_pem_block(struct tlsa_input *in, int blockno, const char *name,
 	if (strcmp(name, "CERTIFICATE") == 0 ||
 	    strcmp(name, "X509 CERTIFICATE") == 0 ||
 	    strcmp(name, "TRUSTED CERTIFICATE") == 0) {
+		if ((x = X509_new_ex(ctx, NULL)) == NULL) {
+			errfmt(err, errlen, "out of memory");
+			return -1;
+		}
 		if (strcmp(name, "TRUSTED CERTIFICATE") == 0)
-			x = d2i_X509_AUX(NULL, &p, dlen);
+			x = d2i_X509_AUX(&x, &p, dlen) != NULL ? x : NULL;
 		else
-			x = d2i_X509(NULL, &p, dlen);
+			x = d2i_X509(&x, &p, dlen) != NULL ? x : NULL;
 		if (x == NULL || p != data + dlen) {
 			X509_free(x);
 			errfmt(err, errlen, "PEM block %d: %s", blockno,
@@ -225,10 +293,30 @@ load_pem_block(struct tlsa_input *in, int blockno, const char *name,
 	return add_key(in, key, private, err, errlen);
 }
 
+/* How many PEM blocks of the kinds in marks[] does buf hold? */
 static int
-load_pem(const unsigned char *buf, size_t len, struct tlsa_input *in,
-    char *err, size_t errlen)
+count_blocks(const unsigned char *buf, size_t len, const char *const *marks)
 {
+	const unsigned char *p, *end = buf + len;
+	int n = 0, i;
+
+	for (i = 0; marks[i] != NULL; i++)
+		for (p = buf; p < end && (p = memmem(p, (size_t)(end - p),
+		    marks[i], strlen(marks[i]))) != NULL; p++)
+			n++;
+	return n;
+}
+
+static int
+load_pem(const unsigned char *buf, size_t len, int full,
+    struct tlsa_input *in, char *err, size_t errlen)
+{
+	static const char *const certmarks[] = { "-----BEGIN CERTIFICATE-----",
+	    "-----BEGIN X509 CERTIFICATE-----",
+	    "-----BEGIN TRUSTED CERTIFICATE-----", NULL };
+	static const char *const keymarks[] = { "PRIVATE KEY-----",
+	    "PUBLIC KEY-----", NULL };
+	OSSL_LIB_CTX *ctx = NULL;
 	BIO *bio;
 	char *name = NULL, *header = NULL;
 	unsigned char *data = NULL;
@@ -236,6 +324,10 @@ load_pem(const unsigned char *buf, size_t len, struct tlsa_input *in,
 	int blockno = 0, rc = -1;
 	unsigned long e;
 
+	/* A lone certificate needs no key object: decode it lean. */
+	if (!full && count_blocks(buf, len, certmarks) == 1 &&
+	    count_blocks(buf, len, keymarks) == 0)
+		ctx = get_lean_ctx();
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
 		errfmt(err, errlen, "out of memory");
 		return -1;
@@ -256,8 +348,8 @@ load_pem(const unsigned char *buf, size_t len, struct tlsa_input *in,
 			goto out;
 		}
 		blockno++;
-		if (load_pem_block(in, blockno, name, header, data, dlen, err,
-		    errlen) == -1)
+		if (load_pem_block(in, ctx, blockno, name, header, data, dlen,
+		    err, errlen) == -1)
 			goto out;
 		OPENSSL_free(name);
 		OPENSSL_free(header);
@@ -275,8 +367,8 @@ out:
 }
 
 static int
-load_der(const unsigned char *buf, size_t len, struct tlsa_input *in,
-    char *err, size_t errlen)
+load_der(const unsigned char *buf, size_t len, int full,
+    struct tlsa_input *in, char *err, size_t errlen)
 {
 	const unsigned char *p = buf;
 	EVP_PKEY *key;
@@ -284,7 +376,10 @@ load_der(const unsigned char *buf, size_t len, struct tlsa_input *in,
 	int private = 0;
 
 	if (len > 0 && buf[0] == 0x30) {
-		if ((x = d2i_X509(NULL, &p, (long)len)) != NULL) {
+		if ((x = X509_new_ex(full ? NULL : get_lean_ctx(), NULL)) !=
+		    NULL && d2i_X509(&x, &p, (long)len) == NULL)
+			x = NULL;	/* d2i_X509 freed it */
+		if (x != NULL) {
 			if (p != buf + len) {
 				X509_free(x);
 				errfmt(err, errlen, "trailing bytes after DER "
@@ -313,10 +408,11 @@ load_der(const unsigned char *buf, size_t len, struct tlsa_input *in,
 }
 
 int
-tlsa_load_buf(const unsigned char *buf, size_t len, struct tlsa_input *in,
-    char *err, size_t errlen)
+tlsa_load_buf(const unsigned char *buf, size_t len, int full,
+    struct tlsa_input *in, char *err, size_t errlen)
 {
-	EVP_PKEY *pub;
+	EVP_PKEY *pub = NULL;
+	X509 *leaf = NULL;
 	int i, rc = -1;
 
 	memset(in, 0, sizeof(*in));
@@ -325,9 +421,9 @@ tlsa_load_buf(const unsigned char *buf, size_t len, struct tlsa_input *in,
 		return -1;
 	}
 	if (memmem(buf, len, "-----BEGIN ", 11) != NULL) {
-		if (load_pem(buf, len, in, err, errlen) == -1)
+		if (load_pem(buf, len, full, in, err, errlen) == -1)
 			goto out;
-	} else if (load_der(buf, len, in, err, errlen) == -1)
+	} else if (load_der(buf, len, full, in, err, errlen) == -1)
 		goto out;
 
 	if ((in->certs == NULL || sk_X509_num(in->certs) == 0) &&
@@ -335,13 +431,12 @@ tlsa_load_buf(const unsigned char *buf, size_t len, struct tlsa_input *in,
 		errfmt(err, errlen, "no certificate or key found");
 		goto out;
 	}
-	pub = tlsa_input_pubkey(in);
-	if (pub == NULL) {
-		errfmt(err, errlen, "certificate has no usable public key");
-		ERR_clear_error();
-		goto out;
-	}
-	if (!tlsa_key_supported(pub, err, errlen))
+	if (in->certs != NULL && sk_X509_num(in->certs) > 0) {
+		leaf = sk_X509_value(in->certs, 0);
+		if (!tlsa_spki_supported(X509_get_X509_PUBKEY(leaf), err,
+		    errlen))
+			goto out;
+	} else if (!tlsa_key_supported(in->key, err, errlen))
 		goto out;
 	/* A chain file lists each certificate's issuer right after it. */
 	for (i = 1; in->certs != NULL && i < sk_X509_num(in->certs); i++)
@@ -352,8 +447,9 @@ tlsa_load_buf(const unsigned char *buf, size_t len, struct tlsa_input *in,
 			    i + 1, i);
 			goto out;
 		}
-	if (in->key != NULL && in->certs != NULL &&
-	    sk_X509_num(in->certs) > 0 && EVP_PKEY_eq(in->key, pub) != 1) {
+	if (in->key != NULL && leaf != NULL &&
+	    ((pub = X509_get0_pubkey(leaf)) == NULL ||
+	    EVP_PKEY_eq(in->key, pub) != 1)) {
 		ERR_clear_error();
 		errfmt(err, errlen, "%s key does not belong to the first "
 		    "certificate", in->key_private ? "private" : "public");
@@ -367,8 +463,8 @@ out:
 }
 
 int
-tlsa_load_file(const char *path, struct tlsa_input *in, char *err,
-    size_t errlen)
+tlsa_load_file(const char *path, int full, struct tlsa_input *in,
+    char *err, size_t errlen)
 {
 	unsigned char *buf;
 	size_t len;
@@ -378,7 +474,7 @@ tlsa_load_file(const char *path, struct tlsa_input *in, char *err,
 	if (read_file_bounded(path, TLSA_MAX_INPUT, &buf, &len, err,
 	    errlen) == -1)
 		return -1;
-	rc = tlsa_load_buf(buf, len, in, err, errlen);
+	rc = tlsa_load_buf(buf, len, full, in, err, errlen);
 	OPENSSL_cleanse(buf, len);
 	free(buf);
 	return rc;

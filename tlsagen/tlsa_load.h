@@ -15,7 +15,12 @@
 #define TLSA_MAX_INPUT (4u * 1024 * 1024)
 
 struct tlsa_input {
-	STACK_OF(X509)	*certs;		/* in input order; may be empty */
+	/*
+	 * In input order; may be empty.  A lone certificate is decoded
+	 * "lean" (see tlsa_load_buf): X509_get0_pubkey() is NULL for it,
+	 * use X509_get_X509_PUBKEY().
+	 */
+	STACK_OF(X509)	*certs;
 	EVP_PKEY	*key;		/* private or public key, or NULL */
 	int		 key_private;	/* 1 when key came from a private key */
 };
@@ -24,25 +29,34 @@ struct tlsa_input {
  * Parse buf (len bytes, NUL after them) holding PEM blocks (certificates,
  * private keys, public keys, in any number and order) or one DER object.
  * Every PEM block must decode completely; DER must have no trailing
- * bytes.  A key given with certificates must belong to the first
- * certificate.  Returns 0 and fills in (caller calls tlsa_input_clear),
- * or -1 with a one-line reason in err.
+ * bytes; certificates after the first must each have issued the one
+ * before; a key given with certificates must belong to the first.
+ * Unless full, an input that is a single certificate is decoded without
+ * its public key object (OpenSSL 3.0 spends most of a certificate's
+ * decoding time on that), which is all that computing records needs;
+ * chains, keys and anything to be verified are decoded in full.
+ * Returns 0 and fills in (caller calls tlsa_input_clear), or -1 with a
+ * one-line reason in err.
  */
-int tlsa_load_buf(const unsigned char *buf, size_t len,
+int tlsa_load_buf(const unsigned char *buf, size_t len, int full,
     struct tlsa_input *in, char *err, size_t errlen);
 
 /* Read a file (or "-" for stdin) and parse it with tlsa_load_buf. */
-int tlsa_load_file(const char *path, struct tlsa_input *in, char *err,
-    size_t errlen);
+int tlsa_load_file(const char *path, int full, struct tlsa_input *in,
+    char *err, size_t errlen);
+
+/*
+ * Is the key in this SubjectPublicKeyInfo of a type we publish records
+ * for?  Decided from its algorithm identifier alone.  1, or 0 with a
+ * reason.
+ */
+int tlsa_spki_supported(X509_PUBKEY *spki, char *err, size_t errlen);
+
+/* Free the lean decoding context (for leak checkers at exit). */
+void tlsa_load_cleanup(void);
 
 /* Free what an input holds and zero it. */
 void tlsa_input_clear(struct tlsa_input *in);
-
-/*
- * The public key of the input: the first certificate's, else the key.
- * Not owned by the caller.  NULL if the input has neither.
- */
-EVP_PKEY *tlsa_input_pubkey(const struct tlsa_input *in);
 
 /*
  * The issuer of certs[0] among the other certificates of the input, or

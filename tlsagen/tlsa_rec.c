@@ -11,6 +11,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <ldns/sha2.h>
+
 #include "log.h"
 #include "tlsa_rec.h"
 
@@ -36,7 +38,6 @@ static const char *const field_names[3] = {
 	"certificate usage", "selector", "matching type"
 };
 
-static EVP_MD *md_sha256, *md_sha512;
 
 const char *
 tlsa_field_name(int field, uint8_t v)
@@ -139,26 +140,9 @@ tlsa_spec_computable(const struct tlsa_spec *spec, char *err, size_t errlen)
 	return 1;
 }
 
-static const EVP_MD *
-get_md(uint8_t mtype)
-{
-	/* Fetch once: implicit fetching on every call is slow in 3.0. */
-	if (mtype == TLSA_MT_SHA256) {
-		if (md_sha256 == NULL)
-			md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-		return md_sha256;
-	}
-	if (md_sha512 == NULL)
-		md_sha512 = EVP_MD_fetch(NULL, "SHA512", NULL);
-	return md_sha512;
-}
-
 void
 tlsa_rec_cleanup(void)
 {
-	EVP_MD_free(md_sha256);
-	EVP_MD_free(md_sha512);
-	md_sha256 = md_sha512 = NULL;
 }
 
 int
@@ -167,7 +151,6 @@ tlsa_compute(const struct tlsa_spec *spec, X509 *cert, EVP_PKEY *key,
 {
 	unsigned char *der = NULL, *md = NULL;
 	unsigned int mdlen;
-	const EVP_MD *evp;
 	int dlen, rc = -1;
 
 	memset(rec, 0, sizeof(*rec));
@@ -180,9 +163,13 @@ tlsa_compute(const struct tlsa_spec *spec, X509 *cert, EVP_PKEY *key,
 			return -1;
 		}
 		dlen = i2d_X509(cert, &der);
+	} else if (cert != NULL) {
+		/*
+		 * The SPKI exactly as the certificate holds it; re-encoding
+		 * the key (i2d_PUBKEY) costs an encoder setup per call.
+		 */
+		dlen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
 	} else {
-		if (key == NULL && cert != NULL)
-			key = X509_get0_pubkey(cert);
 		if (key == NULL) {
 			errfmt(err, errlen, "no public key");
 			goto out;
@@ -206,13 +193,22 @@ tlsa_compute(const struct tlsa_spec *spec, X509 *cert, EVP_PKEY *key,
 		rec->len = (size_t)dlen;
 		der = NULL;
 	} else {
-		if ((evp = get_md(spec->mtype)) == NULL ||
-		    (md = malloc(EVP_MAX_MD_SIZE)) == NULL ||
-		    !EVP_Digest(der, (size_t)dlen, md, &mdlen, evp, NULL)) {
-			errfmt(err, errlen, "digest failed");
-			err_add_openssl(err, errlen);
+		/*
+		 * ldns's SHA-2: the first OpenSSL 3.0 digest fetch costs a
+		 * provider initialisation that outweighs hashing a
+		 * certificate by far, in a tool that is often run once per
+		 * certificate.
+		 */
+		mdlen = spec->mtype == TLSA_MT_SHA256 ?
+		    LDNS_SHA256_DIGEST_LENGTH : LDNS_SHA512_DIGEST_LENGTH;
+		if ((md = malloc(mdlen)) == NULL) {
+			errfmt(err, errlen, "out of memory");
 			goto out;
 		}
+		if (spec->mtype == TLSA_MT_SHA256)
+			ldns_sha256(der, (unsigned int)dlen, md);
+		else
+			ldns_sha512(der, (unsigned int)dlen, md);
 		rec->data = md;
 		rec->len = mdlen;
 		md = NULL;

@@ -375,7 +375,7 @@ load_issuers(const struct opts *o, struct issuers *is)
 		return -1;
 	}
 	for (i = 0; i < o->nissuers; i++) {
-		if (tlsa_load_file(o->issuers[i], &is->v[i], err,
+		if (tlsa_load_file(o->issuers[i], 0, &is->v[i], err,
 		    sizeof(err)) == -1) {
 			log_error("%s: %s", o->issuers[i], err);
 			return -1;
@@ -384,6 +384,7 @@ load_issuers(const struct opts *o, struct issuers *is)
 			log_error("%s: an issuer is given by its certificate "
 			    "or public key, not a private key",
 			    o->issuers[i]);
+			tlsa_input_clear(&is->v[i]);
 			return -1;
 		}
 		is->name[i] = o->issuers[i];
@@ -531,7 +532,7 @@ fetch_input(const struct opts *o, const char *arg, struct tlsa_served **served,
 	if ((n = tlsa_fetch_all(&f, served, err, errlen)) == -1)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (!tlsa_key_supported(X509_get0_pubkey(sk_X509_value(
+		if (!tlsa_spki_supported(X509_get_X509_PUBKEY(sk_X509_value(
 		    (*served)[i].chain, 0)), err, errlen)) {
 			err_prefix(err, errlen, (*served)[i].peer);
 			tlsa_served_free(*served, n);
@@ -1239,8 +1240,8 @@ main(int argc, char **argv)
 		err[0] = '\0';
 		if (i < nfiles) {
 			snprintf(name, sizeof(name), "%s", argv[optind + i]);
-			r = tlsa_load_file(argv[optind + i], &in, err,
-			    sizeof(err));
+			r = tlsa_load_file(argv[optind + i], o.nverify > 0,
+			    &in, err, sizeof(err));
 		} else {
 			/* The error names the server and address itself. */
 			nserved = fetch_input(&o, o.connect[i - nfiles],
@@ -1387,5 +1388,6 @@ out:
 	tlsa_rec_cleanup();
 	tlsa_dane_cleanup();
 	tlsa_net_cleanup();
+	tlsa_load_cleanup();
 	return status;
 }

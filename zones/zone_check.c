@@ -402,7 +402,7 @@ zone_validate_local(const struct zone_server *via, const char *ta_file,
 		sec = ZONE_SEC_BOGUS;
 	}
 out:
-	ldns_rr_list_free(valid);	/* shallow: keys owned elsewhere */
+	ldns_rr_list_deep_free(valid);	/* ldns_verify_trusted clones into it */
 	ldns_rr_list_deep_free(rrset);
 	ldns_rr_list_deep_free(sigs);
 	ldns_rdf_deep_free(on);

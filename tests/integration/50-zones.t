@@ -138,7 +138,7 @@ one_line_fail "hmac-md5 key: refused" "not supported" \
 one_line_fail "no key: REFUSED" "REFUSED" \
 	"$T" --update "$DNS_PRIMARY" -H "mx1.$Z" "$P256/leaf.pem"
 one_line_fail "clock 2 h fast: BADTIME with the skew" "BADTIME.*-7[0-9]{3} s" \
-	faketime -f "+2h" "$T" --update "$DNS_PRIMARY" --tsig-key "$DNS_TSIG_KEY" -H "mx1.$Z" "$P256/leaf.pem"
+	env ASAN_OPTIONS=verify_asan_link_order=0 faketime -f "+2h" "$T" --update "$DNS_PRIMARY" --tsig-key "$DNS_TSIG_KEY" -H "mx1.$Z" "$P256/leaf.pem"
 one_line_fail "zone the server does not have: NOTAUTH/REFUSED" "NOTAUTH|REFUSED|NOTZONE" \
 	"$T" --update "$DNS_PRIMARY" --tsig-key "$DNS_TSIG_KEY" -z other.test -H "mx1.other.test" "$P256/leaf.pem"
 t0=$(date +%s)
@@ -177,7 +177,9 @@ dns_lab_sync_wait "$LAB" 20 >/dev/null 2>&1
 dns_resolver_flush "$LAB" >/dev/null 2>&1
 out=$("$T" --dns-status --resolver "$DNS_RESOLVER" --primary "$DNS_PRIMARY" \
 	--trust-anchor "$DNS_TRUST_ANCHOR" -H "mx1.$Z" -r 3,1,1 "$RSA/leaf.pem" 2>&1)
-is "dns-status: all in step: exit 0" "$?" 0
+st=$?
+is "dns-status: all in step: exit 0" "$st" 0
+[ "$st" -eq 0 ] || diag "$out"
 like "dns-status: found ns1 from the NS set" "$out" "ns $DNS_PRIMARY@53 ns1.$Z.: match, AA, serial [0-9]+"
 like "dns-status: found ns2" "$out" "ns $DNS_SECONDARY@53 ns2.$Z.: match"
 like "dns-status: hidden primary asked" "$out" "primary $DNS_PRIMARY@53: match"
@@ -319,7 +321,9 @@ flags=$(dig @127.0.0.54 +time=2 +tries=1 +dnssec "_25._tcp.mx1.$PZ" TLSA | sed -
 like "pre-signed zone with our fragment: Unbound validates (ad)" "$flags" '(^| )ad( |$)'
 out=$("$T" --dns-status --resolver 127.0.0.54 --ns 127.0.0.42 --trust-anchor ub/ta.key -z "$PZ" \
 	-H "mx1.$PZ" "$P256/fullchain.pem" 2>&1)
-is "dns-status on the pre-signed zone: exit 0" "$?" 0
+st=$?
+is "dns-status on the pre-signed zone: exit 0" "$st" 0
+[ "$st" -eq 0 ] || diag "$out"
 
 out=$("$T" --dns-status --resolver 127.0.0.54 --ns 127.0.0.42 --trust-anchor ub/ta.key -z "$XZ" \
 	-H "mx1.$XZ" "$P256/fullchain.pem" 2>&1)

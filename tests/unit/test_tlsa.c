@@ -250,7 +250,7 @@ test_load_and_compute(void **state)
 
 	(void)state;
 	assert_int_equal(tlsa_load_buf((const unsigned char *)p256_key,
-	    strlen(p256_key), &in, err, sizeof(err)), 0);
+	    strlen(p256_key), 0, &in, err, sizeof(err)), 0);
 	assert_non_null(in.key);
 	assert_int_equal(in.key_private, 1);
 	assert_int_equal(tlsa_compute(&s, NULL, in.key, &r, err, sizeof(err)),
@@ -275,17 +275,17 @@ test_load_bad(void **state)
 	unsigned char junk[64];
 
 	(void)state;
-	assert_int_equal(tlsa_load_buf((const unsigned char *)"", 0, &in, err,
+	assert_int_equal(tlsa_load_buf((const unsigned char *)"", 0, 0, &in, err,
 	    sizeof(err)), -1);
 	assert_string_equal(err, "empty file");
 	assert_int_equal(tlsa_load_buf((const unsigned char *)trunc,
-	    strlen(trunc), &in, err, sizeof(err)), -1);
+	    strlen(trunc), 0, &in, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "PEM"));
 	assert_int_equal(tlsa_load_buf((const unsigned char *)unk,
-	    strlen(unk), &in, err, sizeof(err)), -1);
+	    strlen(unk), 0, &in, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "unsupported type"));
 	memset(junk, 0x30, sizeof(junk));
-	assert_int_equal(tlsa_load_buf(junk, sizeof(junk), &in, err,
+	assert_int_equal(tlsa_load_buf(junk, sizeof(junk), 0, &in, err,
 	    sizeof(err)), -1);
 	assert_non_null(strstr(err, "neither PEM nor DER"));
 }
@@ -351,5 +351,6 @@ main(void)
 	rc = cmocka_run_group_tests_name("tlsa", tests, NULL, NULL);
 	tlsa_rec_cleanup();
 	tlsa_dane_cleanup();
+	tlsa_load_cleanup();
 	return rc;
 }
