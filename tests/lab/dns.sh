@@ -16,7 +16,8 @@
 #
 #   127.0.0.40:53  BIND primary: dnssec-policy "lab" (one ECDSAP256SHA256
 #                  CSK), inline-signing, RFC 2136 with TSIG keys tlsa-update
-#                  (hmac-sha256) and tlsa-update-512 (hmac-sha512), NOTIFY
+#                  (hmac-sha256), tlsa-update-384 (hmac-sha384) and
+#                  tlsa-update-512 (hmac-sha512), NOTIFY
 #                  to the secondary only, AXFR/IXFR open.
 #   127.0.0.41:53  BIND secondary of the same zone (NOTIFY + IXFR from the
 #                  primary).
@@ -33,7 +34,8 @@
 # Exported after a successful start (and written to DIR/dns.env):
 #   DNS_PRIMARY=127.0.0.40 DNS_SECONDARY=127.0.0.41 DNS_RESOLVER=127.0.0.53
 #   DNS_ZONE=example.test (no final dot)
-#   DNS_TSIG_KEY=DIR/tsig.key DNS_TSIG_KEY_512=DIR/tsig-512.key (mode 0600)
+#   DNS_TSIG_KEY=DIR/tsig.key DNS_TSIG_KEY_384=DIR/tsig-384.key
+#   DNS_TSIG_KEY_512=DIR/tsig-512.key (mode 0600)
 #   DNS_TRUST_ANCHOR=DIR/trust-anchor.key (DNSKEY lines)  DNS_DS=DIR/ds.txt
 #   DNS_ZONE_KEYS=DIR/primary/keys (the CSK: K<zone>.+013+<tag>.{key,private})
 #   DNS_LAB_DIR=DIR
@@ -302,12 +304,13 @@ DNS_SECONDARY=127.0.0.41
 DNS_RESOLVER=127.0.0.53
 DNS_ZONE='$_ls_zone'
 DNS_TSIG_KEY='$_ls_dir/tsig.key'
+DNS_TSIG_KEY_384='$_ls_dir/tsig-384.key'
 DNS_TSIG_KEY_512='$_ls_dir/tsig-512.key'
 DNS_TRUST_ANCHOR='$_ls_dir/trust-anchor.key'
 DNS_DS='$_ls_dir/ds.txt'
 DNS_ZONE_KEYS='$_ls_dir/primary/keys'
 export DNS_LAB_DIR DNS_PRIMARY DNS_SECONDARY DNS_RESOLVER DNS_ZONE
-export DNS_TSIG_KEY DNS_TSIG_KEY_512 DNS_TRUST_ANCHOR DNS_DS DNS_ZONE_KEYS
+export DNS_TSIG_KEY DNS_TSIG_KEY_384 DNS_TSIG_KEY_512 DNS_TRUST_ANCHOR DNS_DS DNS_ZONE_KEYS
 EOF
 	. "$_ls_dir/dns.env"
 
@@ -315,10 +318,11 @@ EOF
 	(
 		umask 077
 		tsig-keygen -a hmac-sha256 tlsa-update > "$_ls_dir/tsig.key" &&
+		tsig-keygen -a hmac-sha384 tlsa-update-384 > "$_ls_dir/tsig-384.key" &&
 		tsig-keygen -a hmac-sha512 tlsa-update-512 > "$_ls_dir/tsig-512.key" &&
 		tsig-keygen -a hmac-sha256 lab-rndc > "$_ls_dir/rndc.key"
 	) || { _dns_say "tsig-keygen failed"; return 1; }
-	chmod 0600 "$_ls_dir/tsig.key" "$_ls_dir/tsig-512.key" "$_ls_dir/rndc.key"
+	chmod 0600 "$_ls_dir/tsig.key" "$_ls_dir/tsig-384.key" "$_ls_dir/tsig-512.key" "$_ls_dir/rndc.key"
 	cat > "$_ls_dir/rndc.conf" <<EOF
 include "$_ls_dir/rndc.key";
 options { default-key "lab-rndc"; default-server $DNS_PRIMARY; default-port 953; };
@@ -342,6 +346,7 @@ EOF
 		_dns_named_options "$_ls_dir" primary "$DNS_PRIMARY"
 		cat <<EOF
 include "$_ls_dir/tsig.key";
+include "$_ls_dir/tsig-384.key";
 include "$_ls_dir/tsig-512.key";
 dnssec-policy "lab" {
 	keys { csk lifetime unlimited algorithm ecdsap256sha256; };
@@ -353,7 +358,7 @@ zone "$DNS_ZONE" {
 	key-directory "$_ls_dir/primary/keys";
 	dnssec-policy "lab";
 	inline-signing yes;
-	allow-update { key "tlsa-update"; key "tlsa-update-512"; };
+	allow-update { key "tlsa-update"; key "tlsa-update-384"; key "tlsa-update-512"; };
 	notify explicit;
 	also-notify { $DNS_SECONDARY; };
 	allow-transfer { any; };
