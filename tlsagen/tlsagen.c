@@ -26,6 +26,7 @@
 
 #include <ldns/ldns.h>
 
+#include "atomic.h"
 #include "fileio.h"
 #include "log.h"
 #include "sbuf.h"
@@ -617,46 +618,6 @@ out:
 	free(owner);
 	free(h);
 	return rc;
-}
-
-/* Write out atomically to path: temp file in the same directory. */
-static int
-write_atomic(const char *path, const struct sbuf *b)
-{
-	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
-	int fd, dfd;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
-	    sizeof(tmp)) {
-		log_error("%s: path too long", path);
-		return -1;
-	}
-	if ((fd = mkstemp(tmp)) == -1) {
-		log_error("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fchmod(fd, 0644) == -1 || sbuf_write(b, fd) == -1 ||
-	    fsync(fd) == -1) {
-		log_error("%s: %s", path, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	if (close(fd) == -1 || rename(tmp, path) == -1) {
-		log_error("%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	return 0;
 }
 
 /*
@@ -1367,8 +1328,11 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (o.outfile != NULL) {
-		if (write_atomic(o.outfile, &out) == -1)
+		if (atomic_write(o.outfile, out.s != NULL ? out.s : "",
+		    out.len, 0644, err, sizeof(err)) == -1) {
+			log_error("%s", err);
 			goto out;
+		}
 	} else if (sbuf_write(&out, STDOUT_FILENO) == -1) {
 		log_error("standard output: %s", strerror(errno));
 		goto out;

@@ -81,7 +81,7 @@ certs_leaf() {
 	[ -f "$_cs_d/int.pem" ] && [ -f "$_cs_d/int.key" ] || { _certs_err "$_cs_d: no CA (run certs_ca first)"; return 1; }
 	_cs_cn=$1
 	_cs_san=""
-	for _cs_h in "$@"; do _cs_san="${_san:+$_cs_san, }DNS:$_cs_h"; done
+	for _cs_h in "$@"; do _cs_san="${_cs_san:+$_cs_san, }DNS:$_cs_h"; done
 	_certs_key "$_cs_alg" "$_cs_d/$_cs_name.key" || return 1
 	{ sed -n '/^\[leaf\]/,$p' "$_cs_d/ca.ext"; echo "subjectAltName = $_cs_san"; } > "$_cs_d/$_cs_name.ext"
 	openssl req -new -key "$_cs_d/$_cs_name.key" -subj "/CN=$_cs_cn" -out "$_cs_d/$_cs_name.csr" 2>"$_cs_d/$_cs_name.err" &&

@@ -1,0 +1,837 @@
+/*
+ * roll_config.c: strict YAML configuration through libyaml's event API.
+ *
+ * A small recursive-descent reader over events: every value is checked
+ * where it is read, so each error carries the position of the offending
+ * node.  Anchors, aliases and tags are refused outright: a config that
+ * can refer to itself is a config whose meaning a reviewer cannot see.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yaml.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "roll_config.h"
+#include "zone_net.h"
+#include "zone_rr.h"
+#include "zone_sign.h"
+
+/* Bits of roll_dns.set. */
+enum {
+	DNS_ZONE = 1 << 0, DNS_PRIMARY = 1 << 1, DNS_TSIG = 1 << 2,
+	DNS_CHECK = 1 << 3, DNS_RESOLVER = 1 << 4, DNS_TTL = 1 << 5,
+	DNS_TA = 1 << 6, DNS_MINHOLD = 1 << 7, DNS_MARGIN = 1 << 8
+};
+
+struct reader {
+	yaml_parser_t	 p;
+	yaml_event_t	 ev;
+	int		 have;		/* ev holds an event */
+	const char	*path;
+	char		*err;
+	size_t		 errlen;
+	int		 failed;
+};
+
+static int
+fail(struct reader *r, const yaml_mark_t *m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct reader *r, const yaml_mark_t *m, const char *fmt, ...)
+{
+	char msg[ERRBUF_LEN];
+	va_list ap;
+
+	if (r->failed)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (m != NULL)
+		errfmt(r->err, r->errlen, "%s:%zu:%zu: %s", r->path,
+		    m->line + 1, m->column + 1, msg);
+	else
+		errfmt(r->err, r->errlen, "%s: %s", r->path, msg);
+	r->failed = 1;
+	return -1;
+}
+
+/* Next event into r->ev (the previous one is freed). */
+static int
+next(struct reader *r)
+{
+	const yaml_char_t *anchor = NULL, *tag = NULL;
+
+	if (r->have)
+		yaml_event_delete(&r->ev);
+	r->have = 0;
+	if (!yaml_parser_parse(&r->p, &r->ev)) {
+		yaml_mark_t m = r->p.problem_mark;
+
+		return fail(r, &m, "YAML syntax: %s",
+		    r->p.problem != NULL ? r->p.problem : "error");
+	}
+	r->have = 1;
+	switch (r->ev.type) {
+	case YAML_ALIAS_EVENT:
+		return fail(r, &r->ev.start_mark, "aliases (*%s) are not "
+		    "allowed", r->ev.data.alias.anchor);
+	case YAML_SCALAR_EVENT:
+		anchor = r->ev.data.scalar.anchor;
+		tag = r->ev.data.scalar.tag;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = r->ev.data.sequence_start.anchor;
+		tag = r->ev.data.sequence_start.tag;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = r->ev.data.mapping_start.anchor;
+		tag = r->ev.data.mapping_start.tag;
+		break;
+	default:
+		break;
+	}
+	if (anchor != NULL)
+		return fail(r, &r->ev.start_mark, "anchors (&%s) are not "
+		    "allowed", anchor);
+	if (tag != NULL)
+		return fail(r, &r->ev.start_mark, "tags (%s) are not allowed",
+		    tag);
+	return 0;
+}
+
+static const char *
+evname(yaml_event_type_t t)
+{
+	switch (t) {
+	case YAML_SCALAR_EVENT: return "a scalar";
+	case YAML_SEQUENCE_START_EVENT: return "a list";
+	case YAML_MAPPING_START_EVENT: return "a mapping";
+	default: return "something else";
+	}
+}
+
+/* The current event must be a scalar: a copy of its text. */
+static char *
+scalar(struct reader *r, const char *what)
+{
+	char *s;
+
+	if (r->ev.type != YAML_SCALAR_EVENT) {
+		fail(r, &r->ev.start_mark, "%s: want a string, not %s", what,
+		    evname(r->ev.type));
+		return NULL;
+	}
+	if (r->ev.data.scalar.length == 0 ||
+	    memchr(r->ev.data.scalar.value, '\0',
+	    r->ev.data.scalar.length) != NULL) {
+		fail(r, &r->ev.start_mark, "%s: empty or binary value", what);
+		return NULL;
+	}
+	if ((s = strdup((const char *)r->ev.data.scalar.value)) == NULL)
+		fail(r, NULL, "out of memory");
+	return s;
+}
+
+/* Plain scalars that YAML 1.1 would read as booleans or null. */
+static int
+yaml11_special(const char *s)
+{
+	static const char *const words[] = { "yes", "no", "on", "off", "y",
+	    "n", "true", "false", "null", "~", NULL };
+	int i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strcasecmp(s, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+str_value(struct reader *r, const char *what, char **out)
+{
+	char *s;
+
+	if (*out != NULL)
+		return fail(r, &r->ev.start_mark, "%s given twice", what);
+	if ((s = scalar(r, what)) == NULL)
+		return -1;
+	if (r->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    yaml11_special(s)) {
+		free(s);
+		return fail(r, &r->ev.start_mark, "%s: \"%s\" is a boolean or "
+		    "null in YAML 1.1; quote it if you mean the string", what,
+		    (const char *)r->ev.data.scalar.value);
+	}
+	*out = s;
+	return 0;
+}
+
+static int
+uint_value(struct reader *r, const char *what, unsigned long max,
+    unsigned long *out)
+{
+	const char *s;
+	char *end;
+
+	if (r->ev.type != YAML_SCALAR_EVENT ||
+	    r->ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return fail(r, &r->ev.start_mark, "%s: want a plain number",
+		    what);
+	s = (const char *)r->ev.data.scalar.value;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (!isdigit((unsigned char)*s) || *end != '\0' || errno != 0 ||
+	    *out > max)
+		return fail(r, &r->ev.start_mark, "%s: \"%s\" is not a number "
+		    "from 0 to %lu", what, s, max);
+	return 0;
+}
+
+static int
+duration_value(struct reader *r, const char *what, uint32_t *out)
+{
+	if (r->ev.type != YAML_SCALAR_EVENT ||
+	    zone_parse_duration((const char *)r->ev.data.scalar.value, out)
+	    == -1)
+		return fail(r, &r->ev.start_mark, "%s: want a duration such as "
+		    "3600, 90m, 2h or 1d", what);
+	return 0;
+}
+
+/* A list of strings (the current event is its start). */
+static int
+str_list(struct reader *r, const char *what, char ***out, size_t *n)
+{
+	char **v, *s;
+
+	if (*out != NULL)
+		return fail(r, &r->ev.start_mark, "%s given twice", what);
+	if (r->ev.type != YAML_SEQUENCE_START_EVENT)
+		return fail(r, &r->ev.start_mark, "%s: want a list, not %s",
+		    what, evname(r->ev.type));
+	if ((*out = calloc(1, sizeof(char *))) == NULL)
+		return fail(r, NULL, "out of memory");
+	*n = 0;
+	for (;;) {
+		if (next(r) == -1)
+			return -1;
+		if (r->ev.type == YAML_SEQUENCE_END_EVENT)
+			return 0;
+		if ((s = scalar(r, what)) == NULL)
+			return -1;
+		if ((v = reallocarray(*out, *n + 2, sizeof(char *))) == NULL) {
+			free(s);
+			return fail(r, NULL, "out of memory");
+		}
+		*out = v;
+		v[(*n)++] = s;
+		v[*n] = NULL;
+	}
+}
+
+/*
+ * Iterate a mapping's keys: the current event is MAPPING_START; each
+ * call leaves the key in *key (kept in seen[], freed with it) with the
+ * reader on
+ * the value's first event.  Returns 1 with a key, 0 at the end, -1.
+ * Duplicate keys are caught against seen[].
+ */
+static int
+map_next(struct reader *r, char **seen, size_t nseen_max, size_t *nseen,
+    char **key, yaml_mark_t *keymark)
+{
+	size_t i;
+
+	*key = NULL;
+	if (next(r) == -1)
+		return -1;
+	if (r->ev.type == YAML_MAPPING_END_EVENT)
+		return 0;
+	if (r->ev.type != YAML_SCALAR_EVENT)
+		return fail(r, &r->ev.start_mark, "keys must be plain strings");
+	*keymark = r->ev.start_mark;
+	if ((*key = strdup((const char *)r->ev.data.scalar.value)) == NULL)
+		return fail(r, NULL, "out of memory");
+	for (i = 0; i < *nseen; i++)
+		if (strcmp(seen[i], *key) == 0) {
+			fail(r, keymark, "duplicate key \"%s\"", *key);
+			free(*key);
+			*key = NULL;
+			return -1;
+		}
+	if (*nseen >= nseen_max) {
+		fail(r, keymark, "too many keys in one mapping");
+		free(*key);
+		*key = NULL;
+		return -1;
+	}
+	seen[(*nseen)++] = *key;	/* freed by the caller's free_seen */
+	if (next(r) == -1)
+		return -1;
+	return 1;
+}
+
+/* Skip nothing: every key must be known. */
+static int
+unknown_key(struct reader *r, const yaml_mark_t *m, const char *key,
+    const char *where)
+{
+	return fail(r, m, "unknown key \"%s\" in %s", key, where);
+}
+
+static void
+free_seen(char **seen, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(seen[i]);
+}
+
+static int
+check_server(struct reader *r, const yaml_mark_t *m, const char *what,
+    const char *s)
+{
+	struct zone_server srv;
+	char e[ERRBUF_LEN];
+
+	if (zone_server_parse(s, &srv, e, sizeof(e)) == -1)
+		return fail(r, m, "%s: %s", what, e);
+	return 0;
+}
+
+static int
+read_dns(struct reader *r, struct roll_dns *d, const char *where)
+{
+	char *seen[32], *key;
+	size_t nseen = 0, i;
+	yaml_mark_t km;
+	unsigned long v;
+	int rc = -1, k;
+
+	if (r->ev.type != YAML_MAPPING_START_EVENT)
+		return fail(r, &r->ev.start_mark, "%s: want a mapping", where);
+	while ((k = map_next(r, seen, 32, &nseen, &key, &km)) == 1) {
+		yaml_mark_t vm = r->ev.start_mark;
+
+		if (strcmp(key, "zone") == 0) {
+			char *z = NULL, e[ERRBUF_LEN];
+
+			if (str_value(r, "zone", &z) == -1)
+				goto out;
+			d->zone = zone_name_canon(z, e, sizeof(e));
+			free(z);
+			if (d->zone == NULL) {
+				fail(r, &vm, "zone: %s", e);
+				goto out;
+			}
+			d->set |= DNS_ZONE;
+		} else if (strcmp(key, "primary") == 0) {
+			if (str_value(r, "primary", &d->primary) == -1 ||
+			    check_server(r, &vm, "primary", d->primary) == -1)
+				goto out;
+			d->set |= DNS_PRIMARY;
+		} else if (strcmp(key, "tsig_key_file") == 0) {
+			if (str_value(r, key, &d->tsig_key_file) == -1)
+				goto out;
+			d->set |= DNS_TSIG;
+		} else if (strcmp(key, "check_servers") == 0) {
+			if (str_list(r, key, &d->check_servers,
+			    &d->ncheck_servers) == -1)
+				goto out;
+			for (i = 0; i < d->ncheck_servers; i++)
+				if (check_server(r, &vm, key,
+				    d->check_servers[i]) == -1)
+					goto out;
+			d->set |= DNS_CHECK;
+		} else if (strcmp(key, "resolver") == 0) {
+			if (str_value(r, key, &d->resolver) == -1 ||
+			    check_server(r, &vm, key, d->resolver) == -1)
+				goto out;
+			d->set |= DNS_RESOLVER;
+		} else if (strcmp(key, "trust_anchor_file") == 0) {
+			if (r->ev.type == YAML_SCALAR_EVENT &&
+			    r->ev.data.scalar.length == 0) {
+				d->set |= DNS_TA;	/* "" : none */
+				continue;
+			}
+			if (str_value(r, key, &d->trust_anchor_file) == -1)
+				goto out;
+			d->set |= DNS_TA;
+		} else if (strcmp(key, "ttl") == 0) {
+			if (uint_value(r, key, 604800, &v) == -1)
+				goto out;
+			if (v == 0) {
+				fail(r, &vm, "ttl: must be more than 0");
+				goto out;
+			}
+			d->ttl = (uint32_t)v;
+			d->set |= DNS_TTL;
+		} else if (strcmp(key, "min_hold") == 0) {
+			if (duration_value(r, key, &d->min_hold) == -1)
+				goto out;
+			d->set |= DNS_MINHOLD;
+		} else if (strcmp(key, "hold_margin") == 0) {
+			if (duration_value(r, key, &d->hold_margin) == -1)
+				goto out;
+			d->set |= DNS_MARGIN;
+		} else {
+			unknown_key(r, &km, key, where);
+			goto out;
+		}
+		/* the key's memory is in seen[] */
+	}
+	if (k == 0)
+		rc = 0;
+out:
+	free_seen(seen, nseen);
+	return rc;
+}
+
+static int
+read_records(struct reader *r, struct roll_service *s)
+{
+	char e[ERRBUF_LEN], *spec;
+
+	if (r->ev.type != YAML_SEQUENCE_START_EVENT)
+		return fail(r, &r->ev.start_mark, "records: want a list such as "
+		    "[\"3 1 1\", \"2 1 1\"]");
+	for (;;) {
+		if (next(r) == -1)
+			return -1;
+		if (r->ev.type == YAML_SEQUENCE_END_EVENT)
+			break;
+		if ((spec = scalar(r, "records")) == NULL)
+			return -1;
+		if (s->nspecs == 16) {
+			free(spec);
+			return fail(r, &r->ev.start_mark, "records: at most 16");
+		}
+		if (tlsa_spec_parse(spec, &s->specs[s->nspecs], e,
+		    sizeof(e)) == -1 ||
+		    !tlsa_spec_computable(&s->specs[s->nspecs], e,
+		    sizeof(e))) {
+			free(spec);
+			return fail(r, &r->ev.start_mark, "records: %s", e);
+		}
+		free(spec);
+		if (s->specs[s->nspecs].usage <= TLSA_USAGE_PKIX_EE)
+			return fail(r, &r->ev.start_mark, "records: usages 0 "
+			    "and 1 are ignored by SMTP clients (RFC 7672 "
+			    "section 3.1.3)");
+		s->nspecs++;
+	}
+	if (s->nspecs == 0)
+		return fail(r, &r->ev.start_mark, "records: empty list");
+	return 0;
+}
+
+static int
+valid_name(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64 || *s == '.' || *s == '-')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' &&
+		    *s != '.')
+			return 0;
+	return 1;
+}
+
+static int
+read_service(struct reader *r, struct roll_service *s)
+{
+	char *seen[32], *key, e[ERRBUF_LEN], *h;
+	size_t nseen = 0, i;
+	yaml_mark_t km, start = r->ev.start_mark;
+	unsigned long v;
+	int rc = -1, k;
+
+	s->line = (int)start.line + 1;
+	if (r->ev.type != YAML_MAPPING_START_EVENT)
+		return fail(r, &r->ev.start_mark, "services: each entry must be "
+		    "a mapping");
+	while ((k = map_next(r, seen, 32, &nseen, &key, &km)) == 1) {
+		yaml_mark_t vm = r->ev.start_mark;
+
+		if (strcmp(key, "name") == 0) {
+			if (str_value(r, key, &s->name) == -1)
+				goto out;
+			if (!valid_name(s->name)) {
+				fail(r, &vm, "name: letters, digits, '-', '_' "
+				    "and '.' only (it names a directory)");
+				goto out;
+			}
+		} else if (strcmp(key, "hosts") == 0) {
+			if (str_list(r, key, &s->hosts, &s->nhosts) == -1)
+				goto out;
+			for (i = 0; i < s->nhosts; i++) {
+				if ((h = zone_name_canon(s->hosts[i], e,
+				    sizeof(e))) == NULL) {
+					fail(r, &vm, "hosts: %s", e);
+					goto out;
+				}
+				free(s->hosts[i]);
+				s->hosts[i] = h;
+			}
+		} else if (strcmp(key, "port") == 0) {
+			if (uint_value(r, key, 65535, &v) == -1)
+				goto out;
+			if (v == 0) {
+				fail(r, &vm, "port: must be 1-65535");
+				goto out;
+			}
+			s->port = (unsigned)v;
+		} else if (strcmp(key, "records") == 0) {
+			if (s->nspecs > 0) {
+				fail(r, &vm, "records given twice");
+				goto out;
+			}
+			if (read_records(r, s) == -1)
+				goto out;
+		} else if (strcmp(key, "issuers") == 0) {
+			if (str_list(r, key, &s->issuers, &s->nissuers) == -1)
+				goto out;
+		} else if (strcmp(key, "deploy_dir") == 0) {
+			if (str_value(r, key, &s->deploy_dir) == -1)
+				goto out;
+			if (s->deploy_dir[0] != '/' ||
+			    strlen(s->deploy_dir) > ROLL_MAX_PATH) {
+				fail(r, &vm, "deploy_dir: want an absolute path "
+				    "of at most %d bytes", ROLL_MAX_PATH);
+				goto out;
+			}
+		} else if (strcmp(key, "reload") == 0) {
+			if (str_list(r, key, &s->reload, &s->nreload) == -1)
+				goto out;
+			if (s->nreload == 0 || s->reload[0][0] != '/') {
+				fail(r, &vm, "reload: want a command as a list, "
+				    "its first item an absolute path (it is "
+				    "run without a shell)");
+				goto out;
+			}
+		} else if (strcmp(key, "key_type") == 0) {
+			if (str_value(r, key, &s->key_type) == -1)
+				goto out;
+			if (strcmp(s->key_type, "ec256") &&
+			    strcmp(s->key_type, "ec384") &&
+			    strcmp(s->key_type, "rsa2048") &&
+			    strcmp(s->key_type, "rsa3072") &&
+			    strcmp(s->key_type, "rsa4096")) {
+				fail(r, &vm, "key_type: want ec256, ec384, "
+				    "rsa2048, rsa3072 or rsa4096");
+				goto out;
+			}
+		} else if (strcmp(key, "dns") == 0) {
+			if (read_dns(r, &s->dns, "the service's dns") == -1)
+				goto out;
+		} else {
+			unknown_key(r, &km, key, "a service");
+			goto out;
+		}
+	}
+	if (k != 0)
+		goto out;
+	if (s->name == NULL || s->nhosts == 0 || s->deploy_dir == NULL) {
+		fail(r, &start, "a service needs name, hosts and deploy_dir%s",
+		    s->name != NULL ? "" : " (this one has no name)");
+		goto out;
+	}
+	rc = 0;
+out:
+	free_seen(seen, nseen);
+	return rc;
+}
+
+static void
+free_dns(struct roll_dns *d)
+{
+	size_t i;
+
+	free(d->zone);
+	free(d->primary);
+	free(d->tsig_key_file);
+	for (i = 0; i < d->ncheck_servers; i++)
+		free(d->check_servers[i]);
+	free(d->check_servers);
+	free(d->resolver);
+	free(d->trust_anchor_file);
+	memset(d, 0, sizeof(*d));
+}
+
+static void
+free_list(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+roll_config_free(struct roll_config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nservices; i++) {
+		struct roll_service *s = &c->services[i];
+
+		free(s->name);
+		free_list(s->hosts, s->nhosts);
+		free_list(s->issuers, s->nissuers);
+		free(s->deploy_dir);
+		free_list(s->reload, s->nreload);
+		free(s->key_type);
+		free_dns(&s->dns);
+	}
+	free(c->services);
+	free(c->path);
+	free(c->state_dir);
+	free_dns(&c->dns);
+	memset(c, 0, sizeof(*c));
+}
+
+static char *
+dupnull(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+/* Service dns = its own keys over the global ones; then defaults. */
+static int
+merge_dns(struct roll_dns *s, const struct roll_dns *g)
+{
+	size_t i;
+
+	if (!(s->set & DNS_ZONE) && g->zone != NULL &&
+	    (s->zone = strdup(g->zone)) == NULL)
+		return -1;
+	if (!(s->set & DNS_PRIMARY) && (s->primary = dupnull(g->primary)) ==
+	    NULL && g->primary != NULL)
+		return -1;
+	if (!(s->set & DNS_TSIG) && (s->tsig_key_file =
+	    dupnull(g->tsig_key_file)) == NULL && g->tsig_key_file != NULL)
+		return -1;
+	if (!(s->set & DNS_RESOLVER) && (s->resolver = dupnull(g->resolver))
+	    == NULL && g->resolver != NULL)
+		return -1;
+	if (!(s->set & DNS_TA) && (s->trust_anchor_file =
+	    dupnull(g->trust_anchor_file)) == NULL &&
+	    g->trust_anchor_file != NULL)
+		return -1;
+	if (!(s->set & DNS_CHECK) && g->ncheck_servers > 0) {
+		if ((s->check_servers = calloc(g->ncheck_servers + 1,
+		    sizeof(char *))) == NULL)
+			return -1;
+		for (i = 0; i < g->ncheck_servers; i++)
+			if ((s->check_servers[i] =
+			    strdup(g->check_servers[i])) == NULL)
+				return -1;
+		s->ncheck_servers = g->ncheck_servers;
+	}
+	if (!(s->set & DNS_TTL))
+		s->ttl = (g->set & DNS_TTL) ? g->ttl : 3600;
+	if (!(s->set & DNS_MINHOLD))
+		s->min_hold = (g->set & DNS_MINHOLD) ? g->min_hold : 3600;
+	if (!(s->set & DNS_MARGIN))
+		s->hold_margin = (g->set & DNS_MARGIN) ? g->hold_margin : 600;
+	return 0;
+}
+
+static int
+secret_file_ok(const char *path, char *e, size_t elen)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1) {
+		errfmt(e, elen, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	if ((st.st_mode & 077) != 0) {
+		errfmt(e, elen, "%s: TSIG key file is accessible by group or "
+		    "others (mode %04o); chmod 600 it", path,
+		    (unsigned)(st.st_mode & 07777));
+		return 0;
+	}
+	return 1;
+}
+
+int
+roll_config_load(const char *path, struct roll_config *c, char *err,
+    size_t errlen)
+{
+	struct reader r;
+	unsigned char *buf = NULL;
+	size_t len, i, j;
+	char *seen[16], *key, e[ERRBUF_LEN];
+	size_t nseen = 0;
+	yaml_mark_t km;
+	int k, rc = -1, ndocs = 0;
+
+	memset(c, 0, sizeof(*c));
+	memset(&r, 0, sizeof(r));
+	r.path = path;
+	r.err = err;
+	r.errlen = errlen;
+	if (read_file_bounded(path, 1024 * 1024, &buf, &len, e,
+	    sizeof(e)) == -1) {
+		errfmt(err, errlen, "%s: %s", path, e);
+		return -1;
+	}
+	if ((c->path = strdup(path)) == NULL ||
+	    !yaml_parser_initialize(&r.p)) {
+		errfmt(err, errlen, "out of memory");
+		free(buf);
+		free(c->path);
+		return -1;
+	}
+	yaml_parser_set_input_string(&r.p, buf, len);
+	if (next(&r) == -1 || r.ev.type != YAML_STREAM_START_EVENT ||
+	    next(&r) == -1)
+		goto out;
+	if (r.ev.type != YAML_DOCUMENT_START_EVENT) {
+		fail(&r, NULL, "empty configuration");
+		goto out;
+	}
+	if (next(&r) == -1)
+		goto out;
+	if (r.ev.type != YAML_MAPPING_START_EVENT) {
+		fail(&r, &r.ev.start_mark, "the configuration must be a "
+		    "mapping (state_dir, dns, services)");
+		goto out;
+	}
+	while ((k = map_next(&r, seen, 16, &nseen, &key, &km)) == 1) {
+		if (strcmp(key, "state_dir") == 0) {
+			if (str_value(&r, key, &c->state_dir) == -1)
+				goto out;
+			if (c->state_dir[0] != '/' ||
+			    strlen(c->state_dir) > ROLL_MAX_PATH) {
+				fail(&r, &r.ev.start_mark, "state_dir: want an "
+				    "absolute path of at most %d bytes",
+				    ROLL_MAX_PATH);
+				goto out;
+			}
+		} else if (strcmp(key, "dns") == 0) {
+			if (read_dns(&r, &c->dns, "dns") == -1)
+				goto out;
+		} else if (strcmp(key, "services") == 0) {
+			if (r.ev.type != YAML_SEQUENCE_START_EVENT) {
+				fail(&r, &r.ev.start_mark, "services: want a "
+				    "list");
+				goto out;
+			}
+			for (;;) {
+				struct roll_service *nv;
+
+				if (next(&r) == -1)
+					goto out;
+				if (r.ev.type == YAML_SEQUENCE_END_EVENT)
+					break;
+				if ((nv = reallocarray(c->services,
+				    c->nservices + 1, sizeof(*nv))) == NULL) {
+					fail(&r, NULL, "out of memory");
+					goto out;
+				}
+				c->services = nv;
+				memset(&nv[c->nservices], 0, sizeof(*nv));
+				nv[c->nservices].port = 25;
+				c->nservices++;
+				if (read_service(&r,
+				    &nv[c->nservices - 1]) == -1)
+					goto out;
+			}
+		} else {
+			unknown_key(&r, &km, key, "the configuration");
+			goto out;
+		}
+	}
+	if (k != 0 || next(&r) == -1)
+		goto out;
+	ndocs = 1;
+	if (r.ev.type != YAML_DOCUMENT_END_EVENT || next(&r) == -1)
+		goto out;
+	if (r.ev.type != YAML_STREAM_END_EVENT) {
+		fail(&r, &r.ev.start_mark, "more than one YAML document");
+		goto out;
+	}
+	(void)ndocs;
+	/* Whole-file checks. */
+	if (c->state_dir == NULL) {
+		fail(&r, NULL, "state_dir is missing");
+		goto out;
+	}
+	if (c->nservices == 0) {
+		fail(&r, NULL, "no services");
+		goto out;
+	}
+	for (i = 0; i < c->nservices; i++) {
+		struct roll_service *s = &c->services[i];
+
+		for (j = 0; j < i; j++)
+			if (strcmp(c->services[j].name, s->name) == 0) {
+				fail(&r, NULL, "service \"%s\" defined twice "
+				    "(lines %d and %d)", s->name,
+				    c->services[j].line, s->line);
+				goto out;
+			}
+		if (s->nspecs == 0) {
+			s->specs[0] = (struct tlsa_spec){ 3, 1, 1 };
+			s->specs[1] = (struct tlsa_spec){ 2, 1, 1 };
+			s->nspecs = 2;
+		}
+		if (merge_dns(&s->dns, &c->dns) == -1) {
+			fail(&r, NULL, "out of memory");
+			goto out;
+		}
+		if (s->dns.primary == NULL || s->dns.tsig_key_file == NULL) {
+			fail(&r, NULL, "service \"%s\" (line %d): dns.primary "
+			    "and dns.tsig_key_file are needed", s->name,
+			    s->line);
+			goto out;
+		}
+		if (s->dns.resolver == NULL &&
+		    s->dns.trust_anchor_file == NULL) {
+			fail(&r, NULL, "service \"%s\" (line %d): a validated "
+			    "lookup needs dns.resolver or "
+			    "dns.trust_anchor_file", s->name, s->line);
+			goto out;
+		}
+		if (!secret_file_ok(s->dns.tsig_key_file, e, sizeof(e))) {
+			fail(&r, NULL, "service \"%s\": %s", s->name, e);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free_seen(seen, nseen);
+	if (r.have)
+		yaml_event_delete(&r.ev);
+	yaml_parser_delete(&r.p);
+	free(buf);
+	if (rc != 0)
+		roll_config_free(c);
+	return rc;
+}
+
+struct roll_service *
+roll_config_service(struct roll_config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nservices; i++)
+		if (strcmp(c->services[i].name, name) == 0)
+			return &c->services[i];
+	return NULL;
+}

@@ -1,0 +1,72 @@
+/*
+ * roll_config.h: tlsa-rollover.yaml, parsed strictly with libyaml.
+ *
+ * Duplicate keys, unknown keys, anchors and aliases, tags, several
+ * documents, wrong types and YAML 1.1 booleans (yes/no/on/off) are all
+ * errors reported as FILE:LINE:COLUMN: reason.  Secrets are only ever
+ * named by file (tsig_key_file), never written in the config.
+ */
+#ifndef ROLL_CONFIG_H
+#define ROLL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tlsa_rec.h"
+
+/* Longest state_dir or deploy_dir: paths built from them fit PATH_MAX. */
+#define ROLL_MAX_PATH 1024
+
+struct roll_dns {
+	char		*zone;		/* absolute, or NULL: from the SOA */
+	char		*primary;	/* ADDR[@PORT] for RFC 2136 */
+	char		*tsig_key_file;
+	char		**check_servers; /* ADDR[@PORT]; none: the NS set */
+	size_t		 ncheck_servers;
+	char		*resolver;	/* validating resolver, ADDR[@PORT] */
+	char		*trust_anchor_file;
+	uint32_t	 ttl;		/* of the records we write */
+	uint32_t	 min_hold;	/* seconds */
+	uint32_t	 hold_margin;	/* seconds */
+	unsigned	 set;		/* which fields were given (bits) */
+};
+
+struct roll_service {
+	char		*name;
+	char		**hosts;	/* MX host names, lower case */
+	size_t		 nhosts;
+	unsigned	 port;
+	struct tlsa_spec specs[16];
+	int		 nspecs;
+	char		**issuers;	/* issuer certificate files */
+	size_t		 nissuers;
+	char		*deploy_dir;
+	char		**reload;	/* argv, NULL-terminated; NULL: none */
+	size_t		 nreload;
+	char		*key_type;	/* for stage: ec256 (default) ... */
+	struct roll_dns	 dns;		/* merged: service over global */
+	int		 line;		/* where it was defined */
+};
+
+struct roll_config {
+	char			*path;
+	char			*state_dir;
+	struct roll_dns		 dns;
+	struct roll_service	*services;
+	size_t			 nservices;
+};
+
+/*
+ * Load and check path.  Returns 0, or -1 with "PATH:LINE:COL: reason"
+ * (or "PATH: reason") in err; nothing is kept on failure.
+ */
+int roll_config_load(const char *path, struct roll_config *c, char *err,
+    size_t errlen);
+
+void roll_config_free(struct roll_config *c);
+
+/* The service called name, or NULL. */
+struct roll_service *roll_config_service(struct roll_config *c,
+    const char *name);
+
+#endif

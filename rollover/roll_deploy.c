@@ -1,0 +1,197 @@
+/*
+ * roll_deploy.c: atomic deployment and the reload command.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "fileio.h"
+#include "log.h"
+#include "roll_deploy.h"
+#include "roll_state.h"
+
+static int
+check_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) == -1) {
+		if (errno == ENOENT && mkdir(dir, 0755) == 0)
+			return check_dir(dir, err, errlen);
+		errfmt(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		errfmt(err, errlen, "%s: not a directory (a symlink is refused: "
+		    "give the real path)", dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+		errfmt(err, errlen, "%s: must be owned by uid %ld and not "
+		    "writable by group or others", dir, (long)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
+/* Copy one file from the store, keeping its mode. */
+static int
+copy_file(const char *from, const char *to, mode_t mode, char *err,
+    size_t errlen)
+{
+	unsigned char *buf;
+	size_t len;
+	char lerr[ERRBUF_LEN];
+	int rc;
+
+	if (read_file_bounded(from, 4 * 1024 * 1024, &buf, &len, lerr,
+	    sizeof(lerr)) == -1) {
+		errfmt(err, errlen, "%s: %s", from, lerr);
+		return -1;
+	}
+	rc = atomic_write(to, buf, len, mode, err, errlen);
+	memset(buf, 0, len);
+	free(buf);
+	return rc;
+}
+
+int
+roll_deploy(const char *state_dir, const struct roll_service *s,
+    const char *id, char *err, size_t errlen)
+{
+	char versions[PATH_MAX], ver[PATH_MAX], tmp[PATH_MAX], f1[PATH_MAX],
+	    f2[PATH_MAX], link[PATH_MAX], target[64];
+	struct stat st;
+
+	if (check_dir(s->deploy_dir, err, errlen) == -1)
+		return -1;
+	snprintf(versions, sizeof(versions), "%s/versions", s->deploy_dir);
+	if (check_dir(versions, err, errlen) == -1)
+		return -1;
+	snprintf(ver, sizeof(ver), "%s/%s", versions, id);
+	if (lstat(ver, &st) == -1) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp", ver);
+		if (mkdir(tmp, 0755) == -1 && errno != EEXIST) {
+			errfmt(err, errlen, "%s: %s", tmp, strerror(errno));
+			return -1;
+		}
+		snprintf(f1, sizeof(f1), "%s/%s/certs/%s/fullchain.pem",
+		    state_dir, s->name, id);
+		snprintf(f2, sizeof(f2), "%s/fullchain.pem", tmp);
+		if (copy_file(f1, f2, 0644, err, errlen) == -1)
+			return -1;
+		snprintf(f1, sizeof(f1), "%s/%s/certs/%s/privkey.pem",
+		    state_dir, s->name, id);
+		snprintf(f2, sizeof(f2), "%s/privkey.pem", tmp);
+		if (copy_file(f1, f2, 0600, err, errlen) == -1)
+			return -1;
+		if (rename(tmp, ver) == -1) {
+			errfmt(err, errlen, "%s: %s", ver, strerror(errno));
+			return -1;
+		}
+		(void)fsync_parent(ver);
+	} else if (!S_ISDIR(st.st_mode)) {
+		errfmt(err, errlen, "%s: not a directory", ver);
+		return -1;
+	}
+	/* current -> versions/ID, by rename of a fresh symlink. */
+	snprintf(target, sizeof(target), "versions/%s", id);
+	snprintf(tmp, sizeof(tmp), "%s/.current.tmp", s->deploy_dir);
+	snprintf(link, sizeof(link), "%s/current", s->deploy_dir);
+	(void)unlink(tmp);
+	if (symlink(target, tmp) == -1 || rename(tmp, link) == -1) {
+		errfmt(err, errlen, "%s: %s", link, strerror(errno));
+		(void)unlink(tmp);
+		return -1;
+	}
+	(void)fsync_parent(link);
+	return 0;
+}
+
+int
+roll_deployed(const struct roll_service *s, char *id, size_t idlen)
+{
+	char link[PATH_MAX], t[PATH_MAX];
+	ssize_t n;
+
+	id[0] = '\0';
+	snprintf(link, sizeof(link), "%s/current", s->deploy_dir);
+	if ((n = readlink(link, t, sizeof(t) - 1)) <= 0)
+		return -1;
+	t[n] = '\0';
+	if (strncmp(t, "versions/", 9) != 0 ||
+	    strlen(t + 9) != ROLL_ID_LEN)
+		return -1;
+	snprintf(id, idlen, "%s", t + 9);
+	return 0;
+}
+
+int
+roll_reload(const struct roll_service *s, int timeout, char *err,
+    size_t errlen)
+{
+	static char *const env[] = {
+		"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL
+	};
+	struct timespec ts = { 0, 50 * 1000000L };
+	time_t deadline;
+	pid_t pid, w;
+	int status, devnull;
+
+	if (s->reload == NULL || s->nreload == 0)
+		return 0;
+	if ((pid = fork()) == -1) {
+		errfmt(err, errlen, "reload: fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		if ((devnull = open("/dev/null", O_RDONLY)) != -1) {
+			dup2(devnull, STDIN_FILENO);
+			close(devnull);
+		}
+		execve(s->reload[0], s->reload, env);
+		fprintf(stderr, "tlsa-rollover: reload: %s: %s\n",
+		    s->reload[0], strerror(errno));
+		_exit(127);
+	}
+	deadline = time(NULL) + timeout;
+	for (;;) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (w == -1 && errno != EINTR) {
+			errfmt(err, errlen, "reload: waitpid: %s",
+			    strerror(errno));
+			return -1;
+		}
+		if (time(NULL) >= deadline) {
+			kill(pid, SIGTERM);
+			nanosleep(&(struct timespec){ 1, 0 }, NULL);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			errfmt(err, errlen, "reload: %s did not finish within "
+			    "%d s and was killed", s->reload[0], timeout);
+			return -1;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status))
+		errfmt(err, errlen, "reload: %s exited with status %d",
+		    s->reload[0], WEXITSTATUS(status));
+	else
+		errfmt(err, errlen, "reload: %s died of signal %d",
+		    s->reload[0], WTERMSIG(status));
+	return -1;
+}

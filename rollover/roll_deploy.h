@@ -1,0 +1,32 @@
+/*
+ * roll_deploy.h: put a stored certificate where the MTA reads it, and
+ * tell the MTA.  DEPLOY_DIR/versions/ID/{fullchain.pem,privkey.pem} and
+ * the symlink DEPLOY_DIR/current -> versions/ID, replaced by rename, so
+ * the MTA sees the old pair or the new one, never half of each.  This
+ * module writes deployed files and runs the reload command.
+ */
+#ifndef ROLL_DEPLOY_H
+#define ROLL_DEPLOY_H
+
+#include "roll_config.h"
+
+/*
+ * Copy certs/ID from the store into DEPLOY_DIR/versions/ID (if not
+ * there) and point current at it.  The deploy directory must be a real
+ * directory (not a symlink) owned by us and not writable by group or
+ * others.  Returns 0 or -1 with a reason.
+ */
+int roll_deploy(const char *state_dir, const struct roll_service *s,
+    const char *id, char *err, size_t errlen);
+
+/* The id current points at ("" if none) into id (ROLL_ID_LEN + 1). */
+int roll_deployed(const struct roll_service *s, char *id, size_t idlen);
+
+/*
+ * Run the reload argv with execve, no shell, a fixed environment, and at
+ * most timeout seconds (then TERM, then KILL).  0 when it exited 0.
+ */
+int roll_reload(const struct roll_service *s, int timeout, char *err,
+    size_t errlen);
+
+#endif

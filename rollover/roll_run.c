@@ -1,0 +1,717 @@
+/*
+ * roll_run.c: the rollover state machine.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "roll_deploy.h"
+#include "roll_live.h"
+#include "roll_run.h"
+#include "roll_store.h"
+#include "tlsa_dane.h"
+#include "zone_check.h"
+#include "zone_publish.h"
+#include "zone_rr.h"
+
+#define say(x, ...) sbuf_printf((x)->out, __VA_ARGS__)
+
+static const struct zone_xfer_opts xfer = { 3000, 3, 0 };
+
+/* a = a u b */
+static int
+set_union(struct zone_rrset *a, const struct zone_rrset *b)
+{
+	struct tlsa_rec *nv;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		if (zone_rrset_has(a, &b->v[i]))
+			continue;
+		if ((nv = reallocarray(a->v, a->n + 1, sizeof(*nv))) == NULL)
+			return -1;
+		a->v = nv;
+		nv = &a->v[a->n];
+		nv->spec = b->v[i].spec;
+		nv->len = b->v[i].len;
+		if ((nv->data = malloc(nv->len)) == NULL)
+			return -1;
+		memcpy(nv->data, b->v[i].data, nv->len);
+		a->n++;
+	}
+	return 0;
+}
+
+static int
+subset(const struct zone_rrset *a, const struct zone_rrset *b)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (!zone_rrset_has(b, &a->v[i]))
+			return 0;
+	return 1;
+}
+
+/* Records for the entries named in st: current, pending, staged. */
+static int
+wanted(struct roll_ctx *x, const struct roll_state *st, int with_pending,
+    struct zone_rrset *out, char *err, size_t errlen)
+{
+	struct roll_cert c;
+	const char *ids[2] = { st->current, with_pending ? st->pending : "" };
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < 2; i++) {
+		if (ids[i][0] == '\0')
+			continue;
+		if (roll_store_load(x->c->state_dir, x->s->name, ids[i], 0, &c,
+		    err, errlen) == -1)
+			return -1;
+		if (roll_records_chain(x->s, c.chain, out, err, errlen) ==
+		    -1) {
+			roll_cert_free(&c);
+			return -1;
+		}
+		roll_cert_free(&c);
+	}
+	if (st->staged[0] != '\0') {
+		if (roll_store_load(x->c->state_dir, x->s->name, st->staged,
+		    1, &c, err, errlen) == -1)
+			return -1;
+		if (roll_records_key(x->s, c.key, out, err, errlen) == -1) {
+			roll_cert_free(&c);
+			return -1;
+		}
+		roll_cert_free(&c);
+	}
+	return 0;
+}
+
+/* The owner names of the service: one RRset per MX host. */
+static char *
+owner_of(const struct roll_service *s, size_t h, char *err, size_t errlen)
+{
+	return zone_tlsa_owner(s->port, "tcp", s->hosts[h], err, errlen);
+}
+
+/* Make the RRset of every owner exactly set (compare and swap). */
+static int
+publish_set(struct roll_ctx *x, struct roll_state *st,
+    const struct zone_rrset *set, char *err, size_t errlen)
+{
+	struct zone_rrlist want = { 0 }, expect = { 0 };
+	struct zone_publish_opts po;
+	struct zone_server srv;
+	struct zone_tsig key = { 0 };
+	struct tlsa_rec r;
+	char *owner;
+	size_t h, i;
+	int rc = -1;
+
+	if (zone_server_parse(x->s->dns.primary, &srv, err, errlen) == -1 ||
+	    zone_tsig_load(x->s->dns.tsig_key_file, &key, err, errlen) == -1)
+		return -1;
+	for (h = 0; h < x->s->nhosts; h++) {
+		if ((owner = owner_of(x->s, h, err, errlen)) == NULL)
+			goto out;
+		for (i = 0; i < set->n; i++) {
+			r.spec = set->v[i].spec;
+			r.len = set->v[i].len;
+			if ((r.data = malloc(r.len)) == NULL)
+				goto nomem_owner;
+			memcpy(r.data, set->v[i].data, r.len);
+			if (zone_rrlist_add(&want, owner, x->s->dns.ttl, 1,
+			    1, &r, NULL) == -1)
+				goto nomem_owner;
+		}
+		for (i = 0; st->have_published && i < st->published.n; i++) {
+			r.spec = st->published.v[i].spec;
+			r.len = st->published.v[i].len;
+			if ((r.data = malloc(r.len)) == NULL)
+				goto nomem_owner;
+			memcpy(r.data, st->published.v[i].data, r.len);
+			if (zone_rrlist_add(&expect, owner, 0, 0, 1, &r,
+			    NULL) == -1)
+				goto nomem_owner;
+		}
+		free(owner);
+		continue;
+nomem_owner:
+		free(owner);
+		errfmt(err, errlen, "out of memory");
+		goto out;
+	}
+	memset(&po, 0, sizeof(po));
+	po.mode = ZONE_PUB_REPLACE;
+	po.zone = x->s->dns.zone;
+	po.key = &key;
+	po.xfer = xfer;
+	po.dry_run = x->dry_run;
+	po.ttl = x->s->dns.ttl;
+	/* Without a recorded RRset (first run), read what DNS holds. */
+	po.expect = st->have_published ? &expect : NULL;
+	if (want.n == 0) {
+		errfmt(err, errlen, "service %s: refusing to publish an empty "
+		    "RRset", x->s->name);
+		goto out;
+	}
+	rc = zone_publish(&srv, &want, &po, x->out, err, errlen);
+out:
+	zone_rrlist_free(&want);
+	zone_rrlist_free(&expect);
+	zone_tsig_free(&key);
+	return rc;
+}
+
+/*
+ * Is the published RRset served by every authoritative server (the
+ * configured check_servers, else the NS set) and the primary, and does
+ * it validate?  1 yes, 0 not yet (why in x->out), -1 error.  *ttl gets
+ * the largest TTL or negative TTL seen.
+ */
+static int
+visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
+    char *err, size_t errlen)
+{
+	struct zone_server resolver, primary;
+	struct zone_vis *v = NULL;
+	struct zone_rrset got;
+	char *owner = NULL, *zone = NULL, why[ERRBUF_LEN];
+	size_t n = 0, h, i, bad;
+	int rc = -1, sec, ok = 1;
+
+	why[0] = '\0';
+	*ttl = x->s->dns.ttl;
+	if (zone_server_parse(x->s->dns.primary, &primary, err, errlen) == -1)
+		return -1;
+	if (x->s->dns.resolver != NULL && zone_server_parse(x->s->dns.resolver,
+	    &resolver, err, errlen) == -1)
+		return -1;
+	for (h = 0; h < x->s->nhosts; h++) {
+		free(owner);
+		if ((owner = owner_of(x->s, h, err, errlen)) == NULL)
+			goto out;
+		if (zone == NULL) {
+			zone = x->s->dns.zone != NULL ? strdup(x->s->dns.zone) :
+			    zone_find_apex(&primary, owner, 0, NULL, &xfer, err,
+			    errlen);
+			if (zone == NULL)
+				goto out;
+		}
+		if (v == NULL) {
+			if (x->s->dns.ncheck_servers > 0) {
+				if ((v = calloc(x->s->dns.ncheck_servers + 1,
+				    sizeof(*v))) == NULL)
+					goto out;
+				for (i = 0; i < x->s->dns.ncheck_servers; i++) {
+					if (zone_server_parse(
+					    x->s->dns.check_servers[i],
+					    &v[i].srv, err, errlen) == -1)
+						goto out;
+					v[i].role = "server";
+				}
+				n = x->s->dns.ncheck_servers;
+			} else if (x->s->dns.resolver != NULL) {
+				if (zone_ns_servers(&resolver, zone, 53, &xfer,
+				    &v, &n, err, errlen) == -1)
+					goto out;
+				if ((v = reallocarray(v, n + 1, sizeof(*v))) ==
+				    NULL)
+					goto out;
+			} else if ((v = calloc(1, sizeof(*v))) == NULL)
+				goto out;
+			memset(&v[n], 0, sizeof(v[n]));
+			v[n].srv = primary;
+			v[n].role = "primary";
+			n++;
+		}
+		bad = zone_visibility(v, n, zone, owner, &st->published, &xfer);
+		for (i = 0; i < n; i++) {
+			if (v[i].state != ZONE_VIS_MATCH) {
+				char *d = zone_rrset_describe(&v[i].rrset);
+
+				say(x, "  %s %s: not yet: %s%s%s\n", v[i].role,
+				    v[i].srv.name, v[i].error[0] ?
+				    v[i].error : "serves ", v[i].error[0] ?
+				    "" : d != NULL ? d : "?", "");
+				free(d);
+				continue;
+			}
+			if (v[i].ttl > *ttl)
+				*ttl = v[i].ttl;
+		}
+		if (bad > 0)
+			ok = 0;
+		if (x->s->dns.resolver != NULL) {
+			sec = zone_resolve_validated(&resolver, owner, &xfer,
+			    &got, why, sizeof(why));
+			if (sec != ZONE_SEC_SECURE ||
+			    !zone_rrset_equal(&got, &st->published)) {
+				say(x, "  resolver %s: not yet: %s%s\n",
+				    resolver.name, zone_sec_name(sec),
+				    sec == ZONE_SEC_SECURE ?
+				    ", another RRset (cached?)" : "");
+				ok = 0;
+			}
+			zone_rrset_free(&got);
+		}
+		if (x->s->dns.trust_anchor_file != NULL) {
+			const struct zone_server *via = x->s->dns.resolver !=
+			    NULL ? &resolver : &primary;
+
+			sec = zone_validate_local(via,
+			    x->s->dns.trust_anchor_file, owner, &xfer, &got,
+			    why, sizeof(why));
+			if (sec != ZONE_SEC_SECURE ||
+			    !zone_rrset_equal(&got, &st->published)) {
+				say(x, "  local validation: not yet: %s\n",
+				    sec == ZONE_SEC_SECURE ? "secure, but "
+				    "another RRset" : why);
+				ok = 0;
+			}
+			zone_rrset_free(&got);
+		}
+	}
+	rc = ok;
+out:
+	if (rc == -1 && err[0] == '\0')
+		errfmt(err, errlen, "out of memory");
+	zone_vis_free(v, n);
+	free(owner);
+	free(zone);
+	return rc;
+}
+
+long
+roll_hold_left(const struct roll_service *s, const struct roll_state *st,
+    time_t now)
+{
+	long need, until;
+
+	if (st->visible_at == 0)
+		return 0;
+	/* RFC 7671 8.1: 2 x TTL (the larger of the RRset's and the
+	 * negative TTL) after every server serves it, plus a margin. */
+	need = 2L * (long)st->hold_ttl + (long)s->dns.hold_margin;
+	if (need < (long)s->dns.min_hold)
+		need = (long)s->dns.min_hold;
+	until = (long)st->visible_at + need;
+	return until > (long)now ? until - (long)now : 0;
+}
+
+static int
+save(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
+{
+	if (x->dry_run)
+		return 0;
+	return roll_state_save(x->c->state_dir, x->s->name, st, err, errlen);
+}
+
+/* Put back what was live before, after a failed switch. */
+static void
+switch_back(struct roll_ctx *x, const char *id)
+{
+	char e[ERRBUF_LEN];
+
+	if (id[0] == '\0') {
+		say(x, "  no previous certificate to switch back to\n");
+		return;
+	}
+	if (roll_deploy(x->c->state_dir, x->s, id, e, sizeof(e)) == -1 ||
+	    roll_reload(x->s, 60, e, sizeof(e)) == -1)
+		say(x, "  switching back to %s FAILED: %s\n", id, e);
+	else
+		say(x, "  switched back to %s\n", id);
+}
+
+/* One step.  1 moved, 0 waiting, -1 failed. */
+static int
+step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
+{
+	struct zone_rrset want = { 0 }, served = { 0 };
+	struct roll_cert pc = { 0 };
+	struct tlsa_match m;
+	char host[256];
+	uint32_t ttl;
+	long left;
+	size_t h;
+	int rc = -1, r;
+
+	switch (st->phase) {
+	case ROLL_STEADY:
+		if (st->pending[0] == '\0' && st->staged[0] == '\0')
+			return 0;
+		if (wanted(x, st, 1, &want, err, errlen) == -1)
+			goto out;
+		if (st->pending[0] == '\0' && st->have_published &&
+		    subset(&want, &st->published)) {
+			rc = 0;		/* staged key published already */
+			goto out;
+		}
+		st->phase = ROLL_PUBLISH;
+		rc = 1;
+		break;
+
+	case ROLL_PUBLISH:
+		if (wanted(x, st, 1, &want, err, errlen) == -1)
+			goto out;
+		if (st->have_published && subset(&want, &st->published) &&
+		    st->visible_at != 0) {
+			/* Covered by records visible since visible_at. */
+			say(x, "  the records are published already\n");
+			st->phase = ROLL_HOLD;
+			rc = 1;
+			break;
+		}
+		/* Add, never remove, while publishing. */
+		if (st->have_published && set_union(&want, &st->published) ==
+		    -1)
+			goto nomem;
+		if (publish_set(x, st, &want, err, errlen) == -1)
+			goto out;
+		if (x->dry_run) {
+			rc = 0;
+			goto out;
+		}
+		zone_rrset_free(&st->published);
+		st->published = want;
+		memset(&want, 0, sizeof(want));
+		st->have_published = 1;
+		st->published_at = x->now;
+		st->visible_at = 0;
+		st->phase = ROLL_VISIBLE;
+		rc = 1;
+		break;
+
+	case ROLL_VISIBLE:
+		if ((r = visible(x, st, &ttl, err, errlen)) == -1)
+			goto out;
+		if (r == 0) {
+			say(x, "  waiting until every server serves the new "
+			    "RRset\n");
+			rc = 0;
+			goto out;
+		}
+		st->visible_at = x->now;
+		st->hold_ttl = ttl;
+		say(x, "  visible on every server and validated; holding "
+		    "%ld s (2 x TTL %u + margin)\n",
+		    roll_hold_left(x->s, st, x->now), ttl);
+		st->phase = ROLL_HOLD;
+		rc = 1;
+		break;
+
+	case ROLL_HOLD:
+		if ((left = roll_hold_left(x->s, st, x->now)) > 0) {
+			say(x, "  holding: %ld s left\n", left);
+			rc = 0;
+			goto out;
+		}
+		/* Before leaving, see that nothing moved. */
+		if ((r = visible(x, st, &ttl, err, errlen)) == -1)
+			goto out;
+		if (r == 0 || ttl > st->hold_ttl) {
+			say(x, "  the RRset is no longer everywhere (or its "
+			    "TTL grew): back to waiting\n");
+			st->visible_at = 0;
+			st->phase = ROLL_VISIBLE;
+			rc = 1;
+			break;
+		}
+		st->phase = st->pending[0] != '\0' ? ROLL_SWITCH :
+		    ROLL_RETIRE;
+		rc = 1;
+		break;
+
+	case ROLL_SWITCH:
+		if (st->pending[0] == '\0') {
+			st->phase = ROLL_RETIRE;
+			rc = 1;
+			break;
+		}
+		if (roll_store_load(x->c->state_dir, x->s->name, st->pending,
+		    0, &pc, err, errlen) == -1)
+			goto out;
+		/* The new chain must match what resolvers hold, offline. */
+		for (h = 0; h < x->s->nhosts; h++) {
+			snprintf(host, sizeof(host), "%s", x->s->hosts[h]);
+			if (host[0] != '\0' && host[strlen(host) - 1] == '.')
+				host[strlen(host) - 1] = '\0';
+			r = tlsa_dane_verify(pc.chain, NULL, host,
+			    st->published.v, st->published.n, &m, err, errlen);
+			if (r != 1) {
+				if (r == 0)
+					errfmt(err, errlen, "service %s: "
+					    "certificate %s does not match the "
+					    "published records for %s: %s",
+					    x->s->name, st->pending, host,
+					    m.reason);
+				goto out;
+			}
+		}
+		if (x->dry_run) {
+			say(x, "  would deploy %s into %s and reload\n",
+			    st->pending, x->s->deploy_dir);
+			rc = 0;
+			goto out;
+		}
+		if (roll_deploy(x->c->state_dir, x->s, st->pending, err,
+		    errlen) == -1)
+			goto out;
+		if (roll_reload(x->s, 60, err, errlen) == -1) {
+			say(x, "  %s; switching back\n", err);
+			switch_back(x, st->current);
+			goto out;
+		}
+		say(x, "  deployed %s and reloaded\n", st->pending);
+		memcpy(st->previous, st->current, sizeof(st->previous));
+		memcpy(st->current, st->pending, sizeof(st->current));
+		st->pending[0] = '\0';
+		st->switched_at = x->now;
+		/* The staged key, once deployed, is staged no more. */
+		if (st->staged[0] != '\0') {
+			struct roll_cert sk;
+
+			if (roll_store_load(x->c->state_dir, x->s->name,
+			    st->staged, 1, &sk, err, errlen) == 0) {
+				if (roll_key_matches(sk.key, pc.chain))
+					st->staged[0] = '\0';
+				roll_cert_free(&sk);
+			}
+		}
+		st->phase = ROLL_VERIFY;
+		rc = 1;
+		break;
+
+	case ROLL_VERIFY:
+		r = roll_live_check(x->s, &st->published, NULL, x->out, err,
+		    errlen);
+		if (r == 0) {
+			st->phase = ROLL_RETIRE;
+			rc = 1;
+			break;
+		}
+		if (r > 0)
+			errfmt(err, errlen, "service %s: %d MX address(es) do "
+			    "not validate after the switch", x->s->name, r);
+		if (x->dry_run)
+			goto out;
+		/* Switch back: the old certificate's records are still
+		 * published, so it validates. */
+		switch_back(x, st->previous);
+		if (st->previous[0] != '\0') {
+			memcpy(st->pending, st->current, sizeof(st->pending));
+			memcpy(st->current, st->previous, sizeof(st->current));
+			st->previous[0] = '\0';
+		}
+		st->phase = ROLL_STEADY;
+		goto out;
+
+	case ROLL_RETIRE:
+		/* Keep what is deployed or staged, and what any live chain
+		 * still matches (a node that kept the old certificate). */
+		if (wanted(x, st, 1, &want, err, errlen) == -1)
+			goto out;
+		r = roll_live_check(x->s, &st->published, &served, x->out,
+		    err, errlen);
+		if (r == -1)
+			goto out;
+		if (set_union(&want, &served) == -1)
+			goto nomem;
+		if (st->have_published && subset(&st->published, &want)) {
+			say(x, "  nothing to retire\n");
+			st->phase = ROLL_STEADY;
+			rc = 1;
+			break;
+		}
+		if (publish_set(x, st, &want, err, errlen) == -1)
+			goto out;
+		if (x->dry_run) {
+			rc = 0;
+			goto out;
+		}
+		zone_rrset_free(&st->published);
+		st->published = want;
+		memset(&want, 0, sizeof(want));
+		st->have_published = 1;
+		st->published_at = x->now;
+		/* What remains was visible before: no new wait needed. */
+		st->phase = ROLL_STEADY;
+		rc = 1;
+		break;
+	}
+	goto out;
+nomem:
+	errfmt(err, errlen, "out of memory");
+	rc = -1;
+out:
+	roll_cert_free(&pc);
+	zone_rrset_free(&want);
+	zone_rrset_free(&served);
+	return rc;
+}
+
+int
+roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
+    char *err, size_t errlen)
+{
+	int i, r, from;
+
+	*moved = 0;
+	for (i = 0; i < 12; i++) {
+		from = st->phase;
+		r = step(x, st, err, errlen);
+		if (r == -1) {
+			char e2[ERRBUF_LEN];
+
+			snprintf(st->alert, sizeof(st->alert), "%s", err);
+			(void)save(x, st, e2, sizeof(e2));
+			return -1;
+		}
+		if (r == 0)
+			break;
+		*moved = 1;
+		st->alert[0] = '\0';
+		say(x, "%s: %s -> %s\n", x->s->name, roll_phase_name(from),
+		    roll_phase_name(st->phase));
+		if (save(x, st, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+roll_import(struct roll_ctx *x, struct roll_state *st, const char *cert,
+    const char *key, const char *chain, char *err, size_t errlen)
+{
+	char id[ROLL_ID_LEN + 1];
+
+	if (roll_store_import(x->c->state_dir, x->s, cert, key, chain, id,
+	    err, errlen) == -1)
+		return -1;
+	if (strcmp(id, st->current) == 0) {
+		say(x, "%s: %s is deployed already; nothing to do\n",
+		    x->s->name, id);
+		return 0;
+	}
+	if (strcmp(id, st->pending) == 0) {
+		say(x, "%s: %s was imported before; nothing to do\n",
+		    x->s->name, id);
+		return 0;
+	}
+	memcpy(st->pending, id, sizeof(st->pending));
+	/* Until it is live, the next run publishes for it first. */
+	if (st->phase <= ROLL_SWITCH)
+		st->phase = ROLL_PUBLISH;
+	say(x, "%s: imported %s; the next run publishes its records\n",
+	    x->s->name, id);
+	return save(x, st, err, errlen);
+}
+
+int
+roll_stage(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen)
+{
+	char id[ROLL_ID_LEN + 1];
+
+	if (st->staged[0] != '\0') {
+		say(x, "%s: key %s is staged already\n", x->s->name,
+		    st->staged);
+		return 0;
+	}
+	if (x->dry_run) {
+		say(x, "%s: would make a %s key and publish its records\n",
+		    x->s->name, x->s->key_type != NULL ? x->s->key_type :
+		    "ec256");
+		return 0;
+	}
+	if (roll_store_new_key(x->c->state_dir, x->s, id, err, errlen) == -1)
+		return -1;
+	memcpy(st->staged, id, sizeof(st->staged));
+	if (st->phase == ROLL_STEADY)
+		st->phase = ROLL_PUBLISH;
+	say(x, "%s: staged key %s (%s/%s/staged/%s/privkey.pem); the next "
+	    "run publishes its records\n", x->s->name, id, x->c->state_dir,
+	    x->s->name, id);
+	return save(x, st, err, errlen);
+}
+
+int
+roll_abort(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen)
+{
+	struct zone_rrset want = { 0 };
+	int rc = -1;
+
+	if (st->phase == ROLL_VERIFY || st->phase == ROLL_RETIRE) {
+		errfmt(err, errlen, "service %s: the new certificate is live "
+		    "(phase %s); aborting now would leave it without records",
+		    x->s->name, roll_phase_name(st->phase));
+		return -1;
+	}
+	if (st->pending[0] == '\0') {
+		errfmt(err, errlen, "service %s: nothing to abort",
+		    x->s->name);
+		return -1;
+	}
+	st->pending[0] = '\0';
+	if (wanted(x, st, 0, &want, err, errlen) == -1)
+		goto out;
+	if (want.n > 0 && st->have_published &&
+	    !subset(&st->published, &want)) {
+		if (publish_set(x, st, &want, err, errlen) == -1)
+			goto out;
+		if (!x->dry_run) {
+			zone_rrset_free(&st->published);
+			st->published = want;
+			memset(&want, 0, sizeof(want));
+			st->published_at = x->now;
+		}
+	}
+	st->phase = ROLL_STEADY;
+	say(x, "%s: aborted; the pending certificate is forgotten\n",
+	    x->s->name);
+	rc = save(x, st, err, errlen);
+out:
+	zone_rrset_free(&want);
+	return rc;
+}
+
+int
+roll_manual(struct roll_ctx *x, struct roll_state *st, int phase, char *err,
+    size_t errlen)
+{
+	int r, from = st->phase;
+
+	if (phase == ROLL_PUBLISH && st->phase == ROLL_STEADY &&
+	    (st->pending[0] != '\0' || st->staged[0] != '\0'))
+		st->phase = ROLL_PUBLISH;
+	if (st->phase != phase) {
+		errfmt(err, errlen, "service %s is in phase %s, not %s%s",
+		    x->s->name, roll_phase_name(st->phase),
+		    roll_phase_name(phase), phase == ROLL_SWITCH &&
+		    st->phase == ROLL_HOLD ? " (the hold is not over)" :
+		    phase == ROLL_SWITCH && st->phase < ROLL_HOLD ?
+		    " (the new records are not visible everywhere yet)" : "");
+		st->phase = from;
+		return -1;
+	}
+	r = step(x, st, err, errlen);
+	if (r == -1) {
+		char e2[ERRBUF_LEN];
+
+		snprintf(st->alert, sizeof(st->alert), "%s", err);
+		(void)save(x, st, e2, sizeof(e2));
+		return -1;
+	}
+	if (r == 1) {
+		st->alert[0] = '\0';
+		say(x, "%s: %s -> %s\n", x->s->name, roll_phase_name(from),
+		    roll_phase_name(st->phase));
+	}
+	return save(x, st, err, errlen);
+}

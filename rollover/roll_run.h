@@ -1,0 +1,64 @@
+/*
+ * roll_run.h: the rollover state machine (RFC 7671 section 8.1).
+ *
+ *   STEADY -> PUBLISH -> VISIBLE -> HOLD -> SWITCH -> VERIFY -> RETIRE
+ *
+ * Invariant: every certificate any MX address serves matches a TLSA
+ * RRset that every authoritative server has served for at least
+ * 2 x TTL, or an alert is raised.  Each step acts only after checking
+ * the world, records in the state only what was confirmed, and so can
+ * be repeated after a crash at any point.
+ */
+#ifndef ROLL_RUN_H
+#define ROLL_RUN_H
+
+#include <time.h>
+
+#include "roll_config.h"
+#include "roll_state.h"
+#include "sbuf.h"
+
+struct roll_ctx {
+	const struct roll_config	*c;
+	const struct roll_service	*s;
+	int				 dry_run;
+	struct sbuf			*out;	/* what happened, for people */
+	time_t				 now;
+};
+
+/*
+ * Advance the service as far as the rules allow now, saving the state
+ * after every confirmed step.  Returns 0 (whether or not anything moved;
+ * *moved says), -1 when a step failed (the reason, also recorded as the
+ * state's alert, in err).
+ */
+int roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
+    char *err, size_t errlen);
+
+/* import: take a new certificate and key (and chain) for the service. */
+int roll_import(struct roll_ctx *x, struct roll_state *st, const char *cert,
+    const char *key, const char *chain, char *err, size_t errlen);
+
+/* stage: make a standby next key and queue its 3 1 x records. */
+int roll_stage(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen);
+
+/*
+ * abort: forget the pending certificate and withdraw the records only it
+ * needed; refused once it is live.
+ */
+int roll_abort(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen);
+
+/*
+ * One named step (publish, switch, retire) for operators: refused, with
+ * the reason, unless the state is ready for it.
+ */
+int roll_manual(struct roll_ctx *x, struct roll_state *st, int phase,
+    char *err, size_t errlen);
+
+/* Seconds left in HOLD (0 when over or not holding). */
+long roll_hold_left(const struct roll_service *s, const struct roll_state *st,
+    time_t now);
+
+#endif

@@ -1,0 +1,280 @@
+/*
+ * roll_state.c: state files and the run lock.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "fileio.h"
+#include "log.h"
+#include "roll_state.h"
+#include "sbuf.h"
+#include "tlsa_parse.h"
+
+static const char *const phase_names[] = {
+	"steady", "publish", "visible", "hold", "switch", "verify", "retire"
+};
+
+const char *
+roll_phase_name(int phase)
+{
+	if (phase < 0 || phase > ROLL_RETIRE)
+		return "?";
+	return phase_names[phase];
+}
+
+void
+roll_state_free(struct roll_state *st)
+{
+	zone_rrset_free(&st->published);
+	memset(st, 0, sizeof(*st));
+}
+
+static int
+valid_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n == 0 || (n == ROLL_ID_LEN &&
+	    strspn(s, "0123456789abcdef") == n);
+}
+
+static int
+parse_time(const char *s, time_t *t)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || *s == '\0' || v < 0)
+		return -1;
+	*t = (time_t)v;
+	return 0;
+}
+
+int
+roll_state_load(const char *state_dir, const char *service,
+    struct roll_state *st, char *err, size_t errlen)
+{
+	char path[PATH_MAX], lerr[ERRBUF_LEN], *line, *next, *val;
+	unsigned char *buf;
+	struct tlsa_reclist rl = { 0 };
+	size_t len, lineno = 0, i;
+	int rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(path, sizeof(path), "%s/%s/state", state_dir, service);
+	if (access(path, F_OK) == -1 && errno == ENOENT)
+		return 0;
+	if (read_file_bounded(path, 1024 * 1024, &buf, &len, lerr,
+	    sizeof(lerr)) == -1) {
+		errfmt(err, errlen, "%s: %s", path, lerr);
+		return -1;
+	}
+	if (len == 0 || memchr(buf, '\0', len) != NULL) {
+		errfmt(err, errlen, "%s: empty or binary: the state file is "
+		    "damaged (restore it, or remove it to start over after "
+		    "checking DNS and the deployed files)", path);
+		goto out;
+	}
+	for (line = (char *)buf; line != NULL && *line != '\0'; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		else {
+			errfmt(err, errlen, "%s: line %zu: truncated (no "
+			    "newline): the state file is damaged", path,
+			    lineno);
+			goto out;
+		}
+		if (*line == '#' || *line == '\0')
+			continue;
+		if ((val = strstr(line, ": ")) == NULL)
+			goto bad;
+		*val = '\0';
+		val += 2;
+		if (strcmp(line, "phase") == 0) {
+			for (i = 0; i <= ROLL_RETIRE; i++)
+				if (strcmp(val, phase_names[i]) == 0)
+					break;
+			if (i > ROLL_RETIRE)
+				goto bad;
+			st->phase = (int)i;
+		} else if (strcmp(line, "current") == 0 ||
+		    strcmp(line, "previous") == 0 ||
+		    strcmp(line, "pending") == 0 ||
+		    strcmp(line, "staged") == 0) {
+			char *dst = line[0] == 'c' ? st->current :
+			    line[0] == 'p' && line[1] == 'r' ? st->previous :
+			    line[0] == 'p' ? st->pending : st->staged;
+
+			if (!valid_id(val))
+				goto bad;
+			snprintf(dst, ROLL_ID_LEN + 1, "%s", val);
+		} else if (strcmp(line, "published") == 0) {
+			st->have_published = 1;
+			if (strcmp(val, "none") != 0 &&
+			    tlsa_parse_line(&rl, val, lerr, sizeof(lerr)) == -1)
+				goto bad;
+		} else if (strcmp(line, "published_at") == 0) {
+			if (parse_time(val, &st->published_at) == -1)
+				goto bad;
+		} else if (strcmp(line, "visible_at") == 0) {
+			if (parse_time(val, &st->visible_at) == -1)
+				goto bad;
+		} else if (strcmp(line, "switched_at") == 0) {
+			if (parse_time(val, &st->switched_at) == -1)
+				goto bad;
+		} else if (strcmp(line, "updated_at") == 0) {
+			if (parse_time(val, &st->updated_at) == -1)
+				goto bad;
+		} else if (strcmp(line, "hold_ttl") == 0) {
+			time_t t;
+
+			if (parse_time(val, &t) == -1 || t > 0x7fffffff)
+				goto bad;
+			st->hold_ttl = (uint32_t)t;
+		} else if (strcmp(line, "alert") == 0) {
+			snprintf(st->alert, sizeof(st->alert), "%s", val);
+		} else
+			goto bad;
+	}
+	/* The records move into st->published. */
+	if (rl.n > 0) {
+		if ((st->published.v = calloc(rl.n, sizeof(*st->published.v)))
+		    == NULL) {
+			errfmt(err, errlen, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < rl.n; i++) {
+			st->published.v[i] = rl.v[i];
+			memset(&rl.v[i], 0, sizeof(rl.v[i]));
+		}
+		st->published.n = rl.n;
+	}
+	rc = 0;
+	goto out;
+bad:
+	errfmt(err, errlen, "%s: line %zu: not a state line: the state file "
+	    "is damaged (restore it, or remove it to start over after "
+	    "checking DNS and the deployed files)", path, lineno);
+out:
+	tlsa_reclist_free(&rl);
+	free(buf);
+	if (rc != 0)
+		roll_state_free(st);
+	return rc;
+}
+
+int
+roll_state_save(const char *state_dir, const char *service,
+    struct roll_state *st, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], path[PATH_MAX], *hex;
+	struct sbuf b = { 0 };
+	size_t i;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/%s", state_dir, service);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		errfmt(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/state", dir);
+	st->updated_at = time(NULL);
+	sbuf_printf(&b, "# tlsa-rollover state of service %s; written by "
+	    "tlsa-rollover, do not edit\n", service);
+	sbuf_printf(&b, "phase: %s\n", roll_phase_name(st->phase));
+	if (st->current[0])
+		sbuf_printf(&b, "current: %s\n", st->current);
+	if (st->previous[0])
+		sbuf_printf(&b, "previous: %s\n", st->previous);
+	if (st->pending[0])
+		sbuf_printf(&b, "pending: %s\n", st->pending);
+	if (st->staged[0])
+		sbuf_printf(&b, "staged: %s\n", st->staged);
+	if (st->have_published && st->published.n == 0)
+		sbuf_printf(&b, "published: none\n");
+	for (i = 0; i < st->published.n; i++) {
+		hex = tlsa_hex(st->published.v[i].data,
+		    st->published.v[i].len);
+		sbuf_printf(&b, "published: %u %u %u %s\n",
+		    st->published.v[i].spec.usage,
+		    st->published.v[i].spec.selector,
+		    st->published.v[i].spec.mtype, hex != NULL ? hex : "");
+		free(hex);
+	}
+	if (st->published_at)
+		sbuf_printf(&b, "published_at: %lld\n",
+		    (long long)st->published_at);
+	if (st->visible_at)
+		sbuf_printf(&b, "visible_at: %lld\n",
+		    (long long)st->visible_at);
+	if (st->hold_ttl)
+		sbuf_printf(&b, "hold_ttl: %u\n", st->hold_ttl);
+	if (st->switched_at)
+		sbuf_printf(&b, "switched_at: %lld\n",
+		    (long long)st->switched_at);
+	sbuf_printf(&b, "updated_at: %lld\n", (long long)st->updated_at);
+	if (st->alert[0]) {
+		char one[sizeof(st->alert)];
+
+		str_vis(one, sizeof(one), st->alert, strlen(st->alert));
+		sbuf_printf(&b, "alert: %s\n", one);
+	}
+	if (b.failed) {
+		sbuf_free(&b);
+		errfmt(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = atomic_write(path, b.s, b.len, 0600, err, errlen);
+	sbuf_free(&b);
+	return rc;
+}
+
+int
+roll_lock(const char *state_dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX], pid[32];
+	ssize_t n;
+	int fd;
+
+	if (mkdir(state_dir, 0700) == -1 && errno != EEXIST) {
+		errfmt(err, errlen, "%s: %s", state_dir, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/lock", state_dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
+		errfmt(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		errfmt(err, errlen, "%s: another tlsa-rollover (pid %s) is "
+		    "running; this one stops here", path,
+		    pid[0] ? pid : "?");
+		close(fd);
+		return -1;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 ||
+	    pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid)) {
+		errfmt(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}

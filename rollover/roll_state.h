@@ -1,0 +1,66 @@
+/*
+ * roll_state.h: the state of one service's rollover, one small text file
+ * per service (STATE_DIR/SERVICE/state), written atomically, read
+ * strictly; and the lock that keeps two runs apart (STATE_DIR/lock).
+ *
+ * Every step of the rollover writes the state only after what it
+ * changed in the world was confirmed, and every step checks the world
+ * before acting, so a run killed at any instant continues correctly.
+ */
+#ifndef ROLL_STATE_H
+#define ROLL_STATE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "zone_update.h"
+
+enum roll_phase {
+	ROLL_STEADY,		/* current cert live, records settled */
+	ROLL_PUBLISH,		/* records for pending/staged to publish */
+	ROLL_VISIBLE,		/* published; waiting for every server */
+	ROLL_HOLD,		/* visible; waiting 2 x TTL + margin */
+	ROLL_SWITCH,		/* deploy pending */
+	ROLL_VERIFY,		/* check every MX address */
+	ROLL_RETIRE		/* remove records nothing matches */
+};
+
+#define ROLL_ID_LEN 16		/* hex digits of a certificate's id */
+
+struct roll_state {
+	int		 phase;
+	char		 current[ROLL_ID_LEN + 1];	/* deployed, or "" */
+	char		 previous[ROLL_ID_LEN + 1];	/* before current */
+	char		 pending[ROLL_ID_LEN + 1];	/* imported, not live */
+	char		 staged[ROLL_ID_LEN + 1];	/* standby key, or "" */
+	struct zone_rrset published;	/* the RRset we put in DNS */
+	int		 have_published; /* published is known */
+	time_t		 published_at, visible_at, switched_at, updated_at;
+	uint32_t	 hold_ttl;	/* the TTL the hold was computed from */
+	char		 alert[512];	/* last problem, or "" */
+};
+
+const char *roll_phase_name(int phase);
+
+/*
+ * Read STATE_DIR/SERVICE/state.  A missing file is a fresh state (0); a
+ * file that does not parse is an error naming the line (-1), never a
+ * silent reset.
+ */
+int roll_state_load(const char *state_dir, const char *service,
+    struct roll_state *st, char *err, size_t errlen);
+
+/* Write it atomically (0600), creating the service directory. */
+int roll_state_save(const char *state_dir, const char *service,
+    struct roll_state *st, char *err, size_t errlen);
+
+void roll_state_free(struct roll_state *st);
+
+/*
+ * Take STATE_DIR/lock (creating STATE_DIR 0700).  Returns the lock fd,
+ * or -1 with a reason; when another process holds it, the reason names
+ * its pid.  Released at exit.
+ */
+int roll_lock(const char *state_dir, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,409 @@
+/*
+ * roll_store.c: the certificate store of tlsa-rollover.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "atomic.h"
+#include "log.h"
+#include "roll_store.h"
+#include "tlsa_load.h"
+
+void
+roll_cert_free(struct roll_cert *c)
+{
+	if (c->chain != NULL)
+		sk_X509_pop_free(c->chain, X509_free);
+	EVP_PKEY_free(c->key);
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+id_of(const unsigned char *der, size_t len, char *id)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	int i;
+
+	EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < ROLL_ID_LEN / 2; i++)
+		snprintf(id + 2 * i, 3, "%02x", md[i]);
+	id[ROLL_ID_LEN] = '\0';
+}
+
+/* PEM text of the chain, or of the key (key != NULL). */
+static int
+to_pem(STACK_OF(X509) *chain, EVP_PKEY *key, char **out, size_t *len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p;
+	long n;
+	int i, ok = b != NULL;
+
+	for (i = 0; ok && chain != NULL && i < sk_X509_num(chain); i++)
+		ok = PEM_write_bio_X509(b, sk_X509_value(chain, i));
+	if (ok && key != NULL)
+		ok = PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL,
+		    NULL);
+	if (!ok || (n = BIO_get_mem_data(b, &p)) <= 0 ||
+	    (*out = malloc((size_t)n)) == NULL) {
+		BIO_free(b);
+		return -1;
+	}
+	memcpy(*out, p, (size_t)n);
+	*len = (size_t)n;
+	OPENSSL_cleanse(p, (size_t)n);
+	BIO_free(b);
+	return 0;
+}
+
+/* Write dir/fullchain.pem (if chain) and dir/privkey.pem, via dir.tmp. */
+static int
+store_entry(const char *dir, STACK_OF(X509) *chain, EVP_PKEY *key,
+    char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], f[PATH_MAX], *pem = NULL;
+	size_t len = 0;
+	struct stat st;
+	int rc = -1;
+
+	if (stat(dir, &st) == 0)
+		return 0;	/* stored before: same id, same content */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", dir);
+	if (mkdir(tmp, 0700) == -1 && errno != EEXIST) {
+		errfmt(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (chain != NULL) {
+		snprintf(f, sizeof(f), "%s/fullchain.pem", tmp);
+		if (to_pem(chain, NULL, &pem, &len) == -1 ||
+		    atomic_write(f, pem, len, 0644, err, errlen) == -1)
+			goto out;
+		free(pem);
+		pem = NULL;
+	}
+	snprintf(f, sizeof(f), "%s/privkey.pem", tmp);
+	if (to_pem(NULL, key, &pem, &len) == -1 ||
+	    atomic_write(f, pem, len, 0600, err, errlen) == -1)
+		goto out;
+	if (rename(tmp, dir) == -1) {
+		errfmt(err, errlen, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	(void)fsync_parent(dir);
+	rc = 0;
+out:
+	if (pem != NULL) {
+		OPENSSL_cleanse(pem, len);
+		free(pem);
+	}
+	if (rc != 0)
+		errfmt(err, errlen, "%s: cannot store (%s)", dir,
+		    err[0] ? err : "encoding failed");
+	return rc;
+}
+
+static int
+mkdirs(const char *state_dir, const char *service, const char *sub,
+    char *out, size_t outlen, char *err, size_t errlen)
+{
+	char d[PATH_MAX];
+
+	snprintf(d, sizeof(d), "%s/%s", state_dir, service);
+	if (mkdir(state_dir, 0700) == -1 && errno != EEXIST)
+		goto fail;
+	if (mkdir(d, 0700) == -1 && errno != EEXIST)
+		goto fail;
+	snprintf(out, outlen, "%s/%s", d, sub);
+	if (mkdir(out, 0700) == -1 && errno != EEXIST) {
+		snprintf(d, sizeof(d), "%s", out);
+		goto fail;
+	}
+	return 0;
+fail:
+	errfmt(err, errlen, "%s: %s", d, strerror(errno));
+	return -1;
+}
+
+int
+roll_store_import(const char *state_dir, const struct roll_service *s,
+    const char *cert, const char *key, const char *chain, char *id,
+    char *err, size_t errlen)
+{
+	struct tlsa_input ci = { 0 }, ki = { 0 }, xi = { 0 };
+	char lerr[ERRBUF_LEN], dir[PATH_MAX], ent[PATH_MAX];
+	unsigned char *der = NULL;
+	X509 *leaf;
+	size_t i;
+	int dlen, rc = -1;
+
+	if (tlsa_load_file(cert, 1, &ci, lerr, sizeof(lerr)) == -1) {
+		errfmt(err, errlen, "%s: %s", cert, lerr);
+		return -1;
+	}
+	if (ci.certs == NULL || sk_X509_num(ci.certs) == 0) {
+		errfmt(err, errlen, "%s: no certificate", cert);
+		goto out;
+	}
+	if (tlsa_load_file(key, 1, &ki, lerr, sizeof(lerr)) == -1) {
+		errfmt(err, errlen, "%s: %s", key, lerr);
+		goto out;
+	}
+	if (ki.key == NULL || !ki.key_private) {
+		errfmt(err, errlen, "%s: no private key", key);
+		goto out;
+	}
+	if (chain != NULL) {
+		if (tlsa_load_file(chain, 1, &xi, lerr, sizeof(lerr)) == -1) {
+			errfmt(err, errlen, "%s: %s", chain, lerr);
+			goto out;
+		}
+		/* fullchain = the cert file's certificates, then these */
+		for (i = 0; xi.certs != NULL &&
+		    i < (size_t)sk_X509_num(xi.certs); i++) {
+			X509 *x = sk_X509_value(xi.certs, (int)i);
+
+			if (sk_X509_num(ci.certs) == 1 || X509_cmp(x,
+			    sk_X509_value(ci.certs, sk_X509_num(ci.certs) -
+			    1)) != 0) {
+				if (!X509_up_ref(x) ||
+				    !sk_X509_push(ci.certs, x)) {
+					errfmt(err, errlen, "out of memory");
+					goto out;
+				}
+			}
+		}
+		for (i = 1; i < (size_t)sk_X509_num(ci.certs); i++)
+			if (X509_check_issued(sk_X509_value(ci.certs, (int)i),
+			    sk_X509_value(ci.certs, (int)i - 1)) !=
+			    X509_V_OK) {
+				errfmt(err, errlen, "%s: certificate %zu of the "
+				    "chain did not issue the one before it",
+				    chain, i + 1);
+				goto out;
+			}
+	}
+	leaf = sk_X509_value(ci.certs, 0);
+	if (EVP_PKEY_eq(ki.key, X509_get0_pubkey(leaf)) != 1) {
+		errfmt(err, errlen, "%s: key does not belong to the "
+		    "certificate in %s", key, cert);
+		goto out;
+	}
+	for (i = 0; i < s->nhosts; i++) {
+		char h[256];
+
+		snprintf(h, sizeof(h), "%s", s->hosts[i]);
+		h[strcspn(h, "\0")] = '\0';
+		if (h[0] != '\0' && h[strlen(h) - 1] == '.')
+			h[strlen(h) - 1] = '\0';
+		if (X509_check_host(leaf, h, 0, 0, NULL) != 1) {
+			errfmt(err, errlen, "%s: the certificate does not "
+			    "cover host %s of service %s", cert, h, s->name);
+			goto out;
+		}
+	}
+	if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0) {
+		errfmt(err, errlen, "%s: the certificate has expired", cert);
+		goto out;
+	}
+	if ((dlen = i2d_X509(leaf, &der)) <= 0) {
+		errfmt(err, errlen, "%s: cannot encode", cert);
+		goto out;
+	}
+	id_of(der, (size_t)dlen, id);
+	if (mkdirs(state_dir, s->name, "certs", dir, sizeof(dir), err,
+	    errlen) == -1)
+		goto out;
+	snprintf(ent, sizeof(ent), "%s/%s", dir, id);
+	if (store_entry(ent, ci.certs, ki.key, err, errlen) == -1)
+		goto out;
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	tlsa_input_clear(&ci);
+	tlsa_input_clear(&ki);
+	tlsa_input_clear(&xi);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+roll_store_new_key(const char *state_dir, const struct roll_service *s,
+    char *id, char *err, size_t errlen)
+{
+	const char *kt = s->key_type != NULL ? s->key_type : "ec256";
+	EVP_PKEY *k = NULL;
+	unsigned char *der = NULL;
+	char dir[PATH_MAX], ent[PATH_MAX];
+	int dlen, rc = -1;
+
+	if (strcmp(kt, "ec256") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	else if (strcmp(kt, "ec384") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	else
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+		    (size_t)atoi(kt + 3));
+	if (k == NULL || (dlen = i2d_PUBKEY(k, &der)) <= 0) {
+		errfmt(err, errlen, "cannot make a %s key", kt);
+		err_add_openssl(err, errlen);
+		goto out;
+	}
+	id_of(der, (size_t)dlen, id);
+	if (mkdirs(state_dir, s->name, "staged", dir, sizeof(dir), err,
+	    errlen) == -1)
+		goto out;
+	snprintf(ent, sizeof(ent), "%s/%s", dir, id);
+	if (store_entry(ent, NULL, k, err, errlen) == -1)
+		goto out;
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+int
+roll_store_load(const char *state_dir, const char *service, const char *id,
+    int staged, struct roll_cert *c, char *err, size_t errlen)
+{
+	struct tlsa_input in = { 0 };
+	char path[PATH_MAX], lerr[ERRBUF_LEN];
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	if (!staged) {
+		snprintf(path, sizeof(path), "%s/%s/certs/%s/fullchain.pem",
+		    state_dir, service, id);
+		if (tlsa_load_file(path, 1, &in, lerr, sizeof(lerr)) == -1 ||
+		    in.certs == NULL) {
+			errfmt(err, errlen, "%s: %s", path, lerr);
+			tlsa_input_clear(&in);
+			return -1;
+		}
+		c->chain = in.certs;
+		in.certs = NULL;
+		tlsa_input_clear(&in);
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s/%s/privkey.pem", state_dir,
+	    service, staged ? "staged" : "certs", id);
+	if (tlsa_load_file(path, 1, &in, lerr, sizeof(lerr)) == -1 ||
+	    in.key == NULL) {
+		errfmt(err, errlen, "%s: %s", path, lerr);
+		tlsa_input_clear(&in);
+		roll_cert_free(c);
+		return -1;
+	}
+	c->key = in.key;
+	in.key = NULL;
+	tlsa_input_clear(&in);
+	return 0;
+}
+
+static int
+push_rec(struct zone_rrset *out, struct tlsa_rec *r)
+{
+	struct tlsa_rec *nv;
+
+	if (zone_rrset_has(out, r)) {
+		tlsa_rec_clear(r);
+		return 0;
+	}
+	if ((nv = reallocarray(out->v, out->n + 1, sizeof(*nv))) == NULL) {
+		tlsa_rec_clear(r);
+		return -1;
+	}
+	out->v = nv;
+	out->v[out->n++] = *r;
+	memset(r, 0, sizeof(*r));
+	return 0;
+}
+
+int
+roll_records_chain(const struct roll_service *s, STACK_OF(X509) *chain,
+    struct zone_rrset *out, char *err, size_t errlen)
+{
+	struct tlsa_input ii = { 0 };
+	struct tlsa_rec r;
+	X509 *leaf = sk_X509_value(chain, 0), *issuer = NULL;
+	char lerr[ERRBUF_LEN];
+	size_t k;
+	int i, j;
+
+	for (i = 1; i < sk_X509_num(chain); i++)
+		if (X509_check_issued(sk_X509_value(chain, i), leaf) ==
+		    X509_V_OK) {
+			issuer = sk_X509_value(chain, i);
+			break;
+		}
+	for (i = 0; i < s->nspecs; i++) {
+		const struct tlsa_spec *sp = &s->specs[i];
+
+		if (sp->usage == TLSA_USAGE_DANE_EE ||
+		    sp->usage == TLSA_USAGE_PKIX_EE) {
+			if (tlsa_compute(sp, leaf, NULL, &r, err, errlen) ==
+			    -1 || push_rec(out, &r) == -1)
+				return -1;
+			continue;
+		}
+		if (issuer != NULL && (tlsa_compute(sp, issuer, NULL, &r, err,
+		    errlen) == -1 || push_rec(out, &r) == -1))
+			return -1;
+		for (k = 0; k < s->nissuers; k++) {
+			if (tlsa_load_file(s->issuers[k], 0, &ii, lerr,
+			    sizeof(lerr)) == -1) {
+				errfmt(err, errlen, "%s: %s", s->issuers[k],
+				    lerr);
+				return -1;
+			}
+			for (j = 0; ii.certs != NULL &&
+			    j < sk_X509_num(ii.certs); j++)
+				if (tlsa_compute(sp, sk_X509_value(ii.certs, j),
+				    NULL, &r, err, errlen) == -1 ||
+				    push_rec(out, &r) == -1) {
+					tlsa_input_clear(&ii);
+					return -1;
+				}
+			tlsa_input_clear(&ii);
+		}
+	}
+	return 0;
+}
+
+int
+roll_records_key(const struct roll_service *s, EVP_PKEY *key,
+    struct zone_rrset *out, char *err, size_t errlen)
+{
+	struct tlsa_rec r;
+	int i;
+
+	for (i = 0; i < s->nspecs; i++) {
+		if (s->specs[i].usage != TLSA_USAGE_DANE_EE ||
+		    s->specs[i].selector != TLSA_SEL_SPKI)
+			continue;
+		if (tlsa_compute(&s->specs[i], NULL, key, &r, err, errlen) ==
+		    -1 || push_rec(out, &r) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+roll_key_matches(EVP_PKEY *key, STACK_OF(X509) *chain)
+{
+	return key != NULL && chain != NULL && sk_X509_num(chain) > 0 &&
+	    EVP_PKEY_eq(key, X509_get0_pubkey(sk_X509_value(chain, 0))) == 1;
+}

@@ -1,0 +1,60 @@
+/*
+ * roll_store.h: certificates and keys that tlsa-rollover owns, copied
+ * into STATE_DIR/SERVICE/certs/ID/{fullchain.pem,privkey.pem} (key 0600),
+ * and the records a service publishes for them.  This module reads and
+ * writes private keys; it never talks to the network.
+ */
+#ifndef ROLL_STORE_H
+#define ROLL_STORE_H
+
+#include <openssl/x509.h>
+
+#include "roll_config.h"
+#include "roll_state.h"
+
+struct roll_cert {
+	char		 id[ROLL_ID_LEN + 1];
+	STACK_OF(X509)	*chain;		/* leaf first */
+	EVP_PKEY	*key;		/* NULL for a staged key's own entry */
+};
+
+void roll_cert_free(struct roll_cert *c);
+
+/*
+ * Check cert+key (+ extra chain) for service s: key belongs to the leaf,
+ * chain in order, leaf names cover every host, key type supported, leaf
+ * not expired.  Then copy them into the store (idempotent: the same
+ * certificate twice is one entry).  The id goes to out.  Returns 0 or
+ * -1 with a reason naming the file.
+ */
+int roll_store_import(const char *state_dir, const struct roll_service *s,
+    const char *cert, const char *key, const char *chain, char *id,
+    char *err, size_t errlen);
+
+/*
+ * Make a new standby key of the service's key_type and store it as
+ * STATE_DIR/SERVICE/staged/ID/privkey.pem.  id gets its id.
+ */
+int roll_store_new_key(const char *state_dir, const struct roll_service *s,
+    char *id, char *err, size_t errlen);
+
+/* Load entry id (certs/ID, or staged/ID with staged set). */
+int roll_store_load(const char *state_dir, const char *service,
+    const char *id, int staged, struct roll_cert *c, char *err,
+    size_t errlen);
+
+/*
+ * The records service s publishes for a certificate chain (EE types
+ * for the leaf, TA types for the leaf's issuer and the configured
+ * issuers), or for a lone key (its 3 1 x types).  Appended to out
+ * without duplicates.
+ */
+int roll_records_chain(const struct roll_service *s, STACK_OF(X509) *chain,
+    struct zone_rrset *out, char *err, size_t errlen);
+int roll_records_key(const struct roll_service *s, EVP_PKEY *key,
+    struct zone_rrset *out, char *err, size_t errlen);
+
+/* Does the key of a staged entry belong to chain's leaf? */
+int roll_key_matches(EVP_PKEY *key, STACK_OF(X509) *chain);
+
+#endif

@@ -1,0 +1,498 @@
+/*
+ * tlsa-rollover: keep a mail server's TLSA records and its certificate in
+ * step through every renewal (RFC 7671 section 8.1, RFC 7672).
+ *
+ * main() parses options and dispatches; the state machine is roll_run.c.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+#include "log.h"
+#include "roll_config.h"
+#include "roll_deploy.h"
+#include "roll_run.h"
+#include "roll_state.h"
+#include "roll_store.h"
+#include "sbuf.h"
+#include "tlsa_dane.h"
+#include "tlsa_load.h"
+#include "tlsa_net.h"
+#include "tlsa_rec.h"
+
+#ifndef VERSION
+#define VERSION "0.1"
+#endif
+#ifndef DEFAULT_CONFIG
+#define DEFAULT_CONFIG "/etc/tlsa-rollover/tlsa-rollover.yaml"
+#endif
+
+static int json_out, verbose, dry_run;
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+"usage: tlsa-rollover [-f config] [-n] [-v] [--json] command [args]\n"
+"Keep TLSA records and the deployed certificate in step (RFC 7671 8.1).\n"
+"\n"
+"Commands:\n"
+"  status [service...]        phase, certificates, published records, alerts\n"
+"  run [service...]           advance every service as far as the rules allow\n"
+"                             (what cron or the systemd timer runs)\n"
+"  import service cert key [chain]\n"
+"                             take a renewed certificate and its key (copied)\n"
+"  stage service              make a standby next key; publish its 3 1 1 early\n"
+"  publish|switch|retire service\n"
+"                             one step by hand, refused unless it is safe\n"
+"  abort service              forget the pending certificate (not once live)\n"
+"  validate-config            check the configuration and say what it means\n"
+"\n"
+"Options:\n"
+"  -f, --config FILE   configuration (default %s)\n"
+"  -n, --dry-run       say what would change, change nothing\n"
+"  -v, --verbose       more detail\n"
+"  --json              status as JSON\n"
+"  -h, --help, -V, --version\n"
+"\n"
+"Exit status: 0 success, 1 a step failed or an alert is raised, 2 bad usage\n"
+"or configuration.\n", DEFAULT_CONFIG);
+	exit(status);
+}
+
+/* Alerts go to syslog (mail facility) as well as to stderr. */
+static void
+alert(const char *service, const char *msg)
+{
+	log_error("%s: %s", service, msg);
+	syslog(LOG_ERR, "%s: %s", service, msg);
+}
+
+static int
+lock_state(const struct roll_config *c, int wait_seconds)
+{
+	char err[ERRBUF_LEN];
+	int fd, i;
+
+	for (i = 0; ; i++) {
+		if ((fd = roll_lock(c->state_dir, err, sizeof(err))) != -1)
+			return fd;
+		if (i >= wait_seconds * 10 ||
+		    strstr(err, "another tlsa-rollover") == NULL) {
+			log_error("%s", err);
+			return -1;
+		}
+		usleep(100000);
+	}
+}
+
+static const char *
+subject_of(X509 *x, char *buf, size_t len)
+{
+	X509_NAME_oneline(X509_get_subject_name(x), buf, (int)len);
+	return buf;
+}
+
+static void
+describe_cert(const struct roll_config *c, const struct roll_service *s,
+    const char *what, const char *id, int staged, json_t *obj)
+{
+	struct roll_cert rc;
+	char err[ERRBUF_LEN], sub[256], exp[64];
+	const ASN1_TIME *na;
+	struct tm tm;
+
+	if (id[0] == '\0')
+		return;
+	if (roll_store_load(c->state_dir, s->name, id, staged, &rc, err,
+	    sizeof(err)) == -1) {
+		if (json_out)
+			json_object_set_new(obj, what, json_pack("{s:s,s:s}",
+			    "id", id, "error", err));
+		else
+			printf("  %-9s %s (%s)\n", what, id, err);
+		return;
+	}
+	if (staged) {
+		if (json_out)
+			json_object_set_new(obj, what, json_pack("{s:s}",
+			    "id", id));
+		else
+			printf("  %-9s %s (standby key, %s)\n", what, id,
+			    EVP_PKEY_get0_type_name(rc.key));
+		roll_cert_free(&rc);
+		return;
+	}
+	na = X509_get0_notAfter(sk_X509_value(rc.chain, 0));
+	exp[0] = '\0';
+	if (ASN1_TIME_to_tm(na, &tm))
+		strftime(exp, sizeof(exp), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	subject_of(sk_X509_value(rc.chain, 0), sub, sizeof(sub));
+	if (json_out)
+		json_object_set_new(obj, what, json_pack("{s:s,s:s,s:s}", "id",
+		    id, "subject", sub, "not_after", exp));
+	else
+		printf("  %-9s %s %s, expires %s\n", what, id, sub, exp);
+	roll_cert_free(&rc);
+}
+
+static int
+cmd_status(struct roll_config *c, char **names, int n)
+{
+	struct roll_state st;
+	char err[ERRBUF_LEN], *hex, dep[ROLL_ID_LEN + 1];
+	json_t *arr = json_array(), *obj, *recs;
+	size_t i, j;
+	int k, rc = 0;
+
+	for (i = 0; i < c->nservices; i++) {
+		struct roll_service *s = &c->services[i];
+
+		for (k = 0; k < n; k++)
+			if (strcmp(names[k], s->name) == 0)
+				break;
+		if (n > 0 && k == n)
+			continue;
+		if (roll_state_load(c->state_dir, s->name, &st, err,
+		    sizeof(err)) == -1) {
+			log_error("%s", err);
+			rc = 1;
+			continue;
+		}
+		(void)roll_deployed(s, dep, sizeof(dep));
+		obj = json_object();
+		if (json_out) {
+			json_object_set_new(obj, "service",
+			    json_string(s->name));
+			json_object_set_new(obj, "phase",
+			    json_string(roll_phase_name(st.phase)));
+			json_object_set_new(obj, "deployed", json_string(dep));
+			json_object_set_new(obj, "hold_left",
+			    json_integer(st.phase == ROLL_HOLD ?
+			    roll_hold_left(s, &st, time(NULL)) : 0));
+			if (st.alert[0])
+				json_object_set_new(obj, "alert",
+				    json_string(st.alert));
+		} else {
+			printf("%s: %s", s->name, roll_phase_name(st.phase));
+			if (st.phase == ROLL_HOLD)
+				printf(" (%ld s left)", roll_hold_left(s, &st,
+				    time(NULL)));
+			printf("\n");
+			if (st.alert[0])
+				printf("  ALERT     %s\n", st.alert);
+		}
+		describe_cert(c, s, "current", st.current, 0, obj);
+		describe_cert(c, s, "pending", st.pending, 0, obj);
+		describe_cert(c, s, "previous", st.previous, 0, obj);
+		describe_cert(c, s, "staged", st.staged, 1, obj);
+		if (!json_out && strcmp(dep, st.current) != 0)
+			printf("  deployed  %s (differs from current!)\n",
+			    dep[0] ? dep : "nothing");
+		recs = json_array();
+		for (j = 0; j < st.published.n; j++) {
+			hex = tlsa_hex(st.published.v[j].data,
+			    st.published.v[j].len);
+			if (json_out)
+				json_array_append_new(recs, json_sprintf(
+				    "%u %u %u %s", st.published.v[j].spec.usage,
+				    st.published.v[j].spec.selector,
+				    st.published.v[j].spec.mtype, hex));
+			else
+				printf("  published %u %u %u %s\n",
+				    st.published.v[j].spec.usage,
+				    st.published.v[j].spec.selector,
+				    st.published.v[j].spec.mtype, hex);
+			free(hex);
+		}
+		if (json_out) {
+			json_object_set_new(obj, "published", recs);
+			json_array_append_new(arr, obj);
+		} else {
+			json_decref(recs);
+			json_decref(obj);
+		}
+		if (st.alert[0])
+			rc = 1;
+		roll_state_free(&st);
+	}
+	if (json_out) {
+		char *t = json_dumps(arr, JSON_INDENT(2));
+
+		if (t != NULL)
+			printf("%s\n", t);
+		free(t);
+	}
+	json_decref(arr);
+	return rc;
+}
+
+typedef int (*svc_fn)(struct roll_ctx *, struct roll_state *, void *,
+    char *, size_t);
+
+/*
+ * Run f for the named service with the lock held (waiting up to wait
+ * seconds for it) and its state loaded; print what happened.
+ */
+static int
+with_service(struct roll_config *c, const char *name, int wait, svc_fn f,
+    void *arg)
+{
+	struct roll_state st;
+	struct roll_ctx x;
+	struct sbuf out = { 0 };
+	char err[ERRBUF_LEN];
+	int fd = -1, rc = 1;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.out = &out;
+	x.dry_run = dry_run;
+	x.now = time(NULL);
+	if ((x.s = roll_config_service(c, name)) == NULL) {
+		log_error("%s: no service \"%s\"", c->path, name);
+		return 2;
+	}
+	if ((fd = lock_state(c, wait)) == -1)
+		return wait == 0 ? 0 : 1;
+	if (roll_state_load(c->state_dir, name, &st, err, sizeof(err)) == -1) {
+		alert(name, err);
+		goto out;
+	}
+	err[0] = '\0';
+	rc = f(&x, &st, arg, err, sizeof(err)) == 0 ? 0 : 1;
+	if (out.len > 0)
+		fwrite(out.s, 1, out.len, stdout);
+	fflush(stdout);
+	if (rc != 0)
+		alert(name, err[0] ? err : "failed");
+	roll_state_free(&st);
+out:
+	sbuf_free(&out);
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+struct import_args {
+	const char *cert, *key, *chain;
+};
+
+static int
+do_import(struct roll_ctx *x, struct roll_state *st, void *a, char *err,
+    size_t errlen)
+{
+	struct import_args *ia = a;
+
+	return roll_import(x, st, ia->cert, ia->key, ia->chain, err, errlen);
+}
+
+static int
+do_stage(struct roll_ctx *x, struct roll_state *st, void *a, char *err,
+    size_t errlen)
+{
+	(void)a;
+	return roll_stage(x, st, err, errlen);
+}
+
+static int
+do_abort(struct roll_ctx *x, struct roll_state *st, void *a, char *err,
+    size_t errlen)
+{
+	(void)a;
+	return roll_abort(x, st, err, errlen);
+}
+
+static int
+do_manual(struct roll_ctx *x, struct roll_state *st, void *a, char *err,
+    size_t errlen)
+{
+	return roll_manual(x, st, *(int *)a, err, errlen);
+}
+
+static int
+do_run(struct roll_ctx *x, struct roll_state *st, void *a, char *err,
+    size_t errlen)
+{
+	int moved;
+
+	(void)a;
+	if (roll_advance(x, st, &moved, err, errlen) == -1)
+		return -1;
+	if (!moved && verbose)
+		sbuf_printf(x->out, "%s: %s, nothing to do now\n", x->s->name,
+		    roll_phase_name(st->phase));
+	return st->alert[0] != '\0' ? -1 : 0;
+}
+
+static int
+cmd_run(struct roll_config *c, char **names, int n)
+{
+	size_t i;
+	int k, rc = 0, r, fd;
+
+	for (k = 0; k < n; k++)
+		if (roll_config_service(c, names[k]) == NULL) {
+			log_error("%s: no service \"%s\"", c->path, names[k]);
+			return 2;
+		}
+	/* A run that finds another one at work leaves quietly. */
+	if ((fd = roll_lock(c->state_dir, (char[ERRBUF_LEN]){ 0 },
+	    ERRBUF_LEN)) == -1) {
+		char err[ERRBUF_LEN];
+
+		if (roll_lock(c->state_dir, err, sizeof(err)) == -1)
+			printf("%s\n", err);
+		return 0;
+	}
+	close(fd);
+	for (i = 0; i < c->nservices; i++) {
+		for (k = 0; k < n; k++)
+			if (strcmp(names[k], c->services[i].name) == 0)
+				break;
+		if (n > 0 && k == n)
+			continue;
+		r = with_service(c, c->services[i].name, 0, do_run, NULL);
+		if (r > rc)
+			rc = r;
+	}
+	return rc;
+}
+
+static int
+cmd_validate(struct roll_config *c)
+{
+	size_t i, j;
+	int k;
+
+	printf("%s: valid; state in %s\n", c->path, c->state_dir);
+	for (i = 0; i < c->nservices; i++) {
+		struct roll_service *s = &c->services[i];
+
+		printf("service %s: port %u, hosts", s->name, s->port);
+		for (j = 0; j < s->nhosts; j++)
+			printf(" %s", s->hosts[j]);
+		printf("\n  records");
+		for (k = 0; k < s->nspecs; k++)
+			printf(" %u%u%u", s->specs[k].usage,
+			    s->specs[k].selector, s->specs[k].mtype);
+		printf(", TTL %u, hold >= %u s, margin %u s\n", s->dns.ttl,
+		    s->dns.min_hold, s->dns.hold_margin);
+		printf("  updates to %s (zone %s) with key file %s\n",
+		    s->dns.primary, s->dns.zone != NULL ? s->dns.zone :
+		    "from the SOA", s->dns.tsig_key_file);
+		printf("  visibility: %s; validation: %s%s%s\n",
+		    s->dns.ncheck_servers > 0 ? "check_servers + primary" :
+		    "NS set + primary", s->dns.resolver != NULL ?
+		    s->dns.resolver : "", s->dns.resolver != NULL &&
+		    s->dns.trust_anchor_file != NULL ? " and " : "",
+		    s->dns.trust_anchor_file != NULL ?
+		    s->dns.trust_anchor_file : "");
+		printf("  deploy into %s/current, reload:", s->deploy_dir);
+		for (j = 0; j < s->nreload; j++)
+			printf(" %s", s->reload[j]);
+		printf("%s\n", s->nreload == 0 ? " (none)" : "");
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct roll_config c;
+	struct import_args ia;
+	const char *config = DEFAULT_CONFIG, *cmd;
+	char err[ERRBUF_LEN];
+	int ch, rc = 2, phase;
+
+	log_init("tlsa-rollover");
+	signal(SIGPIPE, SIG_IGN);
+	umask(077);
+	while ((ch = getopt_long(argc, argv, "f:nvhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			config = optarg;
+			break;
+		case 'n':
+			dry_run = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'J':
+			json_out = 1;
+			break;
+		case 'h':
+			usage(0);
+		case 'V':
+			printf("tlsa-rollover %s\n", VERSION);
+			return 0;
+		default:
+			usage(2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage(2);
+	cmd = argv[0];
+	openlog("tlsa-rollover", LOG_PID, LOG_MAIL);
+	if (roll_config_load(config, &c, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return 2;
+	}
+	if (strcmp(cmd, "validate-config") == 0 && argc == 1)
+		rc = cmd_validate(&c);
+	else if (strcmp(cmd, "status") == 0)
+		rc = cmd_status(&c, argv + 1, argc - 1);
+	else if (strcmp(cmd, "run") == 0)
+		rc = cmd_run(&c, argv + 1, argc - 1);
+	else if (strcmp(cmd, "import") == 0 && (argc == 4 || argc == 5)) {
+		ia.cert = argv[2];
+		ia.key = argv[3];
+		ia.chain = argc == 5 ? argv[4] : NULL;
+		rc = with_service(&c, argv[1], 120, do_import, &ia);
+	} else if (strcmp(cmd, "stage") == 0 && argc == 2)
+		rc = with_service(&c, argv[1], 120, do_stage, NULL);
+	else if (strcmp(cmd, "abort") == 0 && argc == 2)
+		rc = with_service(&c, argv[1], 120, do_abort, NULL);
+	else if ((strcmp(cmd, "publish") == 0 || strcmp(cmd, "switch") == 0 ||
+	    strcmp(cmd, "retire") == 0) && argc == 2) {
+		phase = cmd[0] == 'p' ? ROLL_PUBLISH : cmd[0] == 's' ?
+		    ROLL_SWITCH : ROLL_RETIRE;
+		rc = with_service(&c, argv[1], 120, do_manual, &phase);
+	} else {
+		log_error("unknown command or wrong arguments: %s (see --help)",
+		    cmd);
+		rc = 2;
+	}
+	roll_config_free(&c);
+	tlsa_dane_cleanup();
+	tlsa_net_cleanup();
+	tlsa_load_cleanup();
+	closelog();
+	return rc;
+}

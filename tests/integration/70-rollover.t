@@ -1,0 +1,197 @@
+#!/bin/sh
+# 70-rollover.t: tlsa-rollover end to end in the real lab: a signed BIND
+# primary and secondary, a validating Unbound, two Postfix MX hosts that
+# read their certificate from the deploy directory.  Rolls A -> B by
+# import, B -> C through a pre-staged key, holds the switch while a
+# secondary lags, rolls back when the reload fails, and survives being
+# killed at random points.  After every run an independent observer
+# (tlsagen --verify against dig answers from each authoritative server,
+# and openssl s_client) checks the invariant: what every MX address
+# serves matches the RRset on every authoritative server.
+. "$(dirname "$0")/../lib.sh"
+LAB_HOSTS="127.0.0.20 mx1.example.test
+127.0.0.21 mx2.example.test"
+lab_netns "$@"
+need_cmd named unbound postfix dig openssl
+. "$TOP/tests/lab/dns.sh"
+. "$TOP/tests/lab/certs.sh"
+: "${TLSA_ROLLOVER:=$TOP/build/tlsa-rollover}"
+R=$TLSA_ROLLOVER
+T=$TLSAGEN
+chmod 711 "$WORK"
+
+DNS_LAB_TTL=2 dns_lab_start "$WORK/dns" || bail "DNS lab"
+at_exit "dns_lab_stop '$WORK/dns'"
+mkdir -p "$WORK/pki" "$WORK/mx" "$WORK/deploy"
+chmod 755 "$WORK/deploy"
+certs_ca "$WORK/pki" || bail "CA"
+for n in A B D E; do
+	certs_leaf "$WORK/pki" "$n" ec mx1.example.test mx2.example.test || bail "cert $n"
+done
+certs_leaf "$WORK/pki" other ec mail.other.test || bail "cert other"
+D=$WORK/deploy/current
+sh "$TOP/tests/lab/postfix.sh" start "$WORK/mx" \
+	"127.0.0.20=$D/privkey.pem,$D/fullchain.pem" "127.0.0.21=$D/privkey.pem,$D/fullchain.pem" ||
+	bail "Postfix"
+at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/mx'"
+
+write_config() {	# RELOAD-ARGV-YAML
+	cat > "$WORK/roll.yaml" <<YAML
+state_dir: $WORK/state
+dns:
+  zone: example.test
+  primary: 127.0.0.40
+  tsig_key_file: $DNS_TSIG_KEY
+  resolver: 127.0.0.53
+  trust_anchor_file: $DNS_TRUST_ANCHOR
+  ttl: 2
+  min_hold: 1s
+  hold_margin: 1s
+services:
+  - name: mx
+    hosts: [mx1.example.test, mx2.example.test]
+    deploy_dir: $WORK/deploy
+    reload: $1
+YAML
+}
+GOOD_RELOAD="[/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]"
+write_config "$GOOD_RELOAD"
+C="-f $WORK/roll.yaml"
+
+ok "validate-config" "$R" $C validate-config
+
+# phase: the service's phase from status --json
+phase() { "$R" $C --json status mx 2>/dev/null | sed -n 's/.*"phase": "\([a-z]*\)".*/\1/p'; }
+spki() { "$T" -r 3,1,1 -f json -H mx1.example.test "$1" | sed -n 's/.*"data": "\([0-9a-f]*\)".*/\1/p'; }
+
+# The observer: for each MX address that completes a handshake, its chain
+# must validate against the TLSA RRset of both authoritative servers.
+VIOLATIONS=0
+observe() {
+	for srv in 127.0.0.40 127.0.0.41; do
+		for h in mx1 mx2; do
+			dig @"$srv" +norec +noall +answer "_25._tcp.$h.example.test" TLSA |
+				awk '$4 == "TLSA" { d = ""; for (i = 8; i <= NF; i++) d = d $i; print $5, $6, $7, d }' \
+				> "$WORK/obs.txt"
+			[ -s "$WORK/obs.txt" ] || continue	# nothing published yet, nothing served
+			if ! "$T" --timeout 5 --verify "$WORK/obs.txt" -H "$h.example.test" -c "$h.example.test" \
+				> "$WORK/obs.out" 2>&1; then
+				if grep -q "handshake\|no certificate\|refused" "$WORK/obs.out" &&
+					[ ! -e "$D" ]; then
+					continue	# nothing deployed yet
+				fi
+				VIOLATIONS=$((VIOLATIONS + 1))
+				diag "INVARIANT: $h against $srv: $(cat "$WORK/obs.out")"
+			fi
+		done
+	done
+}
+
+# run_until PHASE MAX: run (and observe) until the phase is PHASE.
+run_until() {
+	_ru_i=0
+	while [ $_ru_i -lt "$2" ]; do
+		"$R" $C run > "$WORK/run.out" 2>&1
+		observe
+		[ "$(phase)" = "$1" ] && return 0
+		_ru_i=$((_ru_i + 1))
+		sleep 1
+	done
+	diag "phase $(phase) after $2 runs; last run said: $(cat "$WORK/run.out")"
+	return 1
+}
+
+# ---- first certificate ------------------------------------------------------
+ok "import A" "$R" $C import mx "$WORK/pki/A.pem" "$WORK/pki/A.key" "$WORK/pki/int.pem"
+is "after import: publish" "$(phase)" publish
+ok "A: the rollover completes" run_until steady 30
+A_ID=$(readlink "$D" | sed 's|versions/||')
+like "A is deployed" "$A_ID" '^[0-9a-f]{16}$'
+like "mx1 serves A" "$("$T" -r 3,1,1 -H mx1.example.test -c 127.0.0.20 -f json 2>&1)" "$(spki "$WORK/pki/A.pem")"
+like "the primary publishes A's 3 1 1" "$(dig @127.0.0.40 +short _25._tcp.mx1.example.test TLSA | tr -d ' ' | tr A-F a-f)" "$(spki "$WORK/pki/A.pem")"
+nok "the key in the state dir is not readable by others" sh -c "find '$WORK/state' -name privkey.pem -perm /044 | grep -q ."
+
+# ---- renewal with a new key: A -> B -------------------------------------------
+ok "import B" "$R" $C import mx "$WORK/pki/B.chain.pem" "$WORK/pki/B.key"
+ok "B: the rollover completes" run_until steady 30
+like "mx2 serves B" "$("$T" -r 3,1,1 -H mx2.example.test -c 127.0.0.21 -f json 2>&1)" "$(spki "$WORK/pki/B.pem")"
+pub=$(dig @127.0.0.40 +short _25._tcp.mx1.example.test TLSA | tr -d ' ' | tr A-F a-f)
+like "B's record is published" "$pub" "$(spki "$WORK/pki/B.pem")"
+nok "A's record was retired" sh -c "printf '%s\n' '$pub' | grep -q '$(spki "$WORK/pki/A.pem")'"
+
+# ---- pre-staged key: B -> C switches without a new wait -----------------------
+ok "stage" "$R" $C stage mx
+ok "staged key published" run_until steady 30
+staged=$(ls "$WORK/state/mx/staged")
+openssl req -new -key "$WORK/state/mx/staged/$staged/privkey.pem" -subj /CN=mx1.example.test \
+	-out "$WORK/pki/C.csr" 2>/dev/null &&
+	printf 'subjectAltName=DNS:mx1.example.test,DNS:mx2.example.test\n' > "$WORK/pki/C.ext" &&
+	openssl x509 -req -in "$WORK/pki/C.csr" -CA "$WORK/pki/int.pem" -CAkey "$WORK/pki/int.key" \
+		-CAcreateserial -days 30 -extfile "$WORK/pki/C.ext" -out "$WORK/pki/C.pem" 2>/dev/null ||
+	bail "cannot make C"
+cat "$WORK/pki/C.pem" "$WORK/pki/int.pem" > "$WORK/pki/C.chain.pem"
+ok "import C (the staged key)" "$R" $C import mx "$WORK/pki/C.chain.pem" "$WORK/state/mx/staged/$staged/privkey.pem"
+"$R" $C run > "$WORK/run.out" 2>&1
+observe
+like "C switches in the first run (its record was visible already)" "$(cat "$WORK/run.out")" "hold -> switch|deployed"
+ok "C: completes" run_until steady 10
+like "mx1 serves C" "$("$T" -r 3,1,1 -H mx1.example.test -c 127.0.0.20 -f json 2>&1)" "$(spki "$WORK/pki/C.pem")"
+
+# ---- a lagging secondary holds the switch --------------------------------------
+ok "import D" "$R" $C import mx "$WORK/pki/D.chain.pem" "$WORK/pki/D.key"
+dns_secondary_pause "$WORK/dns" >/dev/null 2>&1
+i=0
+while [ $i -lt 6 ]; do "$R" $C run > "$WORK/run.out" 2>&1; observe; i=$((i + 1)); sleep 1; done
+is "with the secondary lagging: still waiting for visibility" "$(phase)" visible
+like "the run names the lagging server" "$(cat "$WORK/run.out")" "127.0.0.41@53: not yet"
+like "mx1 still serves C" "$("$T" -r 3,1,1 -H mx1.example.test -c 127.0.0.20 -f json 2>&1)" "$(spki "$WORK/pki/C.pem")"
+dns_secondary_resume "$WORK/dns" >/dev/null 2>&1
+ok "D: completes once the secondary catches up" run_until steady 30
+
+# ---- a reload that fails rolls back ---------------------------------------------
+write_config "[/bin/false]"
+ok "import E" "$R" $C import mx "$WORK/pki/E.chain.pem" "$WORK/pki/E.key"
+before=$(readlink "$D")
+i=0
+while [ $i -lt 15 ] && [ "$(phase)" != switch ]; do "$R" $C run >/dev/null 2>&1; observe; i=$((i + 1)); sleep 1; done
+"$R" $C run > "$WORK/run.out" 2>&1
+st=$?
+is "failed reload: run exits 1" "$st" 1
+like "failed reload: says so and switches back" "$(cat "$WORK/run.out")" "exited with status 1"
+is "failed reload: the deployed certificate is the old one" "$(readlink "$D")" "$before"
+like "failed reload: status shows the alert" "$("$R" $C status mx 2>&1)" "ALERT"
+write_config "$GOOD_RELOAD"
+ok "E: completes after the reload is fixed" run_until steady 30
+
+# ---- bad input: nothing changes ------------------------------------------------
+snap() { cat "$WORK/state/mx/state"; readlink "$D"; }
+s0=$(snap)
+nok "a certificate for other names is refused" "$R" $C import mx "$WORK/pki/other.pem" "$WORK/pki/other.key"
+nok "a key that does not belong is refused" "$R" $C import mx "$WORK/pki/A.pem" "$WORK/pki/B.key"
+nok "a missing file is refused" "$R" $C import mx "$WORK/pki/nothere.pem" "$WORK/pki/B.key"
+nok "an unknown service is refused" "$R" $C import nosuch "$WORK/pki/A.pem" "$WORK/pki/A.key"
+is "state and deployment unchanged by bad input" "$(snap)" "$s0"
+
+# ---- killed at random points, then run again ------------------------------------
+ok "import B again (back to B)" "$R" $C import mx "$WORK/pki/B.chain.pem" "$WORK/pki/B.key"
+for t in 0.05 0.2 0.4 0.7 1.0; do
+	timeout -s KILL "$t" "$R" $C run >/dev/null 2>&1
+	observe
+done
+ok "after being killed: runs complete the rollover" run_until steady 30
+like "after the kills: mx1 serves B" "$("$T" -r 3,1,1 -H mx1.example.test -c 127.0.0.20 -f json 2>&1)" "$(spki "$WORK/pki/B.pem")"
+
+is "the observer saw no invariant violation" "$VIOLATIONS" 0
+
+# Negative control: the observer must see a certificate deployed behind the
+# tool's back, from a CA none of whose keys is published.
+mkdir -p "$WORK/pki2" "$WORK/deploy/versions/ffffffffffffffff"
+certs_ca "$WORK/pki2" && certs_leaf "$WORK/pki2" X ec mx1.example.test mx2.example.test || bail "cert X"
+cp "$WORK/pki2/X.key" "$WORK/deploy/versions/ffffffffffffffff/privkey.pem"
+cp "$WORK/pki2/X.chain.pem" "$WORK/deploy/versions/ffffffffffffffff/fullchain.pem"
+ln -sfn versions/ffffffffffffffff "$WORK/deploy/current"
+sh "$TOP/tests/lab/postfix.sh" reload "$WORK/mx" >/dev/null 2>&1
+before=$VIOLATIONS
+observe 2>/dev/null
+ok "negative control: the observer catches an unpublished certificate" test "$VIOLATIONS" -gt "$before"
+done_testing
