@@ -86,9 +86,16 @@ bench: $(B)/tlsagen
 	TLSAGEN=$(CURDIR)/$(B)/tlsagen sh tests/bench/tlsagen-bench.sh
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/tlsagen $(DESTDIR)$(BINDIR)/tlsagen
+	install -m 0755 $(B)/tlsa-rollover $(DESTDIR)$(SBINDIR)/tlsa-rollover
 	install -m 0644 man/tlsagen.1 $(DESTDIR)$(MANDIR)/man1/tlsagen.1
+	for m in man/tlsa-rollover.8 man/tlsa-rollover.yaml.5; do \
+	    [ -f $$m ] || continue; \
+	    install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
+	done
 
 clean:
 	rm -rf build build-asan

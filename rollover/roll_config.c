@@ -449,6 +449,16 @@ valid_name(const char *s)
 	return 1;
 }
 
+static void
+free_list(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 static int
 read_service(struct reader *r, struct roll_service *s)
 {
@@ -533,6 +543,38 @@ read_service(struct reader *r, struct roll_service *s)
 				    "rsa2048, rsa3072 or rsa4096");
 				goto out;
 			}
+		} else if (strcmp(key, "certificates") == 0) {
+			char **cv = NULL;
+			size_t nv = 0, a, b;
+
+			if (str_list(r, key, &cv, &nv) == -1) {
+				free_list(cv, nv);
+				goto out;
+			}
+			for (a = 0; a < nv; a++) {
+				if (strcmp(cv[a], "ecdsa") && strcmp(cv[a], "rsa") &&
+				    strcmp(cv[a], "eddsa")) {
+					fail(r, &vm, "certificates: want ecdsa, "
+					    "rsa and/or eddsa, not \"%s\"", cv[a]);
+					break;
+				}
+				for (b = 0; b < a; b++)
+					if (strcmp(cv[a], cv[b]) == 0) {
+						fail(r, &vm, "certificates: %s "
+						    "twice", cv[a]);
+						break;
+					}
+				if (r->failed)
+					break;
+				snprintf(s->slots[a], sizeof(s->slots[a]), "%s",
+				    cv[a]);
+			}
+			if (!r->failed && nv == 0)
+				fail(r, &vm, "certificates: empty list");
+			s->nslots = (int)nv;
+			free_list(cv, nv);
+			if (r->failed)
+				goto out;
 		} else if (strcmp(key, "dns") == 0) {
 			if (read_dns(r, &s->dns, "the service's dns") == -1)
 				goto out;
@@ -568,16 +610,6 @@ free_dns(struct roll_dns *d)
 	free(d->resolver);
 	free(d->trust_anchor_file);
 	memset(d, 0, sizeof(*d));
-}
-
-static void
-free_list(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v != NULL && i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 void

@@ -44,6 +44,8 @@ struct roll_service {
 	char		**reload;	/* argv, NULL-terminated; NULL: none */
 	size_t		 nreload;
 	char		*key_type;	/* for stage: ec256 (default) ... */
+	char		 slots[3][8];	/* certificates: ecdsa, rsa, eddsa */
+	int		 nslots;	/* 0: one slot for any key type */
 	struct roll_dns	 dns;		/* merged: service over global */
 	int		 line;		/* where it was defined */
 };

@@ -65,10 +65,18 @@ copy_file(const char *from, const char *to, mode_t mode, char *err,
 	return rc;
 }
 
+void
+roll_deploy_link(const char *slot, char *buf, size_t len)
+{
+	snprintf(buf, len, "current%s%s", slot[0] ? "-" : "", slot);
+}
+
 int
 roll_deploy(const char *state_dir, const struct roll_service *s,
-    const char *id, char *err, size_t errlen)
+    const char *slot, const char *id, char *err, size_t errlen)
 {
+	char lname[32];
+
 	char versions[PATH_MAX], ver[PATH_MAX], tmp[PATH_MAX], f1[PATH_MAX],
 	    f2[PATH_MAX], link[PATH_MAX], target[64];
 	struct stat st;
@@ -106,8 +114,9 @@ roll_deploy(const char *state_dir, const struct roll_service *s,
 	}
 	/* current -> versions/ID, by rename of a fresh symlink. */
 	snprintf(target, sizeof(target), "versions/%s", id);
-	snprintf(tmp, sizeof(tmp), "%s/.current.tmp", s->deploy_dir);
-	snprintf(link, sizeof(link), "%s/current", s->deploy_dir);
+	roll_deploy_link(slot, lname, sizeof(lname));
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", s->deploy_dir, lname);
+	snprintf(link, sizeof(link), "%s/%s", s->deploy_dir, lname);
 	(void)unlink(tmp);
 	if (symlink(target, tmp) == -1 || rename(tmp, link) == -1) {
 		errfmt(err, errlen, "%s: %s", link, strerror(errno));
@@ -119,13 +128,15 @@ roll_deploy(const char *state_dir, const struct roll_service *s,
 }
 
 int
-roll_deployed(const struct roll_service *s, char *id, size_t idlen)
+roll_deployed(const struct roll_service *s, const char *slot, char *id,
+    size_t idlen)
 {
-	char link[PATH_MAX], t[PATH_MAX];
+	char link[PATH_MAX], t[PATH_MAX], lname[32];
 	ssize_t n;
 
 	id[0] = '\0';
-	snprintf(link, sizeof(link), "%s/current", s->deploy_dir);
+	roll_deploy_link(slot, lname, sizeof(lname));
+	snprintf(link, sizeof(link), "%s/%s", s->deploy_dir, lname);
 	if ((n = readlink(link, t, sizeof(t) - 1)) <= 0)
 		return -1;
 	t[n] = '\0';

@@ -12,15 +12,22 @@
 
 /*
  * Copy certs/ID from the store into DEPLOY_DIR/versions/ID (if not
- * there) and point current at it.  The deploy directory must be a real
+ * there) and point the slot's link at it.  The deploy directory must be a real
  * directory (not a symlink) owned by us and not writable by group or
  * others.  Returns 0 or -1 with a reason.
  */
 int roll_deploy(const char *state_dir, const struct roll_service *s,
-    const char *id, char *err, size_t errlen);
+    const char *slot, const char *id, char *err, size_t errlen);
 
-/* The id current points at ("" if none) into id (ROLL_ID_LEN + 1). */
-int roll_deployed(const struct roll_service *s, char *id, size_t idlen);
+/*
+ * The link of a slot: "current" for the single slot (""), else
+ * "current-SLOT" (current-ecdsa, current-rsa, current-eddsa).
+ */
+void roll_deploy_link(const char *slot, char *buf, size_t len);
+
+/* The id a slot's link points at ("" if none) into id. */
+int roll_deployed(const struct roll_service *s, const char *slot, char *id,
+    size_t idlen);
 
 /*
  * Run the reload argv with execve, no shell, a fixed environment, and at

@@ -55,29 +55,33 @@ subset(const struct zone_rrset *a, const struct zone_rrset *b)
 	return 1;
 }
 
-/* Records for the entries named in st: current, pending, staged. */
+/* Records for every slot's current (and pending) certificate and the
+ * staged key. */
 static int
 wanted(struct roll_ctx *x, const struct roll_state *st, int with_pending,
     struct zone_rrset *out, char *err, size_t errlen)
 {
 	struct roll_cert c;
-	const char *ids[2] = { st->current, with_pending ? st->pending : "" };
-	int i;
+	const char *id;
+	int i, k;
 
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < 2; i++) {
-		if (ids[i][0] == '\0')
-			continue;
-		if (roll_store_load(x->c->state_dir, x->s->name, ids[i], 0, &c,
-		    err, errlen) == -1)
-			return -1;
-		if (roll_records_chain(x->s, c.chain, out, err, errlen) ==
-		    -1) {
+	for (k = 0; k < st->nslots; k++)
+		for (i = 0; i < 2; i++) {
+			id = i == 0 ? st->slot[k].current : with_pending ?
+			    st->slot[k].pending : "";
+			if (id[0] == '\0')
+				continue;
+			if (roll_store_load(x->c->state_dir, x->s->name, id, 0,
+			    &c, err, errlen) == -1)
+				return -1;
+			if (roll_records_chain(x->s, c.chain, out, err,
+			    errlen) == -1) {
+				roll_cert_free(&c);
+				return -1;
+			}
 			roll_cert_free(&c);
-			return -1;
 		}
-		roll_cert_free(&c);
-	}
 	if (st->staged[0] != '\0') {
 		if (roll_store_load(x->c->state_dir, x->s->name, st->staged,
 		    1, &c, err, errlen) == -1)
@@ -311,21 +315,32 @@ save(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 	return roll_state_save(x->c->state_dir, x->s->name, st, err, errlen);
 }
 
-/* Put back what was live before, after a failed switch. */
-static void
-switch_back(struct roll_ctx *x, const char *id)
+/* Put back what was live before in a slot (no reload). */
+static int
+switch_back(struct roll_ctx *x, const char *slot, const char *id)
 {
 	char e[ERRBUF_LEN];
 
 	if (id[0] == '\0') {
 		say(x, "  no previous certificate to switch back to\n");
-		return;
+		return -1;
 	}
-	if (roll_deploy(x->c->state_dir, x->s, id, e, sizeof(e)) == -1 ||
-	    roll_reload(x->s, 60, e, sizeof(e)) == -1)
+	if (roll_deploy(x->c->state_dir, x->s, slot, id, e, sizeof(e)) ==
+	    -1) {
 		say(x, "  switching back to %s FAILED: %s\n", id, e);
-	else
-		say(x, "  switched back to %s\n", id);
+		return -1;
+	}
+	say(x, "  switched back to %s\n", id);
+	return 0;
+}
+
+static void
+reload_after_switch_back(struct roll_ctx *x)
+{
+	char e[ERRBUF_LEN];
+
+	if (roll_reload(x->s, 60, e, sizeof(e)) == -1)
+		say(x, "  reload after switching back FAILED: %s\n", e);
 }
 
 /* One step.  1 moved, 0 waiting, -1 failed. */
@@ -339,15 +354,15 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 	uint32_t ttl;
 	long left;
 	size_t h;
-	int rc = -1, r;
+	int rc = -1, r, k, j;
 
 	switch (st->phase) {
 	case ROLL_STEADY:
-		if (st->pending[0] == '\0' && st->staged[0] == '\0')
+		if (!roll_state_pending(st) && st->staged[0] == '\0')
 			return 0;
 		if (wanted(x, st, 1, &want, err, errlen) == -1)
 			goto out;
-		if (st->pending[0] == '\0' && st->have_published &&
+		if (!roll_state_pending(st) && st->have_published &&
 		    subset(&want, &st->published)) {
 			rc = 0;		/* staged key published already */
 			goto out;
@@ -422,67 +437,105 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 			rc = 1;
 			break;
 		}
-		st->phase = st->pending[0] != '\0' ? ROLL_SWITCH :
-		    ROLL_RETIRE;
+		st->phase = roll_state_pending(st) ? ROLL_SWITCH : ROLL_RETIRE;
 		rc = 1;
 		break;
 
 	case ROLL_SWITCH:
-		if (st->pending[0] == '\0') {
+		if (!roll_state_pending(st)) {
 			st->phase = ROLL_RETIRE;
 			rc = 1;
 			break;
 		}
-		if (roll_store_load(x->c->state_dir, x->s->name, st->pending,
-		    0, &pc, err, errlen) == -1)
-			goto out;
-		/* The new chain must match what resolvers hold, offline. */
-		for (h = 0; h < x->s->nhosts; h++) {
-			snprintf(host, sizeof(host), "%s", x->s->hosts[h]);
-			if (host[0] != '\0' && host[strlen(host) - 1] == '.')
-				host[strlen(host) - 1] = '\0';
-			r = tlsa_dane_verify(pc.chain, NULL, host,
-			    st->published.v, st->published.n, &m, err, errlen);
-			if (r != 1) {
-				if (r == 0)
-					errfmt(err, errlen, "service %s: "
-					    "certificate %s does not match the "
-					    "published records for %s: %s",
-					    x->s->name, st->pending, host,
-					    m.reason);
+		/* Every new chain must match what resolvers hold, offline. */
+		for (k = 0; k < st->nslots; k++) {
+			struct roll_slot *sl = &st->slot[k];
+
+			if (sl->pending[0] == '\0')
+				continue;
+			if (roll_store_load(x->c->state_dir, x->s->name,
+			    sl->pending, 0, &pc, err, errlen) == -1)
 				goto out;
+			for (h = 0; h < x->s->nhosts; h++) {
+				snprintf(host, sizeof(host), "%s",
+				    x->s->hosts[h]);
+				if (host[0] != '\0' &&
+				    host[strlen(host) - 1] == '.')
+					host[strlen(host) - 1] = '\0';
+				r = tlsa_dane_verify(pc.chain, NULL, host,
+				    st->published.v, st->published.n, &m, err,
+				    errlen);
+				if (r != 1) {
+					if (r == 0)
+						errfmt(err, errlen, "service "
+						    "%s: certificate %s does "
+						    "not match the published "
+						    "records for %s: %s",
+						    x->s->name, sl->pending,
+						    host, m.reason);
+					goto out;
+				}
 			}
+			/* A staged key, once deployed, is staged no more. */
+			if (st->staged[0] != '\0' && !x->dry_run) {
+				struct roll_cert sk;
+
+				if (roll_store_load(x->c->state_dir,
+				    x->s->name, st->staged, 1, &sk, err,
+				    errlen) == 0) {
+					if (roll_key_matches(sk.key, pc.chain))
+						st->staged[0] = '\0';
+					roll_cert_free(&sk);
+				}
+			}
+			roll_cert_free(&pc);
 		}
 		if (x->dry_run) {
-			say(x, "  would deploy %s into %s and reload\n",
-			    st->pending, x->s->deploy_dir);
+			say(x, "  would deploy the pending certificate(s) into "
+			    "%s and reload\n", x->s->deploy_dir);
 			rc = 0;
 			goto out;
 		}
-		if (roll_deploy(x->c->state_dir, x->s, st->pending, err,
-		    errlen) == -1)
-			goto out;
-		if (roll_reload(x->s, 60, err, errlen) == -1) {
-			say(x, "  %s; switching back\n", err);
-			switch_back(x, st->current);
-			goto out;
-		}
-		say(x, "  deployed %s and reloaded\n", st->pending);
-		memcpy(st->previous, st->current, sizeof(st->previous));
-		memcpy(st->current, st->pending, sizeof(st->current));
-		st->pending[0] = '\0';
-		st->switched_at = x->now;
-		/* The staged key, once deployed, is staged no more. */
-		if (st->staged[0] != '\0') {
-			struct roll_cert sk;
+		for (k = 0; k < st->nslots; k++) {
+			struct roll_slot *sl = &st->slot[k];
 
-			if (roll_store_load(x->c->state_dir, x->s->name,
-			    st->staged, 1, &sk, err, errlen) == 0) {
-				if (roll_key_matches(sk.key, pc.chain))
-					st->staged[0] = '\0';
-				roll_cert_free(&sk);
+			if (sl->pending[0] == '\0')
+				continue;
+			if (roll_deploy(x->c->state_dir, x->s, sl->name,
+			    sl->pending, err, errlen) == -1) {
+				/* Undo the slots switched before this one. */
+				for (j = 0; j < k; j++)
+					if (st->slot[j].pending[0] != '\0')
+						(void)switch_back(x,
+						    st->slot[j].name,
+						    st->slot[j].current);
+				goto out;
 			}
 		}
+		if (roll_reload(x->s, 60, err, errlen) == -1) {
+			say(x, "  %s; switching back\n", err);
+			for (k = 0; k < st->nslots; k++)
+				if (st->slot[k].pending[0] != '\0')
+					(void)switch_back(x, st->slot[k].name,
+					    st->slot[k].current);
+			reload_after_switch_back(x);
+			goto out;
+		}
+		for (k = 0; k < st->nslots; k++) {
+			struct roll_slot *sl = &st->slot[k];
+
+			if (sl->pending[0] == '\0') {
+				sl->previous[0] = '\0';
+				continue;
+			}
+			say(x, "  deployed %s%s%s\n", sl->pending,
+			    sl->name[0] ? " as " : "", sl->name);
+			memcpy(sl->previous, sl->current, sizeof(sl->previous));
+			memcpy(sl->current, sl->pending, sizeof(sl->current));
+			sl->pending[0] = '\0';
+		}
+		say(x, "  reloaded\n");
+		st->switched_at = x->now;
 		st->phase = ROLL_VERIFY;
 		rc = 1;
 		break;
@@ -500,14 +553,21 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 			    "not validate after the switch", x->s->name, r);
 		if (x->dry_run)
 			goto out;
-		/* Switch back: the old certificate's records are still
-		 * published, so it validates. */
-		switch_back(x, st->previous);
-		if (st->previous[0] != '\0') {
-			memcpy(st->pending, st->current, sizeof(st->pending));
-			memcpy(st->current, st->previous, sizeof(st->current));
-			st->previous[0] = '\0';
+		/* Switch back the slots that switched: the old
+		 * certificates' records are still published. */
+		for (k = 0, j = 0; k < st->nslots; k++) {
+			struct roll_slot *sl = &st->slot[k];
+
+			if (sl->previous[0] == '\0' ||
+			    switch_back(x, sl->name, sl->previous) == -1)
+				continue;
+			memcpy(sl->pending, sl->current, sizeof(sl->pending));
+			memcpy(sl->current, sl->previous, sizeof(sl->current));
+			sl->previous[0] = '\0';
+			j++;
 		}
+		if (j > 0)
+			reload_after_switch_back(x);
 		st->phase = ROLL_STEADY;
 		goto out;
 
@@ -584,26 +644,66 @@ roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
 	return 0;
 }
 
+/*
+ * The slot a certificate with a key of this family goes to: the single
+ * slot when the service has no "certificates" list, else the slot named
+ * after the family.
+ */
+static struct roll_slot *
+slot_for(struct roll_ctx *x, struct roll_state *st, const char *family,
+    char *err, size_t errlen)
+{
+	struct roll_slot *sl;
+	int i;
+
+	if (x->s->nslots == 0)
+		sl = roll_state_slot(st, "");
+	else {
+		for (i = 0; i < x->s->nslots; i++)
+			if (strcmp(x->s->slots[i], family) == 0)
+				break;
+		if (i == x->s->nslots) {
+			errfmt(err, errlen, "service %s takes no %s "
+			    "certificate (its certificates: list)",
+			    x->s->name, family);
+			return NULL;
+		}
+		sl = roll_state_slot(st, family);
+	}
+	if (sl == NULL)
+		errfmt(err, errlen, "service %s: too many certificate slots",
+		    x->s->name);
+	return sl;
+}
+
 int
 roll_import(struct roll_ctx *x, struct roll_state *st, const char *cert,
     const char *key, const char *chain, char *err, size_t errlen)
 {
-	char id[ROLL_ID_LEN + 1];
+	char id[ROLL_ID_LEN + 1], family[8];
+	struct roll_slot *sl;
 
-	if (roll_store_import(x->c->state_dir, x->s, cert, key, chain, id,
-	    err, errlen) == -1)
+	if (roll_store_import(x->c->state_dir, x->s, cert, key, chain,
+	    x->dry_run, id, family, err, errlen) == -1)
 		return -1;
-	if (strcmp(id, st->current) == 0) {
+	if ((sl = slot_for(x, st, family, err, errlen)) == NULL)
+		return -1;
+	if (strcmp(id, sl->current) == 0) {
 		say(x, "%s: %s is deployed already; nothing to do\n",
 		    x->s->name, id);
 		return 0;
 	}
-	if (strcmp(id, st->pending) == 0) {
+	if (strcmp(id, sl->pending) == 0) {
 		say(x, "%s: %s was imported before; nothing to do\n",
 		    x->s->name, id);
 		return 0;
 	}
-	memcpy(st->pending, id, sizeof(st->pending));
+	if (x->dry_run) {
+		say(x, "%s: %s is acceptable; would import it (nothing "
+		    "changed)\n", x->s->name, id);
+		return 0;
+	}
+	memcpy(sl->pending, id, sizeof(sl->pending));
 	/* Until it is live, the next run publishes for it first. */
 	if (st->phase <= ROLL_SWITCH)
 		st->phase = ROLL_PUBLISH;
@@ -645,7 +745,7 @@ roll_abort(struct roll_ctx *x, struct roll_state *st, char *err,
     size_t errlen)
 {
 	struct zone_rrset want = { 0 };
-	int rc = -1;
+	int rc = -1, k;
 
 	if (st->phase == ROLL_VERIFY || st->phase == ROLL_RETIRE) {
 		errfmt(err, errlen, "service %s: the new certificate is live "
@@ -653,12 +753,13 @@ roll_abort(struct roll_ctx *x, struct roll_state *st, char *err,
 		    x->s->name, roll_phase_name(st->phase));
 		return -1;
 	}
-	if (st->pending[0] == '\0') {
+	if (!roll_state_pending(st)) {
 		errfmt(err, errlen, "service %s: nothing to abort",
 		    x->s->name);
 		return -1;
 	}
-	st->pending[0] = '\0';
+	for (k = 0; k < st->nslots; k++)
+		st->slot[k].pending[0] = '\0';
 	if (wanted(x, st, 0, &want, err, errlen) == -1)
 		goto out;
 	if (want.n > 0 && st->have_published &&
@@ -688,7 +789,7 @@ roll_manual(struct roll_ctx *x, struct roll_state *st, int phase, char *err,
 	int r, from = st->phase;
 
 	if (phase == ROLL_PUBLISH && st->phase == ROLL_STEADY &&
-	    (st->pending[0] != '\0' || st->staged[0] != '\0'))
+	    (roll_state_pending(st) || st->staged[0] != '\0'))
 		st->phase = ROLL_PUBLISH;
 	if (st->phase != phase) {
 		errfmt(err, errlen, "service %s is in phase %s, not %s%s",

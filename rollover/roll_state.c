@@ -32,6 +32,33 @@ roll_phase_name(int phase)
 	return phase_names[phase];
 }
 
+struct roll_slot *
+roll_state_slot(struct roll_state *st, const char *name)
+{
+	int i;
+
+	for (i = 0; i < st->nslots; i++)
+		if (strcmp(st->slot[i].name, name) == 0)
+			return &st->slot[i];
+	if (st->nslots == ROLL_MAX_SLOTS || strlen(name) >= 8)
+		return NULL;
+	memset(&st->slot[st->nslots], 0, sizeof(st->slot[0]));
+	snprintf(st->slot[st->nslots].name, sizeof(st->slot[0].name), "%s",
+	    name);
+	return &st->slot[st->nslots++];
+}
+
+int
+roll_state_pending(const struct roll_state *st)
+{
+	int i;
+
+	for (i = 0; i < st->nslots; i++)
+		if (st->slot[i].pending[0] != '\0')
+			return 1;
+	return 0;
+}
+
 void
 roll_state_free(struct roll_state *st)
 {
@@ -112,15 +139,29 @@ roll_state_load(const char *state_dir, const char *service,
 			st->phase = (int)i;
 		} else if (strcmp(line, "current") == 0 ||
 		    strcmp(line, "previous") == 0 ||
-		    strcmp(line, "pending") == 0 ||
-		    strcmp(line, "staged") == 0) {
-			char *dst = line[0] == 'c' ? st->current :
-			    line[0] == 'p' && line[1] == 'r' ? st->previous :
-			    line[0] == 'p' ? st->pending : st->staged;
+		    strcmp(line, "pending") == 0) {
+			/* "ID" for the one slot, "SLOT ID" with several */
+			struct roll_slot *sl;
+			char *sp = strchr(val, ' '), *dst;
 
+			if (sp != NULL)
+				*sp++ = '\0';
+			if ((sl = roll_state_slot(st, sp != NULL ? val : "")) ==
+			    NULL)
+				goto bad;
+			if (sp != NULL && strcmp(val, "ecdsa") &&
+			    strcmp(val, "rsa") && strcmp(val, "eddsa"))
+				goto bad;
+			val = sp != NULL ? sp : val;
+			dst = line[0] == 'c' ? sl->current : line[1] == 'r' ?
+			    sl->previous : sl->pending;
 			if (!valid_id(val))
 				goto bad;
 			snprintf(dst, ROLL_ID_LEN + 1, "%s", val);
+		} else if (strcmp(line, "staged") == 0) {
+			if (!valid_id(val))
+				goto bad;
+			snprintf(st->staged, ROLL_ID_LEN + 1, "%s", val);
 		} else if (strcmp(line, "published") == 0) {
 			st->have_published = 1;
 			if (strcmp(val, "none") != 0 &&
@@ -195,12 +236,20 @@ roll_state_save(const char *state_dir, const char *service,
 	sbuf_printf(&b, "# tlsa-rollover state of service %s; written by "
 	    "tlsa-rollover, do not edit\n", service);
 	sbuf_printf(&b, "phase: %s\n", roll_phase_name(st->phase));
-	if (st->current[0])
-		sbuf_printf(&b, "current: %s\n", st->current);
-	if (st->previous[0])
-		sbuf_printf(&b, "previous: %s\n", st->previous);
-	if (st->pending[0])
-		sbuf_printf(&b, "pending: %s\n", st->pending);
+	for (i = 0; i < (size_t)st->nslots; i++) {
+		const struct roll_slot *sl = &st->slot[i];
+		const char *sp = sl->name[0] ? " " : "";
+
+		if (sl->current[0])
+			sbuf_printf(&b, "current: %s%s%s\n", sl->name, sp,
+			    sl->current);
+		if (sl->previous[0])
+			sbuf_printf(&b, "previous: %s%s%s\n", sl->name, sp,
+			    sl->previous);
+		if (sl->pending[0])
+			sbuf_printf(&b, "pending: %s%s%s\n", sl->name, sp,
+			    sl->pending);
+	}
 	if (st->staged[0])
 		sbuf_printf(&b, "staged: %s\n", st->staged);
 	if (st->have_published && st->published.n == 0)

@@ -26,12 +26,24 @@ enum roll_phase {
 };
 
 #define ROLL_ID_LEN 16		/* hex digits of a certificate's id */
+#define ROLL_MAX_SLOTS 3	/* "" (any key), or ecdsa, rsa, eddsa */
 
-struct roll_state {
-	int		 phase;
+/*
+ * One certificate slot: a service serves one certificate per slot (an
+ * RSA and an ECDSA one side by side, say), each rolled on its own, all
+ * sharing the service's TLSA RRset.
+ */
+struct roll_slot {
+	char		 name[8];			/* "" or key family */
 	char		 current[ROLL_ID_LEN + 1];	/* deployed, or "" */
 	char		 previous[ROLL_ID_LEN + 1];	/* before current */
 	char		 pending[ROLL_ID_LEN + 1];	/* imported, not live */
+};
+
+struct roll_state {
+	int		 phase;
+	struct roll_slot slot[ROLL_MAX_SLOTS];
+	int		 nslots;
 	char		 staged[ROLL_ID_LEN + 1];	/* standby key, or "" */
 	struct zone_rrset published;	/* the RRset we put in DNS */
 	int		 have_published; /* published is known */
@@ -41,6 +53,12 @@ struct roll_state {
 };
 
 const char *roll_phase_name(int phase);
+
+/* The slot called name, created if absent (NULL when all are in use). */
+struct roll_slot *roll_state_slot(struct roll_state *st, const char *name);
+
+/* Is a certificate waiting in any slot? */
+int roll_state_pending(const struct roll_state *st);
 
 /*
  * Read STATE_DIR/SERVICE/state.  A missing file is a fresh state (0); a

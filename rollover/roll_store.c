@@ -138,10 +138,24 @@ fail:
 	return -1;
 }
 
+const char *
+roll_key_family(EVP_PKEY *key)
+{
+	switch (EVP_PKEY_get_base_id(key)) {
+	case EVP_PKEY_RSA:
+		return "rsa";
+	case EVP_PKEY_ED25519:
+	case EVP_PKEY_ED448:
+		return "eddsa";
+	default:
+		return "ecdsa";
+	}
+}
+
 int
 roll_store_import(const char *state_dir, const struct roll_service *s,
-    const char *cert, const char *key, const char *chain, char *id,
-    char *err, size_t errlen)
+    const char *cert, const char *key, const char *chain, int dry_run,
+    char *id, char *family, char *err, size_t errlen)
 {
 	struct tlsa_input ci = { 0 }, ki = { 0 }, xi = { 0 };
 	char lerr[ERRBUF_LEN], dir[PATH_MAX], ent[PATH_MAX];
@@ -224,6 +238,11 @@ roll_store_import(const char *state_dir, const struct roll_service *s,
 		goto out;
 	}
 	id_of(der, (size_t)dlen, id);
+	snprintf(family, 8, "%s", roll_key_family(ki.key));
+	if (dry_run) {
+		rc = 0;
+		goto out;
+	}
 	if (mkdirs(state_dir, s->name, "certs", dir, sizeof(dir), err,
 	    errlen) == -1)
 		goto out;

@@ -23,13 +23,17 @@ void roll_cert_free(struct roll_cert *c);
 /*
  * Check cert+key (+ extra chain) for service s: key belongs to the leaf,
  * chain in order, leaf names cover every host, key type supported, leaf
- * not expired.  Then copy them into the store (idempotent: the same
- * certificate twice is one entry).  The id goes to out.  Returns 0 or
- * -1 with a reason naming the file.
+ * not expired.  Then, unless dry_run, copy them into the store
+ * (idempotent: the same certificate twice is one entry).  The id goes to
+ * id, the key's family (roll_key_family, 8 bytes) to family.  Returns 0
+ * or -1 with a reason naming the file.
  */
 int roll_store_import(const char *state_dir, const struct roll_service *s,
-    const char *cert, const char *key, const char *chain, char *id,
-    char *err, size_t errlen);
+    const char *cert, const char *key, const char *chain, int dry_run,
+    char *id, char *family, char *err, size_t errlen);
+
+/* "ecdsa", "rsa" or "eddsa": the slot family of a key. */
+const char *roll_key_family(EVP_PKEY *key);
 
 /*
  * Make a new standby key of the service's key_type and store it as

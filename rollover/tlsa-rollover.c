@@ -173,14 +173,12 @@ cmd_status(struct roll_config *c, char **names, int n)
 			rc = 1;
 			continue;
 		}
-		(void)roll_deployed(s, dep, sizeof(dep));
 		obj = json_object();
 		if (json_out) {
 			json_object_set_new(obj, "service",
 			    json_string(s->name));
 			json_object_set_new(obj, "phase",
 			    json_string(roll_phase_name(st.phase)));
-			json_object_set_new(obj, "deployed", json_string(dep));
 			json_object_set_new(obj, "hold_left",
 			    json_integer(st.phase == ROLL_HOLD ?
 			    roll_hold_left(s, &st, time(NULL)) : 0));
@@ -196,13 +194,28 @@ cmd_status(struct roll_config *c, char **names, int n)
 			if (st.alert[0])
 				printf("  ALERT     %s\n", st.alert);
 		}
-		describe_cert(c, s, "current", st.current, 0, obj);
-		describe_cert(c, s, "pending", st.pending, 0, obj);
-		describe_cert(c, s, "previous", st.previous, 0, obj);
+		for (k = 0; k < st.nslots; k++) {
+			struct roll_slot *sl = &st.slot[k];
+			json_t *so = json_object();
+			char lname[32];
+
+			(void)roll_deployed(s, sl->name, dep, sizeof(dep));
+			roll_deploy_link(sl->name, lname, sizeof(lname));
+			if (!json_out && sl->name[0])
+				printf("  slot %s:\n", sl->name);
+			describe_cert(c, s, "current", sl->current, 0, so);
+			describe_cert(c, s, "pending", sl->pending, 0, so);
+			describe_cert(c, s, "previous", sl->previous, 0, so);
+			if (!json_out && strcmp(dep, sl->current) != 0)
+				printf("  deployed  %s (%s differs from "
+				    "current!)\n", dep[0] ? dep : "nothing",
+				    lname);
+			json_object_set_new(so, "deployed", json_string(dep));
+			json_object_set_new(so, "link", json_string(lname));
+			json_object_set_new(obj, sl->name[0] ? sl->name :
+			    "certificate", so);
+		}
 		describe_cert(c, s, "staged", st.staged, 1, obj);
-		if (!json_out && strcmp(dep, st.current) != 0)
-			printf("  deployed  %s (differs from current!)\n",
-			    dep[0] ? dep : "nothing");
 		recs = json_array();
 		for (j = 0; j < st.published.n; j++) {
 			hex = tlsa_hex(st.published.v[j].data,
@@ -267,7 +280,8 @@ with_service(struct roll_config *c, const char *name, int wait, svc_fn f,
 		log_error("%s: no service \"%s\"", c->path, name);
 		return 2;
 	}
-	if ((fd = lock_state(c, wait)) == -1)
+	/* A dry run writes nothing, so it needs no lock. */
+	if (!dry_run && (fd = lock_state(c, wait)) == -1)
 		return wait == 0 ? 0 : 1;
 	if (roll_state_load(c->state_dir, name, &st, err, sizeof(err)) == -1) {
 		alert(name, err);
@@ -343,7 +357,7 @@ static int
 cmd_run(struct roll_config *c, char **names, int n)
 {
 	size_t i;
-	int k, rc = 0, r, fd;
+	int k, rc = 0, r, fd = -1;
 
 	for (k = 0; k < n; k++)
 		if (roll_config_service(c, names[k]) == NULL) {
@@ -351,7 +365,7 @@ cmd_run(struct roll_config *c, char **names, int n)
 			return 2;
 		}
 	/* A run that finds another one at work leaves quietly. */
-	if ((fd = roll_lock(c->state_dir, (char[ERRBUF_LEN]){ 0 },
+	if (!dry_run && (fd = roll_lock(c->state_dir, (char[ERRBUF_LEN]){ 0 },
 	    ERRBUF_LEN)) == -1) {
 		char err[ERRBUF_LEN];
 
@@ -359,7 +373,8 @@ cmd_run(struct roll_config *c, char **names, int n)
 			printf("%s\n", err);
 		return 0;
 	}
-	close(fd);
+	if (fd != -1)
+		close(fd);
 	for (i = 0; i < c->nservices; i++) {
 		for (k = 0; k < n; k++)
 			if (strcmp(names[k], c->services[i].name) == 0)

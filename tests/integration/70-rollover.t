@@ -60,46 +60,12 @@ C="-f $WORK/roll.yaml"
 
 ok "validate-config" "$R" $C validate-config
 
-# phase: the service's phase from status --json
-phase() { "$R" $C --json status mx 2>/dev/null | sed -n 's/.*"phase": "\([a-z]*\)".*/\1/p'; }
-spki() { "$T" -r 3,1,1 -f json -H mx1.example.test "$1" | sed -n 's/.*"data": "\([0-9a-f]*\)".*/\1/p'; }
-
-# The observer: for each MX address that completes a handshake, its chain
-# must validate against the TLSA RRset of both authoritative servers.
-VIOLATIONS=0
-observe() {
-	for srv in 127.0.0.40 127.0.0.41; do
-		for h in mx1 mx2; do
-			dig @"$srv" +norec +noall +answer "_25._tcp.$h.example.test" TLSA |
-				awk '$4 == "TLSA" { d = ""; for (i = 8; i <= NF; i++) d = d $i; print $5, $6, $7, d }' \
-				> "$WORK/obs.txt"
-			[ -s "$WORK/obs.txt" ] || continue	# nothing published yet, nothing served
-			if ! "$T" --timeout 5 --verify "$WORK/obs.txt" -H "$h.example.test" -c "$h.example.test" \
-				> "$WORK/obs.out" 2>&1; then
-				if grep -q "handshake\|no certificate\|refused" "$WORK/obs.out" &&
-					[ ! -e "$D" ]; then
-					continue	# nothing deployed yet
-				fi
-				VIOLATIONS=$((VIOLATIONS + 1))
-				diag "INVARIANT: $h against $srv: $(cat "$WORK/obs.out")"
-			fi
-		done
-	done
-}
-
-# run_until PHASE MAX: run (and observe) until the phase is PHASE.
-run_until() {
-	_ru_i=0
-	while [ $_ru_i -lt "$2" ]; do
-		"$R" $C run > "$WORK/run.out" 2>&1
-		observe
-		[ "$(phase)" = "$1" ] && return 0
-		_ru_i=$((_ru_i + 1))
-		sleep 1
-	done
-	diag "phase $(phase) after $2 runs; last run said: $(cat "$WORK/run.out")"
-	return 1
-}
+. "$TOP/tests/lab/roll.sh"
+HOSTS="mx1.example.test mx2.example.test"
+phase() { roll_phase mx; }
+spki() { roll_spki "$1"; }
+observe() { roll_observe $HOSTS; }
+run_until() { roll_until "$1" "$2" $HOSTS; }
 
 # ---- first certificate ------------------------------------------------------
 ok "import A" "$R" $C import mx "$WORK/pki/A.pem" "$WORK/pki/A.key" "$WORK/pki/int.pem"
