@@ -19,6 +19,11 @@
  */
 #include <sys/stat.h>
 
+/* Paths here are built from a short temporary directory. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
+
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -549,7 +554,8 @@ test_config_yaml11_booleans(void **state)
 		  "state_dir: /s\ndns:\n  primary: null\n",
 		  3, 12, "boolean or null" },
 		{ "on as an item of hosts",
-		  HEAD "  - name: mx\n    hosts: [mx1.example.test, on]\n",
+		  HEAD "  - name: mx\n    hosts: [mx1.example.test, on]\n"
+		  "    deploy_dir: /etc/ssl/mx\n",
 		  8, 31, "boolean" },
 		{ "no as an item of reload",
 		  HEAD SVC_MX "    reload: [/usr/sbin/postfix, no]\n",
@@ -605,7 +611,7 @@ test_config_records(void **state)
 		  "\"3 0 2\", \"2 1 1\", \"2 1 2\", \"2 0 1\", \"2 0 2\", "
 		  "\"3 1 0\", \"3 0 0\", \"2 1 0\", \"2 0 0\", \"3 1 1\", "
 		  "\"3 1 2\", \"3 0 1\", \"3 0 2\", \"2 1 1\"]\n",
-		  10, 207, "at most 16" },
+		  10, 159, "at most 16" },
 	};
 
 	(void)state;
@@ -726,7 +732,8 @@ test_config_services(void **state)
 		{ "host given as an address",
 		  HEAD
 		  "  - name: mx\n"
-		  "    hosts: [192.0.2.25]\n",
+		  "    hosts: [192.0.2.25]\n"
+		  "    deploy_dir: /etc/ssl/mx\n",
 		  8, 13, "192.0.2.25" },
 		{ "bad service name (slash)",
 		  HEAD "  - name: ../mx\n",
@@ -857,8 +864,8 @@ test_config_documents(void **state)
 		  "must be a mapping" },
 		{ "a scalar at the top", "hello\n", 1, 1, "must be a mapping" },
 		{ "a YAML syntax error",
-		  "state_dir: /s\ndns: [192.0.2.1\nservices:\n",
-		  4, 1, "YAML syntax" },
+		  "state_dir: /s\n- x\n",
+		  2, 1, "YAML syntax" },
 		{ "a tab for indentation",
 		  "state_dir: /s\ndns:\n\tprimary: 192.0.2.53\n",
 		  3, 1, "YAML syntax" },
