@@ -735,11 +735,11 @@ do_dns_status(const struct opts *o, const struct zone_rrlist *l,
 {
 	struct zone_status_opts so;
 	struct zone_server resolver, primary, *servers = NULL;
-	struct zone_rrlist owners = { 0 };
+	struct zone_groups g = { 0 };
 	const struct zone_rrlist *src;
 	struct zone_rrset want;
 	char err[ERRBUF_LEN], *owner = NULL;
-	size_t i, j, k;
+	size_t i, k;
 	int r, rc = -1, bad = 0;
 
 	memset(&so, 0, sizeof(so));
@@ -797,22 +797,21 @@ do_dns_status(const struct opts *o, const struct zone_rrlist *l,
 		rc = r ? 2 : 0;
 		goto out;
 	}
-	for (i = 0; i < src->n; i++) {
-		for (j = 0; j < i; j++)
-			if (strcmp(src->v[j].owner, src->v[i].owner) == 0)
-				break;
-		if (j < i)
-			continue;
+	if (zone_rrlist_group(src, &g) == -1) {
+		log_error("out of memory");
+		goto out;
+	}
+	for (i = 0; i < g.ngroups; i++) {
 		memset(&want, 0, sizeof(want));
-		if ((want.v = calloc(src->n, sizeof(*want.v))) == NULL) {
+		if ((want.v = calloc(g.start[i + 1] - g.start[i],
+		    sizeof(*want.v))) == NULL) {
 			log_error("out of memory");
 			goto out;
 		}
-		for (k = i; k < src->n; k++)
-			if (strcmp(src->v[k].owner, src->v[i].owner) == 0)
-				want.v[want.n++] = src->v[k].rec; /* shallow */
-		r = zone_status(&so, src->v[i].owner, &want, out, err,
-		    sizeof(err));
+		for (k = g.start[i]; k < g.start[i + 1]; k++)
+			want.v[want.n++] = src->v[g.order[k]].rec; /* shallow */
+		r = zone_status(&so, src->v[g.order[g.start[i]]].owner, &want,
+		    out, err, sizeof(err));
 		free(want.v);
 		if (r == -1) {
 			log_error("%s", err);
@@ -824,7 +823,7 @@ do_dns_status(const struct opts *o, const struct zone_rrlist *l,
 out:
 	free(owner);
 	free(servers);
-	zone_rrlist_free(&owners);
+	zone_groups_free(&g);
 	return rc;
 }
 

@@ -197,8 +197,12 @@ zone_exchange(const struct zone_server *srv, ldns_pkt *q,
 	if (key != NULL && zone_tsig_sign(q, key, 300, qmac, &qmaclen, err,
 	    errlen) == -1)
 		goto out;
+	/*
+	 * Without name compression: cheaper for large updates, and the
+	 * encoding zone_tsig_sign computed the MAC over must be the same.
+	 */
 	if ((qbuf = ldns_buffer_new(LDNS_MAX_PACKETLEN)) == NULL ||
-	    ldns_pkt2buffer_wire(qbuf, q) != LDNS_STATUS_OK) {
+	    ldns_pkt2buffer_wire_compress(qbuf, q, NULL) != LDNS_STATUS_OK) {
 		errfmt(err, errlen, "%s: cannot encode the message", srv->name);
 		goto out;
 	}

@@ -12,7 +12,7 @@
 #include "log.h"
 #include "zone_out.h"
 
-/* Records per nsupdate message when no prerequisite ties them together. */
+/* Records (with prerequisites and deletes) per nsupdate message. */
 #define ZONE_NSUPDATE_BATCH 400
 
 int
@@ -137,35 +137,16 @@ zone_relative(const char *owner, const char *zone)
 	return r;
 }
 
-/* Owners of l in first-seen order, each once: indexes into l->v. */
-static size_t *
-owner_order(const struct zone_rrlist *l, size_t *nowners)
-{
-	size_t *first, i, j, n = 0;
-
-	*nowners = 0;
-	if ((first = calloc(l->n + 1, sizeof(*first))) == NULL)
-		return NULL;
-	for (i = 0; i < l->n; i++) {
-		for (j = 0; j < n; j++)
-			if (strcmp(l->v[first[j]].owner, l->v[i].owner) == 0)
-				break;
-		if (j == n)
-			first[n++] = i;
-	}
-	*nowners = n;
-	return first;
-}
-
 /* $INCLUDE-able lines, grouped by owner, relative to the zone. */
 static int
 render_fragment(const struct zone_rrlist *l, const struct zone_out_opts *o,
     struct sbuf *out, char *err, size_t errlen)
 {
-	size_t *first, nown, k, i;
+	struct zone_groups g;
+	size_t k, i;
 	char *rel;
 
-	if ((first = owner_order(l, &nown)) == NULL) {
+	if (zone_rrlist_group(l, &g) == -1) {
 		errfmt(err, errlen, "out of memory");
 		return -1;
 	}
@@ -176,25 +157,25 @@ render_fragment(const struct zone_rrlist *l, const struct zone_out_opts *o,
 		sbuf_printf(out, "$ORIGIN %s\n", o->zone);
 	if (l->n > 0 && l->v[0].has_ttl)
 		sbuf_printf(out, "$TTL %u\n", l->v[0].ttl);
-	for (k = 0; k < nown; k++) {
-		const char *owner = l->v[first[k]].owner;
+	for (k = 0; k < g.ngroups; k++) {
+		const char *owner = l->v[g.order[g.start[k]]].owner;
 
 		rel = o->zone != NULL ? zone_relative(owner, o->zone) :
 		    strdup(owner);
 		if (rel == NULL) {
 			errfmt(err, errlen, "%s is not in zone %s", owner,
 			    o->zone);
-			free(first);
+			zone_groups_free(&g);
 			return -1;
 		}
-		for (i = first[k]; i < l->n; i++) {
-			if (strcmp(l->v[i].owner, owner) != 0)
-				continue;
+		for (i = g.start[k]; i < g.start[k + 1]; i++) {
+			const struct zone_rr *rr = &l->v[g.order[i]];
+
 			sbuf_printf(out, "%s %s TLSA ", rel,
-			    class_name(l->v[i].rrclass));
-			if (rr_rdata(out, &l->v[i]) == -1) {
+			    class_name(rr->rrclass));
+			if (rr_rdata(out, rr) == -1) {
 				free(rel);
-				free(first);
+				zone_groups_free(&g);
 				errfmt(err, errlen, "out of memory");
 				return -1;
 			}
@@ -202,48 +183,92 @@ render_fragment(const struct zone_rrlist *l, const struct zone_out_opts *o,
 		}
 		free(rel);
 	}
-	free(first);
+	zone_groups_free(&g);
 	return 0;
 }
 
 /*
- * nsupdate prerequisites: for every owner in l, the exact RRset in
- * o->expect (value-dependent yxrrset per record), or nxrrset when it
- * expects none there.
+ * An nsupdate script, in messages ("send") of at most about
+ * ZONE_NSUPDATE_BATCH records so that each stays well under 64 KiB; each
+ * owner's prerequisites (from o->expect: its exact RRset, value
+ * dependent, or nxrrset when it expects none), delete and adds go in the
+ * same message, so each owner's change stays atomic.
  */
 static int
-render_prereqs(const struct zone_rrlist *l, const struct zone_out_opts *o,
+render_nsupdate(const struct zone_rrlist *l, const struct zone_out_opts *o,
     struct sbuf *out)
 {
-	size_t *first, nown, k, i;
-	int any;
+	struct zone_groups g, eg = { 0 };
+	size_t k, i, inmsg = 0, need;
+	int rc = -1, any;
 
-	if ((first = owner_order(l, &nown)) == NULL)
+	if (zone_rrlist_group(l, &g) == -1)
 		return -1;
-	for (k = 0; k < nown; k++) {
-		const struct zone_rr *rr0 = &l->v[first[k]];
-
-		any = 0;
-		for (i = 0; o->expect != NULL && i < o->expect->n; i++) {
-			const struct zone_rr *e = &o->expect->v[i];
-
-			if (strcmp(e->owner, rr0->owner) != 0)
-				continue;
-			sbuf_printf(out, "prereq yxrrset %s %s TLSA ",
-			    e->owner, class_name(e->rrclass));
-			if (rr_rdata(out, e) == -1) {
-				free(first);
-				return -1;
-			}
-			sbuf_add(out, "\n", 1);
-			any = 1;
-		}
-		if (!any)
-			sbuf_printf(out, "prereq nxrrset %s %s TLSA\n",
-			    rr0->owner, class_name(rr0->rrclass));
+	if (o->has_expect && o->expect != NULL &&
+	    zone_rrlist_group(o->expect, &eg) == -1)
+		goto out;
+	if (o->server != NULL) {
+		if (o->server_port != 0)
+			sbuf_printf(out, "server %s %u\n", o->server,
+			    o->server_port);
+		else
+			sbuf_printf(out, "server %s\n", o->server);
 	}
-	free(first);
-	return 0;
+	if (o->zone != NULL)
+		sbuf_printf(out, "zone %s\n", o->zone);
+	for (k = 0; k < g.ngroups; k++) {
+		const struct zone_rr *rr0 = &l->v[g.order[g.start[k]]];
+		size_t eg_k = eg.ngroups;
+
+		if (o->has_expect && o->expect != NULL &&
+		    (eg_k = zone_groups_find(o->expect, &eg, rr0->owner)) ==
+		    (size_t)-1)
+			eg_k = eg.ngroups;
+		/* Lines this owner adds: adds, delete, prerequisites. */
+		need = (g.start[k + 1] - g.start[k]) + (o->replace ? 1 : 0) +
+		    (!o->has_expect ? 0 : eg_k < eg.ngroups ?
+		    eg.start[eg_k + 1] - eg.start[eg_k] : 1);
+		if (inmsg > 0 && inmsg + need > ZONE_NSUPDATE_BATCH) {
+			sbuf_add(out, "send\n", 5);
+			inmsg = 0;
+		}
+		inmsg += need;
+		if (o->has_expect) {
+			any = 0;
+			for (i = eg_k < eg.ngroups ? eg.start[eg_k] : 0;
+			    eg_k < eg.ngroups && i < eg.start[eg_k + 1]; i++) {
+				const struct zone_rr *x =
+				    &o->expect->v[eg.order[i]];
+
+				sbuf_printf(out, "prereq yxrrset %s %s TLSA ",
+				    x->owner, class_name(x->rrclass));
+				if (rr_rdata(out, x) == -1)
+					goto out;
+				sbuf_add(out, "\n", 1);
+				any = 1;
+			}
+			if (!any)
+				sbuf_printf(out, "prereq nxrrset %s %s TLSA\n",
+				    rr0->owner, class_name(rr0->rrclass));
+		}
+		if (o->replace)
+			sbuf_printf(out, "update delete %s %s TLSA\n",
+			    rr0->owner, class_name(rr0->rrclass));
+		for (i = g.start[k]; i < g.start[k + 1]; i++) {
+			sbuf_add(out, "update add ", 11);
+			rr_head(out, &l->v[g.order[i]], 1, o->default_ttl);
+			sbuf_add(out, "TLSA ", 5);
+			if (rr_rdata(out, &l->v[g.order[i]]) == -1)
+				goto out;
+			sbuf_add(out, "\n", 1);
+		}
+	}
+	sbuf_add(out, "send\n", 5);
+	rc = 0;
+out:
+	zone_groups_free(&g);
+	zone_groups_free(&eg);
+	return rc;
 }
 
 int
@@ -251,7 +276,7 @@ zone_out_render(const struct zone_rrlist *l, const struct zone_out_opts *o,
     struct sbuf *out, char *err, size_t errlen)
 {
 	const struct zone_rr *rr;
-	size_t i, j;
+	size_t i;
 
 	switch (o->format) {
 	case ZONE_FMT_JSON:
@@ -289,43 +314,8 @@ zone_out_render(const struct zone_rrlist *l, const struct zone_out_opts *o,
 			return -1;
 		break;
 	case ZONE_FMT_NSUPDATE:
-		if (o->server != NULL) {
-			if (o->server_port != 0)
-				sbuf_printf(out, "server %s %u\n", o->server,
-				    o->server_port);
-			else
-				sbuf_printf(out, "server %s\n", o->server);
-		}
-		if (o->zone != NULL)
-			sbuf_printf(out, "zone %s\n", o->zone);
-		if (o->has_expect && render_prereqs(l, o, out) == -1)
+		if (render_nsupdate(l, o, out) == -1)
 			goto nomem;
-		if (o->replace) {
-			/* Once per owner, before any add for it. */
-			for (i = 0; i < l->n; i++) {
-				for (j = 0; j < i; j++)
-					if (strcmp(l->v[j].owner,
-					    l->v[i].owner) == 0)
-						break;
-				if (j == i)
-					sbuf_printf(out, "update delete %s "
-					    "%s TLSA\n", l->v[i].owner,
-					    class_name(l->v[i].rrclass));
-			}
-		}
-		for (i = 0; i < l->n; i++) {
-			/* Keep each message well under 64 KiB. */
-			if (i > 0 && i % ZONE_NSUPDATE_BATCH == 0 &&
-			    !o->has_expect && !o->replace)
-				sbuf_add(out, "send\n", 5);
-			sbuf_add(out, "update add ", 11);
-			rr_head(out, &l->v[i], 1, o->default_ttl);
-			sbuf_add(out, "TLSA ", 5);
-			if (rr_rdata(out, &l->v[i]) == -1)
-				goto nomem;
-			sbuf_add(out, "\n", 1);
-		}
-		sbuf_add(out, "send\n", 5);
 		break;
 	default:
 		errfmt(err, errlen, "unknown output format");

@@ -8,29 +8,41 @@
 #include "zone_publish.h"
 #include "zone_update.h"
 
-/* Copy the records of l at owner into s (data duplicated). */
+/* Copy the records of group k of l into s (data duplicated). */
 static int
-collect(const struct zone_rrlist *l, const char *owner, struct zone_rrset *s)
+collect(const struct zone_rrlist *l, const struct zone_groups *g, size_t k,
+    struct zone_rrset *s)
 {
-	size_t i;
+	const struct tlsa_rec *r;
 	struct tlsa_rec *nv;
+	size_t i;
 
 	memset(s, 0, sizeof(*s));
-	for (i = 0; l != NULL && i < l->n; i++) {
-		if (strcmp(l->v[i].owner, owner) != 0)
-			continue;
-		if ((nv = reallocarray(s->v, s->n + 1, sizeof(*nv))) == NULL)
-			return -1;
-		s->v = nv;
+	if ((s->v = calloc(g->start[k + 1] - g->start[k] + 1,
+	    sizeof(*s->v))) == NULL)
+		return -1;
+	for (i = g->start[k]; i < g->start[k + 1]; i++) {
+		r = &l->v[g->order[i]].rec;
 		nv = &s->v[s->n];
-		nv->spec = l->v[i].rec.spec;
-		nv->len = l->v[i].rec.len;
+		nv->spec = r->spec;
+		nv->len = r->len;
 		if ((nv->data = malloc(nv->len)) == NULL)
 			return -1;
-		memcpy(nv->data, l->v[i].rec.data, nv->len);
+		memcpy(nv->data, r->data, nv->len);
 		s->n++;
 	}
 	return 0;
+}
+
+/* The group of l with this owner copied into s; empty when none. */
+static int
+collect_owner(const struct zone_rrlist *l, const struct zone_groups *g,
+    const char *owner, struct zone_rrset *s)
+{
+	size_t k = zone_groups_find(l, g, owner);
+
+	memset(s, 0, sizeof(*s));
+	return k == (size_t)-1 ? 0 : collect(l, g, k, s);
 }
 
 /* dst = records of a that are (want_in 1) or are not (0) in b. */
@@ -90,6 +102,7 @@ zone_publish(const struct zone_server *srv, const struct zone_rrlist *recs,
 {
 	struct owner_work *w = NULL;
 	struct zone_change *ch = NULL;
+	struct zone_groups g = { 0 }, eg = { 0 };
 	char *zone = NULL, *desc;
 	size_t nw = 0, nch = 0, i, j;
 	int rc = -1;
@@ -99,13 +112,13 @@ zone_publish(const struct zone_server *srv, const struct zone_rrlist *recs,
 		errfmt(err, errlen, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < recs->n; i++) {
-		for (j = 0; j < nw; j++)
-			if (strcmp(w[j].owner, recs->v[i].owner) == 0)
-				break;
-		if (j == nw)
-			w[nw++].owner = recs->v[i].owner;
+	if (zone_rrlist_group(recs, &g) == -1 ||
+	    (po->expect != NULL && zone_rrlist_group(po->expect, &eg) == -1)) {
+		errfmt(err, errlen, "out of memory");
+		goto out;
 	}
+	for (i = 0; i < g.ngroups; i++)
+		w[nw++].owner = recs->v[g.order[g.start[i]]].owner;
 	if (po->zone != NULL)
 		zone = strdup(po->zone);
 	else
@@ -123,10 +136,11 @@ zone_publish(const struct zone_server *srv, const struct zone_rrlist *recs,
 			    zone);
 			goto out;
 		}
-		if (collect(recs, w[j].owner, &w[j].want) == -1)
+		if (collect(recs, &g, j, &w[j].want) == -1)
 			goto nomem;
 		if (po->expect != NULL) {
-			if (collect(po->expect, w[j].owner, &w[j].cur) == -1)
+			if (collect_owner(po->expect, &eg, w[j].owner,
+			    &w[j].cur) == -1)
 				goto nomem;
 		} else if (zone_read_rrset(srv, w[j].owner, po->key, &po->xfer,
 		    &w[j].cur, err, errlen) == -1)
@@ -213,5 +227,7 @@ out:
 	free(w);
 	free(ch);
 	free(zone);
+	zone_groups_free(&g);
+	zone_groups_free(&eg);
 	return rc;
 }

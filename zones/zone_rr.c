@@ -175,3 +175,87 @@ zone_rrlist_free(struct zone_rrlist *l)
 	free(l->hash);
 	memset(l, 0, sizeof(*l));
 }
+
+static size_t
+str_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+int
+zone_rrlist_group(const struct zone_rrlist *l, struct zone_groups *g)
+{
+	size_t *slot = NULL, *gid = NULL, *count = NULL, cap = 16, i, j, k;
+	size_t *first = NULL;
+	int rc = -1;
+
+	memset(g, 0, sizeof(*g));
+	while (cap < 2 * l->n + 2)
+		cap *= 2;
+	if ((g->slot = slot = calloc(cap, sizeof(*slot))) == NULL ||
+	    (gid = calloc(l->n + 1, sizeof(*gid))) == NULL ||
+	    (first = calloc(l->n + 1, sizeof(*first))) == NULL ||
+	    (g->order = calloc(l->n + 1, sizeof(*g->order))) == NULL)
+		goto out;
+	/* slot[] holds 1 + the group id; first[k] a record of group k. */
+	for (i = 0; i < l->n; i++) {
+		j = str_hash(l->v[i].owner) & (cap - 1);
+		while (slot[j] != 0 &&
+		    strcmp(l->v[first[slot[j] - 1]].owner, l->v[i].owner) != 0)
+			j = (j + 1) & (cap - 1);
+		if (slot[j] == 0) {
+			first[g->ngroups] = i;
+			slot[j] = ++g->ngroups;
+		}
+		gid[i] = slot[j] - 1;
+	}
+	if ((g->start = calloc(g->ngroups + 1, sizeof(*g->start))) == NULL ||
+	    (count = calloc(g->ngroups + 1, sizeof(*count))) == NULL)
+		goto out;
+	for (i = 0; i < l->n; i++)
+		g->start[gid[i] + 1]++;
+	for (k = 0; k < g->ngroups; k++)
+		g->start[k + 1] += g->start[k];
+	for (i = 0; i < l->n; i++)
+		g->order[g->start[gid[i]] + count[gid[i]]++] = i;
+	g->cap = cap;
+	rc = 0;
+out:
+	free(gid);
+	free(first);
+	free(count);
+	if (rc != 0)
+		zone_groups_free(g);
+	return rc;
+}
+
+size_t
+zone_groups_find(const struct zone_rrlist *l, const struct zone_groups *g,
+    const char *owner)
+{
+	size_t j;
+
+	if (g->cap == 0)
+		return (size_t)-1;
+	for (j = str_hash(owner) & (g->cap - 1); g->slot[j] != 0;
+	    j = (j + 1) & (g->cap - 1)) {
+		size_t k = g->slot[j] - 1;
+
+		if (strcmp(l->v[g->order[g->start[k]]].owner, owner) == 0)
+			return k;
+	}
+	return (size_t)-1;
+}
+
+void
+zone_groups_free(struct zone_groups *g)
+{
+	free(g->order);
+	free(g->start);
+	free(g->slot);
+	memset(g, 0, sizeof(*g));
+}

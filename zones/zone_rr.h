@@ -51,4 +51,25 @@ int zone_rrlist_add(struct zone_rrlist *l, const char *owner, uint32_t ttl,
 
 void zone_rrlist_free(struct zone_rrlist *l);
 
+/*
+ * The records of l grouped by owner, in linear time: owners in the order
+ * they first appear, each owner's records in list order.  g->order holds
+ * record indexes; group k is g->order[g->start[k] .. g->start[k + 1] - 1].
+ * Returns 0 or -1 (memory).  Free with zone_groups_free.
+ */
+struct zone_groups {
+	size_t	*order;
+	size_t	*start;		/* ngroups + 1 entries */
+	size_t	 ngroups;
+	size_t	*slot;		/* owner hash: 1 + group, 0 empty */
+	size_t	 cap;
+};
+
+int zone_rrlist_group(const struct zone_rrlist *l, struct zone_groups *g);
+void zone_groups_free(struct zone_groups *g);
+
+/* The group of l (grouped as g) with this owner, or (size_t)-1. */
+size_t zone_groups_find(const struct zone_rrlist *l,
+    const struct zone_groups *g, const char *owner);
+
 #endif

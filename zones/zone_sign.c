@@ -311,7 +311,8 @@ zone_sign_fragment(const struct zone_rrlist *recs,
 	ldns_zone *z = NULL;
 	ldns_rdf *origin = NULL;
 	ldns_key *k;
-	size_t i, j, nk, *first = NULL, nown = 0;
+	struct zone_groups g = { 0 };
+	size_t i, j, nk;
 	char *s;
 	int zsk = 0, rc = -1, line = 0;
 	uint32_t jit = 0;
@@ -365,36 +366,26 @@ zone_sign_fragment(const struct zone_rrlist *recs,
 		ldns_key_set_expiration(k, so->expiration - jit);
 		ldns_key_list_push_key(use, k);
 	}
-	if ((first = calloc(recs->n + 1, sizeof(*first))) == NULL)
+	if (zone_rrlist_group(recs, &g) == -1)
 		goto nomem;
-	for (i = 0; i < recs->n; i++) {
-		for (j = 0; j < nown; j++)
-			if (strcmp(recs->v[first[j]].owner,
-			    recs->v[i].owner) == 0)
-				break;
-		if (j == nown)
-			first[nown++] = i;
-	}
 	sbuf_printf(out, "; TLSA records for zone %s made by tlsagen, "
 	    "signed by key tag", so->zone);
 	for (i = 0; i < ldns_key_list_key_count(use); i++)
 		sbuf_printf(out, " %u", ldns_key_keytag(
 		    ldns_key_list_key(use, i)));
 	sbuf_printf(out, "\n");
-	for (j = 0; j < nown; j++) {
-		const char *owner = recs->v[first[j]].owner;
+	for (j = 0; j < g.ngroups; j++) {
+		const char *owner = recs->v[g.order[g.start[j]]].owner;
 
 		if (z != NULL && check_owner(z, owner, err, errlen) == -1)
 			goto out;
 		if ((set = ldns_rr_list_new()) == NULL)
 			goto nomem;
-		for (i = first[j]; i < recs->n; i++) {
+		for (i = g.start[j]; i < g.start[j + 1]; i++) {
 			ldns_rr *rr;
 
-			if (strcmp(recs->v[i].owner, owner) != 0)
-				continue;
-			if ((rr = tlsa_rr(&recs->v[i], so->ttl)) == NULL ||
-			    !ldns_rr_list_push_rr(set, rr))
+			if ((rr = tlsa_rr(&recs->v[g.order[i]], so->ttl)) ==
+			    NULL || !ldns_rr_list_push_rr(set, rr))
 				goto nomem;
 		}
 		if ((sigs = ldns_sign_public(set, use)) == NULL ||
@@ -425,7 +416,7 @@ zone_sign_fragment(const struct zone_rrlist *recs,
 nomem:
 	errfmt(err, errlen, "out of memory");
 out:
-	free(first);
+	zone_groups_free(&g);
 	ldns_rr_list_deep_free(set);
 	ldns_rr_list_deep_free(sigs);
 	if (use != NULL) {

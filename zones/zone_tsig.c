@@ -341,8 +341,9 @@ zone_tsig_sign(ldns_pkt *q, const struct zone_tsig *k, uint16_t fudge,
 	int i, rc = -1;
 
 	ldns_pkt_set_tsig(q, NULL);
+	/* Same encoding as zone_exchange sends: no name compression. */
 	if ((b = ldns_buffer_new(LDNS_MAX_PACKETLEN)) == NULL ||
-	    ldns_pkt2buffer_wire(b, q) != LDNS_STATUS_OK ||
+	    ldns_pkt2buffer_wire_compress(b, q, NULL) != LDNS_STATUS_OK ||
 	    put_vars(b, k, now, fudge, 0, NULL, 0) == -1 ||
 	    hmac(k, ldns_buffer_begin(b), ldns_buffer_position(b), mac,
 	    maclen) == -1) {

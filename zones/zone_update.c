@@ -150,7 +150,8 @@ zone_read_rrset(const struct zone_server *srv, const char *owner,
 	int rc = -1, rcode;
 
 	memset(out, 0, sizeof(*out));
-	to.tcp = 1;
+	/* UDP first: zone_exchange retries over TCP when truncated. */
+	to.tcp = 0;
 	if (ldns_str2rdf_dname(&d, owner) != LDNS_STATUS_OK ||
 	    (q = ldns_pkt_query_new(d, LDNS_RR_TYPE_TLSA, LDNS_RR_CLASS_IN,
 	    0)) == NULL) {

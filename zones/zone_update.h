@@ -32,7 +32,8 @@ size_t zone_rrset_from_pkt(const ldns_pkt *p, const char *owner,
     struct zone_rrset *out);
 
 /*
- * Read the RRset at owner from srv directly (no recursion, TCP).  The
+ * Read the RRset at owner from srv directly (no recursion; UDP, and TCP
+ * when truncated).  The
  * answer must be authoritative (AA) and NOERROR or NXDOMAIN.  With key,
  * the query is signed.  Returns 0 or -1 with a reason.
  */
