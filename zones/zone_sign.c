@@ -200,77 +200,124 @@ fail:
 	return NULL;
 }
 
-/* Does owner exist in zone z with TLSA covered by its denial records? */
+/* The zone's RRs sorted by owner, for binary search. */
+struct zindex {
+	const ldns_rr	**v;
+	size_t		  n;
+	const ldns_rr	 *nsec3;	/* any NSEC3 (for hash parameters) */
+	const ldns_rr	 *apex_soa;
+};
+
 static int
-check_owner(const ldns_zone *z, const char *owner, char *err, size_t errlen)
+rr_owner_cmp(const void *a, const void *b)
+{
+	return ldns_dname_compare(ldns_rr_owner(*(const ldns_rr *const *)a),
+	    ldns_rr_owner(*(const ldns_rr *const *)b));
+}
+
+static int
+zindex_build(const ldns_zone *z, struct zindex *ix)
 {
 	const ldns_rr_list *rrs = ldns_zone_rrs(z);
-	ldns_rdf *o = NULL, *hashed = NULL;
-	const ldns_rr *nsec3param = NULL, *rr;
 	size_t i;
-	int exists = 0, has_nsec = 0, covered = 0, has_nsec3 = 0;
+
+	memset(ix, 0, sizeof(*ix));
+	ix->n = ldns_rr_list_rr_count(rrs);
+	if ((ix->v = calloc(ix->n + 1, sizeof(*ix->v))) == NULL)
+		return -1;
+	for (i = 0; i < ix->n; i++) {
+		ix->v[i] = ldns_rr_list_rr(rrs, i);
+		if (ldns_rr_get_type(ix->v[i]) == LDNS_RR_TYPE_NSEC3 &&
+		    ix->nsec3 == NULL)
+			ix->nsec3 = ix->v[i];
+	}
+	ix->apex_soa = ldns_zone_soa(z);
+	qsort(ix->v, ix->n, sizeof(*ix->v), rr_owner_cmp);
+	return 0;
+}
+
+/* Index of the first RR owned by name, or -1. */
+static long
+zindex_find(const struct zindex *ix, const ldns_rdf *name)
+{
+	size_t lo = 0, hi = ix->n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = ldns_dname_compare(ldns_rr_owner(ix->v[mid]), name);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < ix->n && ldns_dname_compare(ldns_rr_owner(ix->v[lo]),
+	    name) == 0)
+		return (long)lo;
+	return -1;
+}
+
+/* Does owner exist in the zone with TLSA covered by its denial records? */
+static int
+check_owner(const struct zindex *ix, const char *owner, char *err,
+    size_t errlen)
+{
+	ldns_rdf *o = NULL, *hashed = NULL, *full = NULL;
+	const ldns_rr *rr;
+	long at;
+	size_t i;
+	int has_nsec = 0, covered = 0, has_nsec3 = 0, rc = -1;
 
 	if (ldns_str2rdf_dname(&o, owner) != LDNS_STATUS_OK)
 		return -1;
-	for (i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
-		rr = ldns_rr_list_rr(rrs, i);
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NSEC3PARAM)
-			nsec3param = rr;
-		if (ldns_dname_compare(ldns_rr_owner(rr), o) != 0)
-			continue;
-		exists = 1;
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NSEC) {
-			has_nsec = 1;
-			covered = ldns_nsec_bitmap_covers_type(
-			    ldns_rr_rdf(rr, 1), LDNS_RR_TYPE_TLSA);
-		}
-	}
-	if (exists && !has_nsec && nsec3param != NULL) {
-		for (i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
-			rr = ldns_rr_list_rr(rrs, i);
-			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NSEC3)
-				continue;
-			if (hashed == NULL &&
-			    (hashed = ldns_nsec3_hash_name_frm_nsec3(rr, o)) ==
-			    NULL)
-				break;
-			{
-				ldns_rdf *l = ldns_dname_label(
-				    ldns_rr_owner(rr), 0);
-				int same = l != NULL &&
-				    ldns_dname_compare(l, hashed) == 0;
-
-				ldns_rdf_deep_free(l);
-				if (same) {
-					has_nsec3 = 1;
-					covered = ldns_nsec_bitmap_covers_type(
-					    ldns_rr_rdf(rr, 5),
-					    LDNS_RR_TYPE_TLSA);
-					break;
-				}
-			}
-		}
-	}
-	ldns_rdf_deep_free(o);
-	ldns_rdf_deep_free(hashed);
-	if (!exists) {
+	if ((at = zindex_find(ix, o)) == -1) {
 		errfmt(err, errlen, "%s does not exist in the zone file: a "
 		    "signed fragment cannot add a name (the NSEC/NSEC3 chain "
 		    "would be wrong); add it to the zone and re-sign", owner);
-		return -1;
+		goto out;
+	}
+	for (i = (size_t)at; i < ix->n &&
+	    ldns_dname_compare(ldns_rr_owner(ix->v[i]), o) == 0; i++)
+		if (ldns_rr_get_type(ix->v[i]) == LDNS_RR_TYPE_NSEC) {
+			has_nsec = 1;
+			covered = ldns_nsec_bitmap_covers_type(
+			    ldns_rr_rdf(ix->v[i], 1), LDNS_RR_TYPE_TLSA);
+		}
+	if (!has_nsec && ix->nsec3 != NULL && ix->apex_soa != NULL) {
+		/* The NSEC3 record at hash(owner).apex. */
+		if ((hashed = ldns_nsec3_hash_name_frm_nsec3(ix->nsec3, o)) ==
+		    NULL || (full = ldns_dname_cat_clone(hashed,
+		    ldns_rr_owner(ix->apex_soa))) == NULL)
+			goto nsec3_missing;
+		if ((at = zindex_find(ix, full)) != -1)
+			for (i = (size_t)at; i < ix->n && ldns_dname_compare(
+			    ldns_rr_owner(ix->v[i]), full) == 0; i++) {
+				rr = ix->v[i];
+				if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NSEC3)
+					continue;
+				has_nsec3 = 1;
+				covered = ldns_nsec_bitmap_covers_type(
+				    ldns_rr_rdf(rr, 5), LDNS_RR_TYPE_TLSA);
+			}
+nsec3_missing:
+		if (!has_nsec3) {
+			errfmt(err, errlen, "%s: no NSEC3 record for it in the "
+			    "zone file", owner);
+			goto out;
+		}
 	}
 	if ((has_nsec || has_nsec3) && !covered) {
 		errfmt(err, errlen, "%s has no TLSA in its %s type bitmap: "
 		    "re-sign the zone with a TLSA RRset there", owner,
 		    has_nsec ? "NSEC" : "NSEC3");
-		return -1;
+		goto out;
 	}
-	if (!has_nsec && !has_nsec3 && nsec3param != NULL) {
-		errfmt(err, errlen, "%s: no NSEC3 record for it in the zone "
-		    "file", owner);
-		return -1;
-	}
-	return 0;
+	rc = 0;
+out:
+	ldns_rdf_deep_free(o);
+	ldns_rdf_deep_free(hashed);
+	ldns_rdf_deep_free(full);
+	return rc;
 }
 
 static ldns_rr *
@@ -312,6 +359,7 @@ zone_sign_fragment(const struct zone_rrlist *recs,
 	ldns_rdf *origin = NULL;
 	ldns_key *k;
 	struct zone_groups g = { 0 };
+	struct zindex zi = { 0 };
 	size_t i, j, nk;
 	char *s;
 	int zsk = 0, rc = -1, line = 0;
@@ -350,6 +398,8 @@ zone_sign_fragment(const struct zone_rrlist *recs,
 			goto out;
 		}
 		fclose(f);
+		if (zindex_build(z, &zi) == -1)
+			goto nomem;
 	}
 	/* With ZSKs present the TLSA RRsets are theirs; else the CSK's. */
 	if ((use = ldns_key_list_new()) == NULL)
@@ -377,7 +427,7 @@ zone_sign_fragment(const struct zone_rrlist *recs,
 	for (j = 0; j < g.ngroups; j++) {
 		const char *owner = recs->v[g.order[g.start[j]]].owner;
 
-		if (z != NULL && check_owner(z, owner, err, errlen) == -1)
+		if (z != NULL && check_owner(&zi, owner, err, errlen) == -1)
 			goto out;
 		if ((set = ldns_rr_list_new()) == NULL)
 			goto nomem;
@@ -417,6 +467,7 @@ nomem:
 	errfmt(err, errlen, "out of memory");
 out:
 	zone_groups_free(&g);
+	free(zi.v);
 	ldns_rr_list_deep_free(set);
 	ldns_rr_list_deep_free(sigs);
 	if (use != NULL) {

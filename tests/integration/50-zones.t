@@ -348,6 +348,20 @@ like "signed fragment: an owner missing from the zone file is refused" "$out" "d
 is "... exit 1" "$st" 1
 out=$("$T" -f signed -z "$PZ" -k "$csk.private" --zonefile "db.$PZ.signed" -H "mx1.$PZ" -p 465 "$P256/leaf.pem" 2>&1)
 like "signed fragment: an owner without TLSA in its NSEC bitmap is refused" "$out" "_465._tcp.mx1.$PZ. has no TLSA in its NSEC type bitmap"
+# The same checks on a zone with NSEC3 (hashed owner names).
+N3=n3.test
+sed "s/\$ORIGIN $PZ./\$ORIGIN $N3./" "db.$PZ" > "db.$N3"
+n3k=$(dnssec-keygen -q -a ECDSAP256SHA256 -f KSK "$N3") || bail "dnssec-keygen"
+chmod 600 "$n3k.private"
+dnssec-signzone -q -S -z -3 abcd -K . -o "$N3" -f "db.$N3.signed" "db.$N3" >/dev/null 2>&1 || bail "signzone -3"
+"$T" -f signed -z "$N3" -k "$n3k.private" --zonefile "db.$N3.signed" -t 5 -H "mx1.$N3" "$P256/fullchain.pem" > n3frag.txt
+is "NSEC3 zone: signed fragment for an owner with TLSA: exit 0" "$?" 0
+ldns-read-zone "db.$N3.signed" |
+	awk -v o="_25._tcp.mx1.$N3." '!($1 == o && ($4 == "TLSA" || ($4 == "RRSIG" && $5 == "TLSA")))' > n3merged
+grep -v '^;' n3frag.txt >> n3merged
+ok "NSEC3 zone: the merged zone passes ldns-verify-zone" ldns-verify-zone n3merged
+out=$("$T" -f signed -z "$N3" -k "$n3k.private" --zonefile "db.$N3.signed" -H "mx1.$N3" -p 465 "$P256/leaf.pem" 2>&1)
+like "NSEC3 zone: an owner without TLSA in its NSEC3 bitmap is refused" "$out" "has no TLSA in its NSEC3 type bitmap"
 nok "signed fragment: a key for another zone is refused" \
 	"$T" -f signed -z other.test -k "$csk.private" -H "mx1.other.test" "$P256/leaf.pem"
 
