@@ -7,6 +7,9 @@
  * can refer to itself is a config whose meaning a reviewer cannot see.
  */
 #include <sys/stat.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -209,11 +212,17 @@ duration_value(struct reader *r, const char *what, uint32_t *out)
 	return 0;
 }
 
-/* A list of strings (the current event is its start). */
+/*
+ * A list of strings (the current event is its start).  marks (if not
+ * NULL) gets a new array with each item's position, for errors that
+ * name the item.  Plain yes/no/on/off items are refused as in str_value.
+ */
 static int
-str_list(struct reader *r, const char *what, char ***out, size_t *n)
+str_list(struct reader *r, const char *what, char ***out, size_t *n,
+    yaml_mark_t **marks)
 {
 	char **v, *s;
+	yaml_mark_t *mv;
 
 	if (*out != NULL)
 		return fail(r, &r->ev.start_mark, "%s given twice", what);
@@ -230,11 +239,28 @@ str_list(struct reader *r, const char *what, char ***out, size_t *n)
 			return 0;
 		if ((s = scalar(r, what)) == NULL)
 			return -1;
+		if (r->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		    yaml11_special(s)) {
+			fail(r, &r->ev.start_mark, "%s: \"%s\" is a boolean or "
+			    "null in YAML 1.1; quote it if you mean the string",
+			    what, s);
+			free(s);
+			return -1;
+		}
 		if ((v = reallocarray(*out, *n + 2, sizeof(char *))) == NULL) {
 			free(s);
 			return fail(r, NULL, "out of memory");
 		}
 		*out = v;
+		if (marks != NULL) {
+			if ((mv = reallocarray(*marks, *n + 1,
+			    sizeof(*mv))) == NULL) {
+				free(s);
+				return fail(r, NULL, "out of memory");
+			}
+			*marks = mv;
+			mv[*n] = r->ev.start_mark;
+		}
 		v[(*n)++] = s;
 		v[*n] = NULL;
 	}
@@ -347,13 +373,20 @@ read_dns(struct reader *r, struct roll_dns *d, const char *where)
 				goto out;
 			d->set |= DNS_TSIG;
 		} else if (strcmp(key, "check_servers") == 0) {
+			yaml_mark_t *im = NULL;
+
 			if (str_list(r, key, &d->check_servers,
-			    &d->ncheck_servers) == -1)
+			    &d->ncheck_servers, &im) == -1) {
+				free(im);
 				goto out;
+			}
 			for (i = 0; i < d->ncheck_servers; i++)
-				if (check_server(r, &vm, key,
-				    d->check_servers[i]) == -1)
+				if (check_server(r, &im[i], key,
+				    d->check_servers[i]) == -1) {
+					free(im);
 					goto out;
+				}
+			free(im);
 			d->set |= DNS_CHECK;
 		} else if (strcmp(key, "resolver") == 0) {
 			if (str_value(r, key, &d->resolver) == -1 ||
@@ -469,6 +502,7 @@ read_service(struct reader *r, struct roll_service *s)
 	int rc = -1, k;
 
 	s->line = (int)start.line + 1;
+	s->column = (int)start.column + 1;
 	if (r->ev.type != YAML_MAPPING_START_EVENT)
 		return fail(r, &r->ev.start_mark, "services: each entry must be "
 		    "a mapping");
@@ -484,17 +518,33 @@ read_service(struct reader *r, struct roll_service *s)
 				goto out;
 			}
 		} else if (strcmp(key, "hosts") == 0) {
-			if (str_list(r, key, &s->hosts, &s->nhosts) == -1)
+			yaml_mark_t *im = NULL;
+			unsigned char a[16];
+
+			if (str_list(r, key, &s->hosts, &s->nhosts, &im) == -1) {
+				free(im);
 				goto out;
+			}
 			for (i = 0; i < s->nhosts; i++) {
+				if (inet_pton(AF_INET, s->hosts[i], a) == 1 ||
+				    inet_pton(AF_INET6, s->hosts[i], a) == 1) {
+					fail(r, &im[i], "hosts: \"%s\" is an "
+					    "address; TLSA records are named "
+					    "after the MX host name",
+					    s->hosts[i]);
+					free(im);
+					goto out;
+				}
 				if ((h = zone_name_canon(s->hosts[i], e,
 				    sizeof(e))) == NULL) {
-					fail(r, &vm, "hosts: %s", e);
+					fail(r, &im[i], "hosts: %s", e);
+					free(im);
 					goto out;
 				}
 				free(s->hosts[i]);
 				s->hosts[i] = h;
 			}
+			free(im);
 		} else if (strcmp(key, "port") == 0) {
 			if (uint_value(r, key, 65535, &v) == -1)
 				goto out;
@@ -511,7 +561,8 @@ read_service(struct reader *r, struct roll_service *s)
 			if (read_records(r, s) == -1)
 				goto out;
 		} else if (strcmp(key, "issuers") == 0) {
-			if (str_list(r, key, &s->issuers, &s->nissuers) == -1)
+			if (str_list(r, key, &s->issuers, &s->nissuers,
+			    NULL) == -1)
 				goto out;
 		} else if (strcmp(key, "deploy_dir") == 0) {
 			if (str_value(r, key, &s->deploy_dir) == -1)
@@ -523,14 +574,22 @@ read_service(struct reader *r, struct roll_service *s)
 				goto out;
 			}
 		} else if (strcmp(key, "reload") == 0) {
-			if (str_list(r, key, &s->reload, &s->nreload) == -1)
-				goto out;
-			if (s->nreload == 0 || s->reload[0][0] != '/') {
-				fail(r, &vm, "reload: want a command as a list, "
-				    "its first item an absolute path (it is "
-				    "run without a shell)");
+			yaml_mark_t *im = NULL;
+
+			if (str_list(r, key, &s->reload, &s->nreload,
+			    &im) == -1) {
+				free(im);
 				goto out;
 			}
+			if (s->nreload == 0 || s->reload[0][0] != '/') {
+				fail(r, s->nreload > 0 ? &im[0] : &vm, "reload: "
+				    "want a command as a list, its first item "
+				    "an absolute path (it is run without a "
+				    "shell)");
+				free(im);
+				goto out;
+			}
+			free(im);
 		} else if (strcmp(key, "key_type") == 0) {
 			if (str_value(r, key, &s->key_type) == -1)
 				goto out;
@@ -547,7 +606,7 @@ read_service(struct reader *r, struct roll_service *s)
 			char **cv = NULL;
 			size_t nv = 0, a, b;
 
-			if (str_list(r, key, &cv, &nv) == -1) {
+			if (str_list(r, key, &cv, &nv, NULL) == -1) {
 				free_list(cv, nv);
 				goto out;
 			}
@@ -709,8 +768,8 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 	size_t len, i, j;
 	char *seen[16], *key, e[ERRBUF_LEN];
 	size_t nseen = 0;
-	yaml_mark_t km;
-	int k, rc = -1, ndocs = 0;
+	yaml_mark_t km, svcmark;
+	int k, rc = -1, ndocs = 0, have_svcmark = 0;
 
 	memset(c, 0, sizeof(*c));
 	memset(&r, 0, sizeof(r));
@@ -759,11 +818,15 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 			if (read_dns(&r, &c->dns, "dns") == -1)
 				goto out;
 		} else if (strcmp(key, "services") == 0) {
+			size_t cap = 0;
+
 			if (r.ev.type != YAML_SEQUENCE_START_EVENT) {
 				fail(&r, &r.ev.start_mark, "services: want a "
 				    "list");
 				goto out;
 			}
+			svcmark = r.ev.start_mark;
+			have_svcmark = 1;
 			for (;;) {
 				struct roll_service *nv;
 
@@ -771,12 +834,16 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 					goto out;
 				if (r.ev.type == YAML_SEQUENCE_END_EVENT)
 					break;
-				if ((nv = reallocarray(c->services,
-				    c->nservices + 1, sizeof(*nv))) == NULL) {
-					fail(&r, NULL, "out of memory");
-					goto out;
+				if (c->nservices == cap) {
+					cap = cap == 0 ? 8 : cap * 2;
+					if ((nv = reallocarray(c->services,
+					    cap, sizeof(*nv))) == NULL) {
+						fail(&r, NULL, "out of memory");
+						goto out;
+					}
+					c->services = nv;
 				}
-				c->services = nv;
+				nv = c->services;
 				memset(&nv[c->nservices], 0, sizeof(*nv));
 				nv[c->nservices].port = 25;
 				c->nservices++;
@@ -805,17 +872,22 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 		goto out;
 	}
 	if (c->nservices == 0) {
-		fail(&r, NULL, "no services");
+		fail(&r, have_svcmark ? &svcmark : NULL, "no services");
 		goto out;
 	}
 	for (i = 0; i < c->nservices; i++) {
 		struct roll_service *s = &c->services[i];
 
+		yaml_mark_t sm;
+
+		memset(&sm, 0, sizeof(sm));
+		sm.line = (size_t)s->line - 1;
+		sm.column = (size_t)s->column - 1;
 		for (j = 0; j < i; j++)
 			if (strcmp(c->services[j].name, s->name) == 0) {
-				fail(&r, NULL, "service \"%s\" defined twice "
-				    "(lines %d and %d)", s->name,
-				    c->services[j].line, s->line);
+				fail(&r, &sm, "service \"%s\" defined twice "
+				    "(first at line %d)", s->name,
+				    c->services[j].line);
 				goto out;
 			}
 		if (s->nspecs == 0) {
@@ -828,20 +900,19 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 			goto out;
 		}
 		if (s->dns.primary == NULL || s->dns.tsig_key_file == NULL) {
-			fail(&r, NULL, "service \"%s\" (line %d): dns.primary "
-			    "and dns.tsig_key_file are needed", s->name,
-			    s->line);
+			fail(&r, &sm, "service \"%s\": dns.primary and "
+			    "dns.tsig_key_file are needed", s->name);
 			goto out;
 		}
 		if (s->dns.resolver == NULL &&
 		    s->dns.trust_anchor_file == NULL) {
-			fail(&r, NULL, "service \"%s\" (line %d): a validated "
-			    "lookup needs dns.resolver or "
-			    "dns.trust_anchor_file", s->name, s->line);
+			fail(&r, &sm, "service \"%s\": a validated lookup "
+			    "needs dns.resolver or dns.trust_anchor_file",
+			    s->name);
 			goto out;
 		}
 		if (!secret_file_ok(s->dns.tsig_key_file, e, sizeof(e))) {
-			fail(&r, NULL, "service \"%s\": %s", s->name, e);
+			fail(&r, &sm, "service \"%s\": %s", s->name, e);
 			goto out;
 		}
 	}

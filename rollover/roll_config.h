@@ -47,7 +47,7 @@ struct roll_service {
 	char		 slots[3][8];	/* certificates: ecdsa, rsa, eddsa */
 	int		 nslots;	/* 0: one slot for any key type */
 	struct roll_dns	 dns;		/* merged: service over global */
-	int		 line;		/* where it was defined */
+	int		 line, column;	/* where it was defined (1-based) */
 };
 
 struct roll_config {

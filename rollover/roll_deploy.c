@@ -26,7 +26,9 @@ check_dir(const char *dir, char *err, size_t errlen)
 	struct stat st;
 
 	if (lstat(dir, &st) == -1) {
-		if (errno == ENOENT && mkdir(dir, 0755) == 0)
+		/* 0755 whatever the umask: the MTA may read as another user */
+		if (errno == ENOENT && mkdir(dir, 0755) == 0 &&
+		    chmod(dir, 0755) == 0)
 			return check_dir(dir, err, errlen);
 		errfmt(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
@@ -89,7 +91,8 @@ roll_deploy(const char *state_dir, const struct roll_service *s,
 	snprintf(ver, sizeof(ver), "%s/%s", versions, id);
 	if (lstat(ver, &st) == -1) {
 		snprintf(tmp, sizeof(tmp), "%s.tmp", ver);
-		if (mkdir(tmp, 0755) == -1 && errno != EEXIST) {
+		if ((mkdir(tmp, 0755) == -1 && errno != EEXIST) ||
+		    chmod(tmp, 0755) == -1) {
 			errfmt(err, errlen, "%s: %s", tmp, strerror(errno));
 			return -1;
 		}

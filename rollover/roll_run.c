@@ -102,7 +102,46 @@ owner_of(const struct roll_service *s, size_t h, char *err, size_t errlen)
 	return zone_tlsa_owner(s->port, "tcp", s->hosts[h], err, errlen);
 }
 
-/* Make the RRset of every owner exactly set (compare and swap). */
+/* Is host one of the owners the published RRset was put at? */
+static int
+was_published_at(const struct roll_state *st, const char *host)
+{
+	const char *p = st->published_hosts;
+	size_t n = strlen(host);
+
+	while ((p = strstr(p, host)) != NULL) {
+		if ((p == st->published_hosts || p[-1] == ' ') &&
+		    (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static void
+record_hosts(const struct roll_service *s, struct roll_state *st)
+{
+	size_t h, used = 0;
+	int n;
+
+	st->published_hosts[0] = '\0';
+	for (h = 0; h < s->nhosts; h++) {
+		n = snprintf(st->published_hosts + used,
+		    sizeof(st->published_hosts) - used, "%s%s",
+		    used > 0 ? " " : "", s->hosts[h]);
+		if (n < 0 || (size_t)n >= sizeof(st->published_hosts) - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/*
+ * Make the RRset of every owner exactly set (compare and swap): owners
+ * the recorded RRset was put at are expected to hold it; an owner new
+ * to the service is expected to hold nothing yet.  The first time (no
+ * state yet) what the primary holds is read and kept (adopt it: set
+ * already includes it, see adopt()).
+ */
 static int
 publish_set(struct roll_ctx *x, struct roll_state *st,
     const struct zone_rrset *set, char *err, size_t errlen)
@@ -132,7 +171,9 @@ publish_set(struct roll_ctx *x, struct roll_state *st,
 			    1, &r, NULL) == -1)
 				goto nomem_owner;
 		}
-		for (i = 0; st->have_published && i < st->published.n; i++) {
+		for (i = 0; st->have_published &&
+		    was_published_at(st, x->s->hosts[h]) &&
+		    i < st->published.n; i++) {
 			r.spec = st->published.v[i].spec;
 			r.len = st->published.v[i].len;
 			if ((r.data = malloc(r.len)) == NULL)
@@ -164,11 +205,85 @@ nomem_owner:
 		goto out;
 	}
 	rc = zone_publish(&srv, &want, &po, x->out, err, errlen);
+	if (rc == 0 && !x->dry_run)
+		record_hosts(x->s, st);
 out:
 	zone_rrlist_free(&want);
 	zone_rrlist_free(&expect);
 	zone_tsig_free(&key);
 	return rc;
+}
+
+/* Was the recorded RRset put at every host the service has now? */
+static int
+all_hosts_published(const struct roll_service *s,
+    const struct roll_state *st)
+{
+	size_t h;
+
+	for (h = 0; h < s->nhosts; h++)
+		if (!was_published_at(st, s->hosts[h]))
+			return 0;
+	return 1;
+}
+
+/*
+ * Before the first publish (no recorded RRset): add what the primary
+ * serves at the service's owners to set, so that adopting a service
+ * whose MX already has records never removes them; RETIRE removes them
+ * later only if nothing deployed, staged or served matches them.
+ */
+static int
+adopt(struct roll_ctx *x, struct zone_rrset *set, char *err, size_t errlen)
+{
+	struct zone_server srv;
+	struct zone_tsig key = { 0 };
+	struct zone_rrset cur;
+	char *owner;
+	size_t h;
+	int rc = -1;
+
+	if (zone_server_parse(x->s->dns.primary, &srv, err, errlen) == -1 ||
+	    zone_tsig_load(x->s->dns.tsig_key_file, &key, err, errlen) == -1)
+		return -1;
+	for (h = 0; h < x->s->nhosts; h++) {
+		if ((owner = owner_of(x->s, h, err, errlen)) == NULL)
+			goto out;
+		if (zone_read_rrset(&srv, owner, &key, &xfer, &cur, err,
+		    errlen) == -1) {
+			free(owner);
+			goto out;
+		}
+		free(owner);
+		if (cur.n > 0)
+			say(x, "  keeping %zu record(s) found at %s\n", cur.n,
+			    x->s->hosts[h]);
+		if (set_union(set, &cur) == -1) {
+			zone_rrset_free(&cur);
+			errfmt(err, errlen, "out of memory");
+			goto out;
+		}
+		zone_rrset_free(&cur);
+	}
+	rc = 0;
+out:
+	zone_tsig_free(&key);
+	return rc;
+}
+
+/* set = set n keep (in place). */
+static void
+set_intersect(struct zone_rrset *set, const struct zone_rrset *keep)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < set->n; i++) {
+		if (zone_rrset_has(keep, &set->v[i]))
+			set->v[o++] = set->v[i];
+		else
+			tlsa_rec_clear(&set->v[i]);
+	}
+	set->n = o;
 }
 
 /*
@@ -247,6 +362,9 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 			}
 			if (v[i].ttl > *ttl)
 				*ttl = v[i].ttl;
+			/* A resolver may cache "no such RRset" that long. */
+			if (v[i].has_serial && v[i].neg_ttl > *ttl)
+				*ttl = v[i].neg_ttl;
 		}
 		if (bad > 0)
 			ok = 0;
@@ -298,8 +416,9 @@ roll_hold_left(const struct roll_service *s, const struct roll_state *st,
 
 	if (st->visible_at == 0)
 		return 0;
-	/* RFC 7671 8.1: 2 x TTL (the larger of the RRset's and the
-	 * negative TTL) after every server serves it, plus a margin. */
+	/* RFC 7671 8.1: 2 x TTL (the largest of the configured TTL, the
+	 * RRset's TTL and the zone's negative TTL seen on the servers)
+	 * after every server serves it, plus a margin. */
 	need = 2L * (long)st->hold_ttl + (long)s->dns.hold_margin;
 	if (need < (long)s->dns.min_hold)
 		need = (long)s->dns.min_hold;
@@ -358,12 +477,16 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 
 	switch (st->phase) {
 	case ROLL_STEADY:
-		if (!roll_state_pending(st) && st->staged[0] == '\0')
+		/* Something to do: a certificate or key waiting, or a host
+		 * added to the service since the RRset was published. */
+		if (!roll_state_pending(st) && st->staged[0] == '\0' &&
+		    (!st->have_published || all_hosts_published(x->s, st)))
 			return 0;
 		if (wanted(x, st, 1, &want, err, errlen) == -1)
 			goto out;
 		if (!roll_state_pending(st) && st->have_published &&
-		    subset(&want, &st->published)) {
+		    subset(&want, &st->published) &&
+		    all_hosts_published(x->s, st)) {
 			rc = 0;		/* staged key published already */
 			goto out;
 		}
@@ -375,7 +498,7 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 		if (wanted(x, st, 1, &want, err, errlen) == -1)
 			goto out;
 		if (st->have_published && subset(&want, &st->published) &&
-		    st->visible_at != 0) {
+		    st->visible_at != 0 && all_hosts_published(x->s, st)) {
 			/* Covered by records visible since visible_at. */
 			say(x, "  the records are published already\n");
 			st->phase = ROLL_HOLD;
@@ -386,6 +509,8 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 		if (st->have_published && set_union(&want, &st->published) ==
 		    -1)
 			goto nomem;
+		if (!st->have_published && adopt(x, &want, err, errlen) == -1)
+			goto out;
 		if (publish_set(x, st, &want, err, errlen) == -1)
 			goto out;
 		if (x->dry_run) {
@@ -476,18 +601,6 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 					goto out;
 				}
 			}
-			/* A staged key, once deployed, is staged no more. */
-			if (st->staged[0] != '\0' && !x->dry_run) {
-				struct roll_cert sk;
-
-				if (roll_store_load(x->c->state_dir,
-				    x->s->name, st->staged, 1, &sk, err,
-				    errlen) == 0) {
-					if (roll_key_matches(sk.key, pc.chain))
-						st->staged[0] = '\0';
-					roll_cert_free(&sk);
-				}
-			}
 			roll_cert_free(&pc);
 		}
 		if (x->dry_run) {
@@ -527,6 +640,21 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 			if (sl->pending[0] == '\0') {
 				sl->previous[0] = '\0';
 				continue;
+			}
+			/* A staged key, now deployed, is staged no more. */
+			if (st->staged[0] != '\0' &&
+			    roll_store_load(x->c->state_dir, x->s->name,
+			    sl->pending, 0, &pc, err, errlen) == 0) {
+				struct roll_cert sk;
+
+				if (roll_store_load(x->c->state_dir,
+				    x->s->name, st->staged, 1, &sk, err,
+				    errlen) == 0) {
+					if (roll_key_matches(sk.key, pc.chain))
+						st->staged[0] = '\0';
+					roll_cert_free(&sk);
+				}
+				roll_cert_free(&pc);
 			}
 			say(x, "  deployed %s%s%s\n", sl->pending,
 			    sl->name[0] ? " as " : "", sl->name);
@@ -572,8 +700,12 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 		goto out;
 
 	case ROLL_RETIRE:
-		/* Keep what is deployed or staged, and what any live chain
-		 * still matches (a node that kept the old certificate). */
+		/*
+		 * Remove, never add: keep the published records that what
+		 * is deployed or staged needs, or that any live chain still
+		 * matches (a node that kept the old certificate).  Records
+		 * wanted but not yet published wait for their own PUBLISH.
+		 */
 		if (wanted(x, st, 1, &want, err, errlen) == -1)
 			goto out;
 		r = roll_live_check(x->s, &st->published, &served, x->out,
@@ -587,6 +719,15 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 			st->phase = ROLL_STEADY;
 			rc = 1;
 			break;
+		}
+		{
+			struct zone_rrset keep = { 0 };
+
+			if (set_union(&keep, &st->published) == -1)
+				goto nomem;
+			set_intersect(&keep, &want);
+			zone_rrset_free(&want);
+			want = keep;
 		}
 		if (publish_set(x, st, &want, err, errlen) == -1)
 			goto out;
@@ -774,8 +915,9 @@ roll_abort(struct roll_ctx *x, struct roll_state *st, char *err,
 		}
 	}
 	st->phase = ROLL_STEADY;
-	say(x, "%s: aborted; the pending certificate is forgotten\n",
-	    x->s->name);
+	say(x, x->dry_run ? "%s: would abort and forget the pending "
+	    "certificate (nothing changed)\n" : "%s: aborted; the pending "
+	    "certificate is forgotten\n", x->s->name);
 	rc = save(x, st, err, errlen);
 out:
 	zone_rrset_free(&want);

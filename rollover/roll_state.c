@@ -97,7 +97,9 @@ roll_state_load(const char *state_dir, const char *service,
 	unsigned char *buf;
 	struct tlsa_reclist rl = { 0 };
 	size_t len, lineno = 0, i;
-	int rc = -1;
+	int rc = -1, have_phase = 0;
+	char seen[16][32];
+	size_t nseen = 0, k;
 
 	memset(st, 0, sizeof(*st));
 	snprintf(path, sizeof(path), "%s/%s/state", state_dir, service);
@@ -108,10 +110,19 @@ roll_state_load(const char *state_dir, const char *service,
 		errfmt(err, errlen, "%s: %s", path, lerr);
 		return -1;
 	}
-	if (len == 0 || memchr(buf, '\0', len) != NULL) {
-		errfmt(err, errlen, "%s: empty or binary: the state file is "
-		    "damaged (restore it, or remove it to start over after "
-		    "checking DNS and the deployed files)", path);
+	if (len == 0) {
+		errfmt(err, errlen, "%s: empty: the state file is damaged "
+		    "(restore it, or remove it to start over after checking "
+		    "DNS and the deployed files)", path);
+		goto out;
+	}
+	if ((val = memchr(buf, '\0', len)) != NULL) {
+		for (line = (char *)buf, lineno = 1; line < val; line++)
+			if (*line == '\n')
+				lineno++;
+		errfmt(err, errlen, "%s: line %zu: binary data: the state file "
+		    "is damaged (restore it, or remove it to start over after "
+		    "checking DNS and the deployed files)", path, lineno);
 		goto out;
 	}
 	for (line = (char *)buf; line != NULL && *line != '\0'; line = next) {
@@ -130,7 +141,17 @@ roll_state_load(const char *state_dir, const char *service,
 			goto bad;
 		*val = '\0';
 		val += 2;
+		/* Each key once, but for the ones that are lists. */
+		if (strcmp(line, "published") != 0 && strcmp(line, "current") &&
+		    strcmp(line, "previous") && strcmp(line, "pending")) {
+			for (k = 0; k < nseen; k++)
+				if (strcmp(seen[k], line) == 0)
+					goto bad;
+			if (nseen < 16 && strlen(line) < 32)
+				snprintf(seen[nseen++], 32, "%s", line);
+		}
 		if (strcmp(line, "phase") == 0) {
+			have_phase = 1;
 			for (i = 0; i <= ROLL_RETIRE; i++)
 				if (strcmp(val, phase_names[i]) == 0)
 					break;
@@ -155,7 +176,8 @@ roll_state_load(const char *state_dir, const char *service,
 			val = sp != NULL ? sp : val;
 			dst = line[0] == 'c' ? sl->current : line[1] == 'r' ?
 			    sl->previous : sl->pending;
-			if (!valid_id(val))
+			/* once per slot */
+			if (!valid_id(val) || dst[0] != '\0')
 				goto bad;
 			snprintf(dst, ROLL_ID_LEN + 1, "%s", val);
 		} else if (strcmp(line, "staged") == 0) {
@@ -187,8 +209,17 @@ roll_state_load(const char *state_dir, const char *service,
 			st->hold_ttl = (uint32_t)t;
 		} else if (strcmp(line, "alert") == 0) {
 			snprintf(st->alert, sizeof(st->alert), "%s", val);
+		} else if (strcmp(line, "published_hosts") == 0) {
+			snprintf(st->published_hosts,
+			    sizeof(st->published_hosts), "%s", val);
 		} else
 			goto bad;
+	}
+	if (!have_phase) {
+		errfmt(err, errlen, "%s: no phase line: the state file is "
+		    "damaged (restore it, or remove it to start over after "
+		    "checking DNS and the deployed files)", path);
+		goto out;
 	}
 	/* The records move into st->published. */
 	if (rl.n > 0) {
@@ -263,6 +294,8 @@ roll_state_save(const char *state_dir, const char *service,
 		    st->published.v[i].spec.mtype, hex != NULL ? hex : "");
 		free(hex);
 	}
+	if (st->published_hosts[0])
+		sbuf_printf(&b, "published_hosts: %s\n", st->published_hosts);
 	if (st->published_at)
 		sbuf_printf(&b, "published_at: %lld\n",
 		    (long long)st->published_at);

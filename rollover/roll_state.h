@@ -47,6 +47,7 @@ struct roll_state {
 	char		 staged[ROLL_ID_LEN + 1];	/* standby key, or "" */
 	struct zone_rrset published;	/* the RRset we put in DNS */
 	int		 have_published; /* published is known */
+	char		 published_hosts[1024];	/* owners it is at, " "-joined */
 	time_t		 published_at, visible_at, switched_at, updated_at;
 	uint32_t	 hold_ttl;	/* the TTL the hold was computed from */
 	char		 alert[512];	/* last problem, or "" */

@@ -233,6 +233,11 @@ roll_store_import(const char *state_dir, const struct roll_service *s,
 		errfmt(err, errlen, "%s: the certificate has expired", cert);
 		goto out;
 	}
+	if (X509_cmp_current_time(X509_get0_notBefore(leaf)) >= 0) {
+		errfmt(err, errlen, "%s: the certificate is not valid yet",
+		    cert);
+		goto out;
+	}
 	if ((dlen = i2d_X509(leaf, &der)) <= 0) {
 		errfmt(err, errlen, "%s: cannot encode", cert);
 		goto out;

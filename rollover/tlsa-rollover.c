@@ -155,9 +155,16 @@ cmd_status(struct roll_config *c, char **names, int n)
 {
 	struct roll_state st;
 	char err[ERRBUF_LEN], *hex, dep[ROLL_ID_LEN + 1];
-	json_t *arr = json_array(), *obj, *recs;
+	json_t *arr, *obj, *recs;
 	size_t i, j;
 	int k, rc = 0;
+
+	for (k = 0; k < n; k++)
+		if (roll_config_service(c, names[k]) == NULL) {
+			log_error("%s: no service \"%s\"", c->path, names[k]);
+			return 2;
+		}
+	arr = json_array();
 
 	for (i = 0; i < c->nservices; i++) {
 		struct roll_service *s = &c->services[i];
@@ -257,6 +264,9 @@ cmd_status(struct roll_config *c, char **names, int n)
 typedef int (*svc_fn)(struct roll_ctx *, struct roll_state *, void *,
     char *, size_t);
 
+static int with_service_locked(struct roll_config *, const char *, int, int,
+    svc_fn, void *);
+
 /*
  * Run f for the named service with the lock held (waiting up to wait
  * seconds for it) and its state loaded; print what happened.
@@ -264,6 +274,14 @@ typedef int (*svc_fn)(struct roll_ctx *, struct roll_state *, void *,
 static int
 with_service(struct roll_config *c, const char *name, int wait, svc_fn f,
     void *arg)
+{
+	return with_service_locked(c, name, wait, 0, f, arg);
+}
+
+/* As with_service; held: the caller holds the lock already. */
+static int
+with_service_locked(struct roll_config *c, const char *name, int wait,
+    int held, svc_fn f, void *arg)
 {
 	struct roll_state st;
 	struct roll_ctx x;
@@ -281,8 +299,8 @@ with_service(struct roll_config *c, const char *name, int wait, svc_fn f,
 		return 2;
 	}
 	/* A dry run writes nothing, so it needs no lock. */
-	if (!dry_run && (fd = lock_state(c, wait)) == -1)
-		return wait == 0 ? 0 : 1;
+	if (!dry_run && !held && (fd = lock_state(c, wait)) == -1)
+		return 1;
 	if (roll_state_load(c->state_dir, name, &st, err, sizeof(err)) == -1) {
 		alert(name, err);
 		goto out;
@@ -350,12 +368,18 @@ do_run(struct roll_ctx *x, struct roll_state *st, void *a, char *err,
 	if (!moved && verbose)
 		sbuf_printf(x->out, "%s: %s, nothing to do now\n", x->s->name,
 		    roll_phase_name(st->phase));
-	return st->alert[0] != '\0' ? -1 : 0;
+	if (st->alert[0] != '\0') {
+		/* An alert that stands: say what it is, every run. */
+		errfmt(err, errlen, "%s", st->alert);
+		return -1;
+	}
+	return 0;
 }
 
 static int
 cmd_run(struct roll_config *c, char **names, int n)
 {
+	char err[ERRBUF_LEN];
 	size_t i;
 	int k, rc = 0, r, fd = -1;
 
@@ -364,27 +388,33 @@ cmd_run(struct roll_config *c, char **names, int n)
 			log_error("%s: no service \"%s\"", c->path, names[k]);
 			return 2;
 		}
-	/* A run that finds another one at work leaves quietly. */
-	if (!dry_run && (fd = roll_lock(c->state_dir, (char[ERRBUF_LEN]){ 0 },
-	    ERRBUF_LEN)) == -1) {
-		char err[ERRBUF_LEN];
-
-		if (roll_lock(c->state_dir, err, sizeof(err)) == -1)
+	/*
+	 * One lock for the whole run.  A run that finds another one at
+	 * work leaves quietly (exit 0: cron will be back); any other
+	 * failure to lock is an error.
+	 */
+	if (!dry_run && (fd = roll_lock(c->state_dir, err, sizeof(err))) ==
+	    -1) {
+		if (strstr(err, "another tlsa-rollover") != NULL) {
 			printf("%s\n", err);
-		return 0;
+			return 0;
+		}
+		log_error("%s", err);
+		return 1;
 	}
-	if (fd != -1)
-		close(fd);
 	for (i = 0; i < c->nservices; i++) {
 		for (k = 0; k < n; k++)
 			if (strcmp(names[k], c->services[i].name) == 0)
 				break;
 		if (n > 0 && k == n)
 			continue;
-		r = with_service(c, c->services[i].name, 0, do_run, NULL);
+		r = with_service_locked(c, c->services[i].name, 0, 1, do_run,
+		    NULL);
 		if (r > rc)
 			rc = r;
 	}
+	if (fd != -1)
+		close(fd);
 	return rc;
 }
 
@@ -417,7 +447,16 @@ cmd_validate(struct roll_config *c)
 		    s->dns.trust_anchor_file != NULL ? " and " : "",
 		    s->dns.trust_anchor_file != NULL ?
 		    s->dns.trust_anchor_file : "");
-		printf("  deploy into %s/current, reload:", s->deploy_dir);
+		if (s->nslots == 0)
+			printf("  deploy into %s/current, reload:",
+			    s->deploy_dir);
+		else {
+			printf("  deploy into");
+			for (k = 0; k < s->nslots; k++)
+				printf(" %s/current-%s", s->deploy_dir,
+				    s->slots[k]);
+			printf(", reload:");
+		}
 		for (j = 0; j < s->nreload; j++)
 			printf(" %s", s->reload[j]);
 		printf("%s\n", s->nreload == 0 ? " (none)" : "");

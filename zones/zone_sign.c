@@ -40,7 +40,8 @@ zone_parse_duration(const char *s, uint32_t *out)
 	}
 	if (*end != '\0' && end[1] != '\0')
 		return -1;
-	if (v * mult > 0xffffffffULL / 2)
+	/* Check before multiplying: v * mult must not wrap. */
+	if (v > (0xffffffffULL / 2) / mult)
 		return -1;
 	*out = (uint32_t)(v * mult);
 	return 0;

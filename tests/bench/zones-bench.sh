@@ -283,7 +283,7 @@ if part 1; then
 	#   b2  the same with --expect none: nsupdate with the nxrrset guard
 	#       (informational: b's safety equals a2's only with this). tlsagen
 	#       writes such a script as one message, all prerequisites first; for
-	#       more owners than fit in 64 KiB (about 850 here) nsupdate refuses
+	#       more owners than fit in 64 KiB (about 860 here) nsupdate refuses
 	#       it, so when the warm-up finds that, b2 is made the way a user
 	#       would have to: one tlsagen run per slice of B2_SLICE owners, the
 	#       scripts concatenated (one nsupdate run, one message per slice).
@@ -363,9 +363,23 @@ if part 1; then
 			echo "$m $ms $nd $msgs" >>"$WORK/pub.times"
 			remove || die "could not remove the records after method $m"
 		done
+		# Where (a)'s time goes, in the same rounds (the zone is empty):
+		#   c  tlsagen -f zone: compute the records, no DNS at all
+		#   r  tlsagen --update --dry-run: compute and read every RRset
+		for m in c r; do
+			n0=$(approvals)
+			t0=$(now_ns)
+			if [ $m = c ]; then
+				"$TLSAGEN" -t 300 $PUB_FILES >"$WORK/run.out" 2>"$WORK/run.err"
+			else
+				"$TLSAGEN" --update "$DNS_PRIMARY" --tsig-key "$DNS_TSIG_KEY" \
+				    -z "$DNS_ZONE" -t 300 --dry-run $PUB_FILES >"$WORK/run.out" 2>"$WORK/run.err"
+			fi || die "$m failed: $(head -c 2000 "$WORK/run.err")"
+			echo "$m $(ms_since "$t0") 0 $(($(approvals) - n0))" >>"$WORK/pub.times"
+		done
 		r=$((r + 1))
 	done
-	for m in $METHODS; do
+	for m in $METHODS c r; do
 		eval "p_$m=\$(col \"\$WORK/pub.times\" $m 2 | median)"
 		eval "p_${m}_stall=\$(col \"\$WORK/pub.times\" $m 3 | awk '\$1 > 0 { n++ } END { print n + 0 }')"
 		eval "p_${m}_all=\$(col \"\$WORK/pub.times\" $m 2 | paste -sd/ -)"
@@ -477,20 +491,24 @@ if part 1; then
 	echo "    into an empty zone at a BIND primary with inline-signing; $PUB_ROUNDS rounds,"
 	echo "    methods interleaved (order rotated each round), after one warm-up."
 	echo "    ms: from the start of the command(s) until they return (update acknowledged)"
-	printf '    %-42s %9s  %-20s %5s %7s\n' "method" "median ms" "runs ms" "msgs" "stalls"
-	printf '    %-42s %9s  %-20s %5s %7s\n' "(a)  tlsagen --update (reads each RRset)" "$p_a" "$p_a_all" "$p_a_msgs" "$p_a_stall"
-	printf '    %-42s %9s  %-20s %5s %7s\n' "(a2) tlsagen --update --expect none" "$p_a2" "$p_a2_all" "$p_a2_msgs" "$p_a2_stall"
-	printf '    %-42s %9s  %-20s %5s %7s\n' "(b)  tlsagen -f nsupdate + nsupdate" "$p_b" "$p_b_all" "$p_b_msgs" "$p_b_stall"
-	printf '    %-42s %9s  %-20s %5s %7s\n' "(b2) same with --expect none$( [ $B2_HOW = single ] || echo "*")" "$p_b2" "$p_b2_all" "$p_b2_msgs" "$p_b2_stall"
+	printf '    %-42s %9s  %-24s %4s %6s\n' "method" "median ms" "runs ms" "msgs" "stalls"
+	printf '    %-42s %9s  %-24s %4s %6s\n' "(a)  tlsagen --update (reads each RRset)" "$p_a" "$p_a_all" "$p_a_msgs" "$p_a_stall"
+	printf '    %-42s %9s  %-24s %4s %6s\n' "(a2) tlsagen --update --expect none" "$p_a2" "$p_a2_all" "$p_a2_msgs" "$p_a2_stall"
+	printf '    %-42s %9s  %-24s %4s %6s\n' "(b)  tlsagen -f nsupdate + nsupdate" "$p_b" "$p_b_all" "$p_b_msgs" "$p_b_stall"
+	printf '    %-42s %9s  %-24s %4s %6s\n' "(b2) same with --expect none$( [ $B2_HOW = single ] || echo "*")" "$p_b2" "$p_b2_all" "$p_b2_msgs" "$p_b2_stall"
+	printf '    %-42s %9s  %-24s %4s %6s\n' "(c)  tlsagen -f zone: compute only, no DNS" "$p_c" "$p_c_all" "$p_c_msgs" -
+	printf '    %-42s %9s  %-24s %4s %6s\n' "(r)  tlsagen --update --dry-run: + reads" "$p_r" "$p_r_all" "$p_r_msgs" -
 	[ "$B2_HOW" = single ] || {
 		echo "    * (b2): tlsagen's --expect none script for all $PUB_N owners is one message that"
 		echo "      nsupdate refuses ($b2_single);"
 		echo "      timed instead: $(( (PUB_N + B2_SLICE - 1) / B2_SLICE )) tlsagen runs of up to $B2_SLICE owners, one nsupdate run"
 	}
-	echo "    msgs: update messages the primary approved in a run; (a) also sends $PUB_N"
-	echo "    TLSA queries first, one TCP connection each. stalls: runs after which BIND's"
-	echo "    inline-signed zone did not catch up with the update by itself (a later change"
-	echo "    of the zone was needed: see tests/bench/README; not tlsagen's doing)"
+	echo "    (c) and (r) change nothing; they show where (a)'s time goes: computing the"
+	echo "    records (c), reading the $PUB_N RRsets, one TCP connection each (r - c), and"
+	echo "    the update messages (a - r)."
+	echo "    msgs: update messages the primary approved in a run. stalls: runs after which"
+	echo "    BIND's inline-signed zone did not catch up with the update by itself (a later"
+	echo "    change of the zone was needed: see tests/bench/README; not tlsagen's doing)"
 	r_a=$(ratio "$p_a" "$p_b")
 	r_a2=$(ratio "$p_a2" "$p_b")
 	r_a2b2=$(ratio "$p_a2" "$p_b2")
