@@ -759,13 +759,51 @@ secret_file_ok(const char *path, char *e, size_t elen)
 	return 1;
 }
 
+static int
+svc_name_cmp(const void *a, const void *b)
+{
+	const struct roll_service *const *x = a, *const *y = b;
+	int c = strcmp((*x)->name, (*y)->name);
+
+	return c != 0 ? c : (*x)->line - (*y)->line;
+}
+
+/* Two services with one name: sort by name, look at neighbours. */
+static int
+dup_names(struct reader *r, struct roll_config *c)
+{
+	struct roll_service **v;
+	yaml_mark_t sm;
+	size_t i;
+	int rc = 0;
+
+	if (c->nservices < 2)
+		return 0;
+	if ((v = calloc(c->nservices, sizeof(*v))) == NULL)
+		return fail(r, NULL, "out of memory");
+	for (i = 0; i < c->nservices; i++)
+		v[i] = &c->services[i];
+	qsort(v, c->nservices, sizeof(*v), svc_name_cmp);
+	for (i = 1; i < c->nservices; i++)
+		if (strcmp(v[i - 1]->name, v[i]->name) == 0) {
+			memset(&sm, 0, sizeof(sm));
+			sm.line = (size_t)v[i]->line - 1;
+			sm.column = (size_t)v[i]->column - 1;
+			rc = fail(r, &sm, "service \"%s\" defined twice "
+			    "(first at line %d)", v[i]->name, v[i - 1]->line);
+			break;
+		}
+	free(v);
+	return rc;
+}
+
 int
 roll_config_load(const char *path, struct roll_config *c, char *err,
     size_t errlen)
 {
 	struct reader r;
 	unsigned char *buf = NULL;
-	size_t len, i, j;
+	size_t len, i;
 	char *seen[16], *key, e[ERRBUF_LEN];
 	size_t nseen = 0;
 	yaml_mark_t km, svcmark;
@@ -875,21 +913,15 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 		fail(&r, have_svcmark ? &svcmark : NULL, "no services");
 		goto out;
 	}
+	if (dup_names(&r, c) == -1)
+		goto out;
 	for (i = 0; i < c->nservices; i++) {
 		struct roll_service *s = &c->services[i];
-
 		yaml_mark_t sm;
 
 		memset(&sm, 0, sizeof(sm));
 		sm.line = (size_t)s->line - 1;
 		sm.column = (size_t)s->column - 1;
-		for (j = 0; j < i; j++)
-			if (strcmp(c->services[j].name, s->name) == 0) {
-				fail(&r, &sm, "service \"%s\" defined twice "
-				    "(first at line %d)", s->name,
-				    c->services[j].line);
-				goto out;
-			}
 		if (s->nspecs == 0) {
 			s->specs[0] = (struct tlsa_spec){ 3, 1, 1 };
 			s->specs[1] = (struct tlsa_spec){ 2, 1, 1 };

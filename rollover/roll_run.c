@@ -109,6 +109,9 @@ was_published_at(const struct roll_state *st, const char *host)
 	const char *p = st->published_hosts;
 	size_t n = strlen(host);
 
+	/* A state from before hosts were recorded: every host. */
+	if (*p == '\0')
+		return st->have_published;
 	while ((p = strstr(p, host)) != NULL) {
 		if ((p == st->published_hosts || p[-1] == ' ') &&
 		    (p[n] == ' ' || p[n] == '\0'))

@@ -264,8 +264,8 @@ cmd_status(struct roll_config *c, char **names, int n)
 typedef int (*svc_fn)(struct roll_ctx *, struct roll_state *, void *,
     char *, size_t);
 
-static int with_service_locked(struct roll_config *, const char *, int, int,
-    svc_fn, void *);
+static int with_service_locked(struct roll_config *, const char *,
+    struct roll_service *, int, int, svc_fn, void *);
 
 /*
  * Run f for the named service with the lock held (waiting up to wait
@@ -275,13 +275,16 @@ static int
 with_service(struct roll_config *c, const char *name, int wait, svc_fn f,
     void *arg)
 {
-	return with_service_locked(c, name, wait, 0, f, arg);
+	return with_service_locked(c, name, NULL, wait, 0, f, arg);
 }
 
-/* As with_service; held: the caller holds the lock already. */
+/*
+ * As with_service; svc (if not NULL) is the service called name; held:
+ * the caller holds the lock already.
+ */
 static int
-with_service_locked(struct roll_config *c, const char *name, int wait,
-    int held, svc_fn f, void *arg)
+with_service_locked(struct roll_config *c, const char *name,
+    struct roll_service *svc, int wait, int held, svc_fn f, void *arg)
 {
 	struct roll_state st;
 	struct roll_ctx x;
@@ -294,7 +297,7 @@ with_service_locked(struct roll_config *c, const char *name, int wait,
 	x.out = &out;
 	x.dry_run = dry_run;
 	x.now = time(NULL);
-	if ((x.s = roll_config_service(c, name)) == NULL) {
+	if ((x.s = svc != NULL ? svc : roll_config_service(c, name)) == NULL) {
 		log_error("%s: no service \"%s\"", c->path, name);
 		return 2;
 	}
@@ -408,8 +411,8 @@ cmd_run(struct roll_config *c, char **names, int n)
 				break;
 		if (n > 0 && k == n)
 			continue;
-		r = with_service_locked(c, c->services[i].name, 0, 1, do_run,
-		    NULL);
+		r = with_service_locked(c, c->services[i].name,
+		    &c->services[i], 0, 1, do_run, NULL);
 		if (r > rc)
 			rc = r;
 	}

@@ -24,8 +24,25 @@ zone_name_canon(const char *name, char *err, size_t errlen)
 		    str_vis(vis, sizeof(vis), name, len));
 		return NULL;
 	}
-	if (ldns_str2rdf_dname(&d, name) != LDNS_STATUS_OK ||
-	    (s = ldns_rdf2str(d)) == NULL) {
+	if (ldns_str2rdf_dname(&d, name) != LDNS_STATUS_OK) {
+		errfmt(err, errlen, "\"%s\": not a valid DNS name",
+		    str_vis(vis, sizeof(vis), name, len));
+		goto out;
+	}
+	/*
+	 * ldns checked it.  Without escapes the presentation form is the
+	 * name itself, lower-cased, with the final dot: skip ldns_rdf2str,
+	 * which formats label by label (slow when loading many hosts).
+	 */
+	if (strchr(name, '\\') == NULL && strcmp(name, ".") != 0) {
+		if ((s = malloc(len + 2)) == NULL)
+			goto out;
+		memcpy(s, name, len + 1);
+		if (s[len - 1] != '.') {
+			s[len] = '.';
+			s[len + 1] = '\0';
+		}
+	} else if ((s = ldns_rdf2str(d)) == NULL) {
 		errfmt(err, errlen, "\"%s\": not a valid DNS name",
 		    str_vis(vis, sizeof(vis), name, len));
 		goto out;
