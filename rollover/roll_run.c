@@ -102,6 +102,17 @@ owner_of(const struct roll_service *s, size_t h, char *err, size_t errlen)
 	return zone_tlsa_owner(s->port, "tcp", s->hosts[h], err, errlen);
 }
 
+/* The service's primary and its TSIG key (free the key after use). */
+static int
+primary_open(struct roll_ctx *x, struct zone_server *srv,
+    struct zone_tsig *key, char *err, size_t errlen)
+{
+	if (zone_server_parse(x->s->dns.primary, srv, err, errlen) == -1 ||
+	    zone_tsig_load(x->s->dns.tsig_key_file, key, err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
 /* Is host one of the owners the published RRset was put at? */
 static int
 was_published_at(const struct roll_state *st, const char *host)
@@ -158,8 +169,7 @@ publish_set(struct roll_ctx *x, struct roll_state *st,
 	size_t h, i;
 	int rc = -1;
 
-	if (zone_server_parse(x->s->dns.primary, &srv, err, errlen) == -1 ||
-	    zone_tsig_load(x->s->dns.tsig_key_file, &key, err, errlen) == -1)
+	if (primary_open(x, &srv, &key, err, errlen) == -1)
 		return -1;
 	for (h = 0; h < x->s->nhosts; h++) {
 		if ((owner = owner_of(x->s, h, err, errlen)) == NULL)
@@ -246,8 +256,7 @@ adopt(struct roll_ctx *x, struct zone_rrset *set, char *err, size_t errlen)
 	size_t h;
 	int rc = -1;
 
-	if (zone_server_parse(x->s->dns.primary, &srv, err, errlen) == -1 ||
-	    zone_tsig_load(x->s->dns.tsig_key_file, &key, err, errlen) == -1)
+	if (primary_open(x, &srv, &key, err, errlen) == -1)
 		return -1;
 	for (h = 0; h < x->s->nhosts; h++) {
 		if ((owner = owner_of(x->s, h, err, errlen)) == NULL)
