@@ -246,6 +246,7 @@ zone_exchange(const struct zone_server *srv, ldns_pkt *q,
 		ldns_pkt_free(r);
 		r = NULL;
 		o2.tcp = 1;
+		ldns_rr_free(ldns_pkt_tsig(q));	/* set_tsig does not free it */
 		ldns_pkt_set_tsig(q, NULL);
 		rc = zone_exchange(srv, q, key, &o2, reply, err, errlen);
 		goto out;

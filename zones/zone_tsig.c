@@ -340,6 +340,7 @@ zone_tsig_sign(ldns_pkt *q, const struct zone_tsig *k, uint16_t fudge,
 	uint64_t now = (uint64_t)time(NULL);
 	int i, rc = -1;
 
+	ldns_rr_free(ldns_pkt_tsig(q));	/* set_tsig does not free it */
 	ldns_pkt_set_tsig(q, NULL);
 	/* Same encoding as zone_exchange sends: no name compression. */
 	if ((b = ldns_buffer_new(LDNS_MAX_PACKETLEN)) == NULL ||
