@@ -227,6 +227,27 @@ out:
 	return rc;
 }
 
+/*
+ * Publish *set and, once the server confirmed it, make it the recorded
+ * RRset (taking set's records; set is left empty).  1 recorded, 0 dry
+ * run (nothing recorded), -1 failed.
+ */
+static int
+publish_record(struct roll_ctx *x, struct roll_state *st,
+    struct zone_rrset *set, char *err, size_t errlen)
+{
+	if (publish_set(x, st, set, err, errlen) == -1)
+		return -1;
+	if (x->dry_run)
+		return 0;
+	zone_rrset_free(&st->published);
+	st->published = *set;
+	memset(set, 0, sizeof(*set));
+	st->have_published = 1;
+	st->published_at = x->now;
+	return 1;
+}
+
 /* Was the recorded RRset put at every host the service has now? */
 static int
 all_hosts_published(const struct roll_service *s,
@@ -523,17 +544,10 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 			goto nomem;
 		if (!st->have_published && adopt(x, &want, err, errlen) == -1)
 			goto out;
-		if (publish_set(x, st, &want, err, errlen) == -1)
-			goto out;
-		if (x->dry_run) {
-			rc = 0;
+		if ((r = publish_record(x, st, &want, err, errlen)) != 1) {
+			rc = r;		/* -1 failed, 0 dry run */
 			goto out;
 		}
-		zone_rrset_free(&st->published);
-		st->published = want;
-		memset(&want, 0, sizeof(want));
-		st->have_published = 1;
-		st->published_at = x->now;
 		st->visible_at = 0;
 		st->phase = ROLL_VISIBLE;
 		rc = 1;
@@ -741,17 +755,10 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 			zone_rrset_free(&want);
 			want = keep;
 		}
-		if (publish_set(x, st, &want, err, errlen) == -1)
-			goto out;
-		if (x->dry_run) {
-			rc = 0;
+		if ((r = publish_record(x, st, &want, err, errlen)) != 1) {
+			rc = r;		/* -1 failed, 0 dry run */
 			goto out;
 		}
-		zone_rrset_free(&st->published);
-		st->published = want;
-		memset(&want, 0, sizeof(want));
-		st->have_published = 1;
-		st->published_at = x->now;
 		/* What remains was visible before: no new wait needed. */
 		st->phase = ROLL_STEADY;
 		rc = 1;
@@ -917,14 +924,8 @@ roll_abort(struct roll_ctx *x, struct roll_state *st, char *err,
 		goto out;
 	if (want.n > 0 && st->have_published &&
 	    !subset(&st->published, &want)) {
-		if (publish_set(x, st, &want, err, errlen) == -1)
+		if (publish_record(x, st, &want, err, errlen) == -1)
 			goto out;
-		if (!x->dry_run) {
-			zone_rrset_free(&st->published);
-			st->published = want;
-			memset(&want, 0, sizeof(want));
-			st->published_at = x->now;
-		}
 	}
 	st->phase = ROLL_STEADY;
 	say(x, x->dry_run ? "%s: would abort and forget the pending "
