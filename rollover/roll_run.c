@@ -24,23 +24,12 @@ static const struct zone_xfer_opts xfer = { 3000, 3, 0 };
 static int
 set_union(struct zone_rrset *a, const struct zone_rrset *b)
 {
-	struct tlsa_rec *nv;
 	size_t i;
 
-	for (i = 0; i < b->n; i++) {
-		if (zone_rrset_has(a, &b->v[i]))
-			continue;
-		if ((nv = reallocarray(a->v, a->n + 1, sizeof(*nv))) == NULL)
+	for (i = 0; i < b->n; i++)
+		if (!zone_rrset_has(a, &b->v[i]) &&
+		    zone_rrset_push_copy(a, &b->v[i]) == -1)
 			return -1;
-		a->v = nv;
-		nv = &a->v[a->n];
-		nv->spec = b->v[i].spec;
-		nv->len = b->v[i].len;
-		if ((nv->data = malloc(nv->len)) == NULL)
-			return -1;
-		memcpy(nv->data, b->v[i].data, nv->len);
-		a->n++;
-	}
 	return 0;
 }
 
@@ -175,11 +164,8 @@ publish_set(struct roll_ctx *x, struct roll_state *st,
 		if ((owner = owner_of(x->s, h, err, errlen)) == NULL)
 			goto out;
 		for (i = 0; i < set->n; i++) {
-			r.spec = set->v[i].spec;
-			r.len = set->v[i].len;
-			if ((r.data = malloc(r.len)) == NULL)
+			if (tlsa_rec_copy(&r, &set->v[i]) == -1)
 				goto nomem_owner;
-			memcpy(r.data, set->v[i].data, r.len);
 			if (zone_rrlist_add(&want, owner, x->s->dns.ttl, 1,
 			    1, &r, NULL) == -1)
 				goto nomem_owner;
@@ -187,11 +173,8 @@ publish_set(struct roll_ctx *x, struct roll_state *st,
 		for (i = 0; st->have_published &&
 		    was_published_at(st, x->s->hosts[h]) &&
 		    i < st->published.n; i++) {
-			r.spec = st->published.v[i].spec;
-			r.len = st->published.v[i].len;
-			if ((r.data = malloc(r.len)) == NULL)
+			if (tlsa_rec_copy(&r, &st->published.v[i]) == -1)
 				goto nomem_owner;
-			memcpy(r.data, st->published.v[i].data, r.len);
 			if (zone_rrlist_add(&expect, owner, 0, 0, 1, &r,
 			    NULL) == -1)
 				goto nomem_owner;

@@ -228,6 +228,18 @@ tlsa_rec_clear(struct tlsa_rec *rec)
 	memset(rec, 0, sizeof(*rec));
 }
 
+int
+tlsa_rec_copy(struct tlsa_rec *dst, const struct tlsa_rec *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if ((dst->data = malloc(src->len > 0 ? src->len : 1)) == NULL)
+		return -1;
+	memcpy(dst->data, src->data, src->len);
+	dst->spec = src->spec;
+	dst->len = src->len;
+	return 0;
+}
+
 char *
 tlsa_hex(const unsigned char *data, size_t len)
 {

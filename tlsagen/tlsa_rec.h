@@ -60,6 +60,9 @@ int tlsa_compute(const struct tlsa_spec *spec, X509 *cert, EVP_PKEY *key,
 
 void tlsa_rec_clear(struct tlsa_rec *rec);
 
+/* dst = a copy of src (data duplicated).  0, or -1 (memory; dst empty). */
+int tlsa_rec_copy(struct tlsa_rec *dst, const struct tlsa_rec *src);
+
 /* Lower-case hex of data into a new string (caller frees), or NULL. */
 char *tlsa_hex(const unsigned char *data, size_t len);
 

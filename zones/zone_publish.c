@@ -13,8 +13,6 @@ static int
 collect(const struct zone_rrlist *l, const struct zone_groups *g, size_t k,
     struct zone_rrset *s)
 {
-	const struct tlsa_rec *r;
-	struct tlsa_rec *nv;
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
@@ -22,13 +20,8 @@ collect(const struct zone_rrlist *l, const struct zone_groups *g, size_t k,
 	    sizeof(*s->v))) == NULL)
 		return -1;
 	for (i = g->start[k]; i < g->start[k + 1]; i++) {
-		r = &l->v[g->order[i]].rec;
-		nv = &s->v[s->n];
-		nv->spec = r->spec;
-		nv->len = r->len;
-		if ((nv->data = malloc(nv->len)) == NULL)
+		if (tlsa_rec_copy(&s->v[s->n], &l->v[g->order[i]].rec) == -1)
 			return -1;
-		memcpy(nv->data, r->data, nv->len);
 		s->n++;
 	}
 	return 0;
@@ -50,24 +43,13 @@ static int
 filter(const struct zone_rrset *a, const struct zone_rrset *b, int want_in,
     struct zone_rrset *dst)
 {
-	struct tlsa_rec *nv;
 	size_t i;
 
 	memset(dst, 0, sizeof(*dst));
 	for (i = 0; i < a->n; i++) {
-		if (zone_rrset_has(b, &a->v[i]) != want_in)
-			continue;
-		if ((nv = reallocarray(dst->v, dst->n + 1, sizeof(*nv))) ==
-		    NULL)
+		if (zone_rrset_has(b, &a->v[i]) == want_in &&
+		    zone_rrset_push_copy(dst, &a->v[i]) == -1)
 			return -1;
-		dst->v = nv;
-		nv = &dst->v[dst->n];
-		nv->spec = a->v[i].spec;
-		nv->len = a->v[i].len;
-		if ((nv->data = malloc(nv->len)) == NULL)
-			return -1;
-		memcpy(nv->data, a->v[i].data, nv->len);
-		dst->n++;
 	}
 	return 0;
 }

@@ -21,6 +21,20 @@ zone_rrset_free(struct zone_rrset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int
+zone_rrset_push_copy(struct zone_rrset *s, const struct tlsa_rec *r)
+{
+	struct tlsa_rec *nv;
+
+	if ((nv = reallocarray(s->v, s->n + 1, sizeof(*nv))) == NULL)
+		return -1;
+	s->v = nv;
+	if (tlsa_rec_copy(&s->v[s->n], r) == -1)
+		return -1;
+	s->n++;
+	return 0;
+}
+
 static int
 rec_eq(const struct tlsa_rec *a, const struct tlsa_rec *b)
 {

@@ -21,6 +21,9 @@ void zone_rrset_free(struct zone_rrset *s);
 /* Are a and b the same set of records (order ignored)? */
 int zone_rrset_equal(const struct zone_rrset *a, const struct zone_rrset *b);
 
+/* Append a copy of r to s.  0, or -1 (memory; s unchanged). */
+int zone_rrset_push_copy(struct zone_rrset *s, const struct tlsa_rec *r);
+
 /* Is r in s? */
 int zone_rrset_has(const struct zone_rrset *s, const struct tlsa_rec *r);
 
