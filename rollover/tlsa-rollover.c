@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 
 #include "log.h"
+#include "roll_check.h"
 #include "roll_config.h"
 #include "roll_deploy.h"
 #include "roll_run.h"
@@ -483,15 +484,22 @@ main(int argc, char **argv)
 	struct import_args ia;
 	const char *config = DEFAULT_CONFIG, *cmd;
 	char err[ERRBUF_LEN];
-	int ch, rc = 2, phase;
+	int ch, rc = 2, phase, config_given = 0;
 
 	log_init("tlsa-rollover");
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
-	while ((ch = getopt_long(argc, argv, "f:nvhV", longopts, NULL)) != -1) {
+	/*
+	 * Global options come before the command ("+": stop at it); check
+	 * has options of its own, and the other commands also take the
+	 * global ones after the command (second pass, below).
+	 */
+	while ((ch = getopt_long(argc, argv, "+f:nvhV", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'f':
 			config = optarg;
+			config_given = 1;
 			break;
 		case 'n':
 			dry_run = 1;
@@ -517,6 +525,34 @@ main(int argc, char **argv)
 		usage(2);
 	cmd = argv[0];
 	openlog("tlsa-rollover", LOG_PID, LOG_MAIL);
+	if (strcmp(cmd, "check") == 0) {
+		rc = roll_check_cmd(config, config_given, json_out, verbose,
+		    argc, argv);
+		goto done;
+	}
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "f:nv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			config = optarg;
+			config_given = 1;
+			break;
+		case 'n':
+			dry_run = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'J':
+			json_out = 1;
+			break;
+		default:
+			usage(2);
+		}
+	}
+	argv += optind - 1;
+	argc -= optind - 1;
+	argv[0] = (char *)cmd;
 	if (roll_config_load(config, &c, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return 2;
@@ -547,6 +583,7 @@ main(int argc, char **argv)
 		rc = 2;
 	}
 	roll_config_free(&c);
+done:
 	tlsa_dane_cleanup();
 	tlsa_net_cleanup();
 	tlsa_load_cleanup();

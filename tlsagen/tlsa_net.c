@@ -256,6 +256,25 @@ smtp_starttls(struct conn *c, const char *helo, char *err, size_t errlen)
 	return 0;
 }
 
+int
+smtp_starttls_fd(int fd, const char *peer, const char *helo, int timeout_ms,
+    char *err, size_t errlen)
+{
+	struct conn *c;
+	int rc;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		errfmt(err, errlen, "out of memory");
+		return -1;
+	}
+	c->fd = fd;
+	c->peer = peer;
+	c->deadline = now_ms() + timeout_ms;
+	rc = smtp_starttls(c, helo, err, errlen);
+	free(c);
+	return rc;
+}
+
 static SSL_CTX *
 get_client_ctx(void)
 {

@@ -66,6 +66,15 @@ void tlsa_served_free(struct tlsa_served *s, int n);
  */
 int smtp_parse_line(const char *line, size_t len, int *more);
 
+/*
+ * The SMTP side of STARTTLS on a connected socket fd (non-blocking or
+ * not): greeting, EHLO helo, STARTTLS, each reply bounded and within
+ * timeout_ms in all.  peer names the server in errors.  Returns 0 when
+ * the server is ready for the TLS handshake, -1 with a one-line reason.
+ */
+int smtp_starttls_fd(int fd, const char *peer, const char *helo,
+    int timeout_ms, char *err, size_t errlen);
+
 /* Free the cached client context. */
 void tlsa_net_cleanup(void);
 
