@@ -12,6 +12,8 @@ BINDIR	?= $(PREFIX)/bin
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
 DOCDIR	?= $(PREFIX)/share/doc/tlsa-tools
+HOOKDIR	?= $(PREFIX)/libexec/tlsa-rollover
+UNITDIR	?= $(PREFIX)/lib/systemd/system
 
 B	?= build
 CC	?= cc
@@ -25,18 +27,19 @@ WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 HARDEN	 = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 OPT	?= -O2 -g
 CFLAGS	?=
-XCFLAGS	 = -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(OPT) $(WARN) \
+XCFLAGS	 = -std=c11 -pthread -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(OPT) $(WARN) \
 	   $(HARDEN) -Icommon -Itlsagen -Izones -Irollover $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS	?=
 XLDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-COMMON_SRC = common/log.c common/fileio.c common/sbuf.c common/atomic.c
+COMMON_SRC = common/log.c common/fileio.c common/sbuf.c common/atomic.c \
+	     common/privsep.c common/crashpoint.c
 TLSA_SRC   = tlsagen/tlsa_load.c tlsagen/tlsa_rec.c tlsagen/tlsa_dane.c \
 	     tlsagen/tlsa_net.c tlsagen/tlsa_parse.c
 ZONES_SRC  = zones/zone_rr.c zones/zone_out.c zones/zone_tsig.c zones/zone_net.c zones/zone_update.c zones/zone_publish.c zones/zone_sign.c zones/zone_check.c zones/zone_status.c
 ROLL_SRC   = rollover/roll_config.c rollover/roll_state.c \
 	     rollover/roll_store.c rollover/roll_deploy.c rollover/roll_live.c \
-	     rollover/roll_run.c rollover/roll_check.c
+	     rollover/roll_run.c rollover/roll_check.c rollover/roll_check_out.c rollover/roll_hook.c
 LIB_SRC	   = $(COMMON_SRC) $(TLSA_SRC) $(ZONES_SRC) $(ROLL_SRC)
 LIB_OBJ	   = $(LIB_SRC:%.c=$(B)/obj/%.o)
 
@@ -73,7 +76,7 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "# $$t"; $$t; done
 
 integration: $(B)/tlsagen $(B)/tlsa-rollover
-	TLSAGEN=$(CURDIR)/$(B)/tlsagen TLSA_ROLLOVER=$(CURDIR)/$(B)/tlsa-rollover \
+	TLSAGEN=$(abspath $(B))/tlsagen TLSA_ROLLOVER=$(abspath $(B))/tlsa-rollover \
 	    prove -v tests/integration/*.t
 
 check: all unit integration
@@ -81,11 +84,69 @@ check: all unit integration
 asan:
 	$(MAKE) B=build-asan OPT='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all' \
 	    LDFLAGS='-fsanitize=address,undefined' HARDEN='-fPIE' check
+	$(MAKE) B=build-asan fuzz-smoke
 
-bench: $(B)/tlsagen
+# The unit and integration tests with every run of the programs under
+# valgrind memcheck: $(VG_DIR) holds wrappers that the integration tests
+# run as TLSAGEN and TLSA_ROLLOVER, and a log per process (valgrind -q:
+# empty unless something was found).  Any error or definite leak, in any
+# log, fails the target, whatever the test expected of the exit status.
+VG_DIR	 = $(B)/valgrind
+VALGRIND = valgrind -q --tool=memcheck --vgdb=no --leak-check=full \
+	   --errors-for-leak-kinds=definite --error-exitcode=99 \
+	   --suppressions=$(CURDIR)/tests/valgrind.supp \
+	   --log-file=$(abspath $(VG_DIR))/logs/%p.log
+
+check-valgrind: all $(UNIT_BIN)
+	rm -rf $(VG_DIR) && mkdir -p $(VG_DIR)/logs && chmod 1777 $(VG_DIR)/logs
+	for p in tlsagen tlsa-rollover; do \
+	    printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(VALGRIND)" \
+	        "$(abspath $(B))/$$p" > $(VG_DIR)/$$p && chmod 755 $(VG_DIR)/$$p; \
+	done
+	@start=$$(date +%s); set -e; \
+	for t in $(UNIT_BIN); do echo "# $$t (valgrind)"; $(VALGRIND) $$t; done; \
+	TLSAGEN=$(abspath $(VG_DIR))/tlsagen TLSA_ROLLOVER=$(abspath $(VG_DIR))/tlsa-rollover \
+	    prove -v tests/integration/*.t || fail=1; \
+	echo "# check-valgrind: $$(ls $(VG_DIR)/logs | wc -l) processes in $$(( $$(date +%s) - start )) s"; \
+	bad=$$(find $(VG_DIR)/logs -type f -size +0 | sort); \
+	for f in $$bad; do echo "# valgrind: $$f:"; sed 's/^/#   /' $$f; done; \
+	[ -z "$$bad" ] && [ -z "$${fail:-}" ]
+
+# Fuzzing (clang, libFuzzer, ASan+UBSan), into $(FUZZ_B): every target
+# under tests/fuzz, each run for FUZZ_SECONDS on its seeds in
+# tests/fuzz/corpus/TARGET (never written to; new inputs go to
+# $(FUZZ_B)/corpus).  fuzz-smoke is the short pass that make asan runs.
+FUZZ_TARGETS = load config state dns smtp tlsa_parse tsig
+FUZZ_SECONDS ?= 60
+FUZZ_B	?= $(B)/fuzz
+FUZZ_OPT = -O1 -g -fno-omit-frame-pointer \
+	   -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	   -Wno-unknown-warning-option
+
+fuzz-build:
+	$(MAKE) B=$(FUZZ_B) CC=clang OPT='$(FUZZ_OPT)' HARDEN=-fPIE \
+	    LDFLAGS='-fsanitize=address,undefined' fuzz-bins
+
+fuzz-bins: $(FUZZ_TARGETS:%=$(B)/fuzz_%)
+
+$(B)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.c tests/fuzz/fuzz_util.h $(B)/libtlsa.a
+	$(CC) $(XCFLAGS) -Itests/fuzz -fsanitize=fuzzer $(XLDFLAGS) -o $@ \
+	    tests/fuzz/fuzz_$*.c tests/fuzz/fuzz_util.c $(B)/libtlsa.a $(PKG_LIBS)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_TARGETS)
+
+fuzz-smoke:
+	$(MAKE) FUZZ_SECONDS=10 fuzz
+
+bench: $(B)/tlsagen $(B)/tlsa-rollover
 	TLSAGEN=$(CURDIR)/$(B)/tlsagen sh tests/bench/tlsagen-bench.sh
+	@if [ "$$(id -u)" -eq 0 ]; then \
+	    TLSAGEN=$(abspath $(B))/tlsagen TLSA_ROLLOVER=$(abspath $(B))/tlsa-rollover \
+	    sh tests/bench/check-bench.sh; \
+	else echo "# check-bench.sh skipped: it needs root (network namespace, Postfix)"; fi
 
-install: all
+install: all install-hooks
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8
@@ -97,7 +158,25 @@ install: all
 	    install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
 	done
 
+# ACME client hooks, systemd units and the cron example, with the paths
+# they name set to where this installs (no build needed).
+HOOK_FILES = certbot-deploy-hook dehydrated-hook uacme-renew
+install-hooks:
+	install -d $(DESTDIR)$(HOOKDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/examples
+	set -e; for f in $(HOOK_FILES); do \
+	    sed 's|@SBINDIR@|$(SBINDIR)|g' hooks/$$f > $(DESTDIR)$(HOOKDIR)/$$f.tmp; \
+	    chmod 0755 $(DESTDIR)$(HOOKDIR)/$$f.tmp; \
+	    mv $(DESTDIR)$(HOOKDIR)/$$f.tmp $(DESTDIR)$(HOOKDIR)/$$f; \
+	done
+	set -e; for f in tlsa-rollover.service tlsa-rollover.timer; do \
+	    sed 's|@SBINDIR@|$(SBINDIR)|g' hooks/$$f > $(DESTDIR)$(UNITDIR)/$$f; \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$f; \
+	done
+	sed 's|@SBINDIR@|$(SBINDIR)|g' hooks/tlsa-rollover.cron > $(DESTDIR)$(DOCDIR)/examples/tlsa-rollover.cron
+	chmod 0644 $(DESTDIR)$(DOCDIR)/examples/tlsa-rollover.cron
+
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit integration check asan bench install clean
+.PHONY: all unit integration check asan bench install install-hooks clean fuzz fuzz-build \
+	fuzz-bins fuzz-smoke

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "crashpoint.h"
 #include "log.h"
 
 int
@@ -71,6 +72,15 @@ atomic_write(const char *path, const void *buf, size_t len, mode_t mode,
 		goto fail;
 	}
 	fd = -1;
+	{
+		const char *base = strrchr(path, '/');
+		char point[64];
+
+		/* Written in full, not yet in place. */
+		snprintf(point, sizeof(point), "atomic:%s",
+		    base != NULL ? base + 1 : path);
+		crashpoint(point);
+	}
 	if (rename(tmp, path) == -1)
 		goto fail;
 	(void)fsync_parent(path);

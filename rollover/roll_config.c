@@ -32,7 +32,8 @@
 enum {
 	DNS_ZONE = 1 << 0, DNS_PRIMARY = 1 << 1, DNS_TSIG = 1 << 2,
 	DNS_CHECK = 1 << 3, DNS_RESOLVER = 1 << 4, DNS_TTL = 1 << 5,
-	DNS_TA = 1 << 6, DNS_MINHOLD = 1 << 7, DNS_MARGIN = 1 << 8
+	DNS_TA = 1 << 6, DNS_MINHOLD = 1 << 7, DNS_MARGIN = 1 << 8,
+	DNS_VISWAIT = 1 << 9
 };
 
 struct reader {
@@ -419,6 +420,15 @@ read_dns(struct reader *r, struct roll_dns *d, const char *where)
 			if (duration_value(r, key, &d->hold_margin) == -1)
 				goto out;
 			d->set |= DNS_MARGIN;
+		} else if (strcmp(key, "visible_timeout") == 0) {
+			if (duration_value(r, key, &d->visible_timeout) == -1)
+				goto out;
+			if (d->visible_timeout < 1) {
+				fail(r, &vm, "visible_timeout: must be at least "
+				    "1s");
+				goto out;
+			}
+			d->set |= DNS_VISWAIT;
 		} else {
 			unknown_key(r, &km, key, where);
 			goto out;
@@ -590,6 +600,16 @@ read_service(struct reader *r, struct roll_service *s)
 				goto out;
 			}
 			free(im);
+		} else if (strcmp(key, "reload_timeout") == 0) {
+			uint32_t t;
+
+			if (duration_value(r, key, &t) == -1)
+				goto out;
+			if (t < 1 || t > 3600) {
+				fail(r, &vm, "reload_timeout: want 1s to 1h");
+				goto out;
+			}
+			s->reload_timeout = t;
 		} else if (strcmp(key, "key_type") == 0) {
 			if (str_value(r, key, &s->key_type) == -1)
 				goto out;
@@ -649,6 +669,8 @@ read_service(struct reader *r, struct roll_service *s)
 		    s->name != NULL ? "" : " (this one has no name)");
 		goto out;
 	}
+	if (s->reload_timeout == 0)
+		s->reload_timeout = 60;
 	rc = 0;
 out:
 	free_seen(seen, nseen);
@@ -738,6 +760,9 @@ merge_dns(struct roll_dns *s, const struct roll_dns *g)
 		s->min_hold = (g->set & DNS_MINHOLD) ? g->min_hold : 3600;
 	if (!(s->set & DNS_MARGIN))
 		s->hold_margin = (g->set & DNS_MARGIN) ? g->hold_margin : 600;
+	if (!(s->set & DNS_VISWAIT))
+		s->visible_timeout = (g->set & DNS_VISWAIT) ?
+		    g->visible_timeout : 3600;
 	return 0;
 }
 

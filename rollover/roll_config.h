@@ -28,6 +28,7 @@ struct roll_dns {
 	uint32_t	 ttl;		/* of the records we write */
 	uint32_t	 min_hold;	/* seconds */
 	uint32_t	 hold_margin;	/* seconds */
+	uint32_t	 visible_timeout; /* seconds in VISIBLE before an alert */
 	unsigned	 set;		/* which fields were given (bits) */
 };
 
@@ -43,6 +44,7 @@ struct roll_service {
 	char		*deploy_dir;
 	char		**reload;	/* argv, NULL-terminated; NULL: none */
 	size_t		 nreload;
+	uint32_t	 reload_timeout; /* seconds (default 60) */
 	char		*key_type;	/* for stage: ec256 (default) ... */
 	char		 slots[3][8];	/* certificates: ecdsa, rsa, eddsa */
 	int		 nslots;	/* 0: one slot for any key type */

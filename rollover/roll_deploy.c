@@ -16,6 +16,7 @@
 
 #include "atomic.h"
 #include "fileio.h"
+#include "crashpoint.h"
 #include "log.h"
 #include "roll_deploy.h"
 #include "roll_state.h"
@@ -106,6 +107,7 @@ roll_deploy(const char *state_dir, const struct roll_service *s,
 		snprintf(f2, sizeof(f2), "%s/privkey.pem", tmp);
 		if (copy_file(f1, f2, 0600, err, errlen) == -1)
 			return -1;
+		crashpoint("deploy:version-copied");
 		if (rename(tmp, ver) == -1) {
 			errfmt(err, errlen, "%s: %s", ver, strerror(errno));
 			return -1;
@@ -127,6 +129,7 @@ roll_deploy(const char *state_dir, const struct roll_service *s,
 		return -1;
 	}
 	(void)fsync_parent(link);
+	crashpoint("deploy:linked");
 	return 0;
 }
 

@@ -1,106 +1,285 @@
 /*
- * roll_live.c: probing the MX addresses of a service.
+ * roll_live.c: probing the MX addresses of a service (the VERIFY and
+ * RETIRE steps), with the live check's concurrent probes, in a child
+ * process that has dropped root: the code that parses what strangers
+ * send never runs with the right to read the private keys.
  */
-#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 
-#include <netdb.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "privsep.h"
+#include "roll_check.h"
 #include "roll_live.h"
 #include "roll_store.h"
-#include "tlsa_dane.h"
-#include "tlsa_net.h"
+#include "tlsa_parse.h"
 
-int
-roll_live_check(const struct roll_service *s, const struct zone_rrset *recs,
+#define LIVE_MAX_REPLY	(4 * 1024 * 1024)
+
+static int
+probe(const struct roll_service *s, const struct zone_rrset *recs,
     struct zone_rrset *served, struct sbuf *report, char *err, size_t errlen)
 {
-	struct addrinfo hints, *res, *ai;
-	struct tlsa_served *v = NULL;
-	struct tlsa_fetch f;
-	struct tlsa_match m;
-	char host[256], addr[NI_MAXHOST], port[16], helo[256], lerr[ERRBUF_LEN];
-	size_t h;
-	int n, i, r, bad = 0, addrs = 0;
+	struct chk_run r;
+	char lerr[ERRBUF_LEN];
+	size_t h, a, f;
+	int k, bad = 0, addrs = 0;
 
-	if (gethostname(helo, sizeof(helo)) == -1 || helo[0] == '\0')
-		snprintf(helo, sizeof(helo), "localhost");
-	helo[sizeof(helo) - 1] = '\0';
-	snprintf(port, sizeof(port), "%u", s->port);
-	for (h = 0; h < s->nhosts; h++) {
-		snprintf(host, sizeof(host), "%s", s->hosts[h]);
-		if (host[0] != '\0' && host[strlen(host) - 1] == '.')
-			host[strlen(host) - 1] = '\0';
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_socktype = SOCK_STREAM;
-		if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
-			sbuf_printf(report, "  %s: no address: %s\n", host,
-			    gai_strerror(r));
-			bad++;
-			continue;
+	memset(&r, 0, sizeof(r));
+	chk_opts_default(&r.o);
+	r.o.port = s->port;
+	r.o.timeout_ms = 10000;
+	r.o.hygiene = 0;
+	r.o.jobs = 64;
+	/* Addresses as the MTA host sees them (resolv.conf, /etc/hosts). */
+	r.o.have_resolver = 0;
+	for (h = 0; h < s->nhosts; h++)
+		if (chk_add_host(&r, s->hosts[h], recs) == -1) {
+			errfmt(err, errlen, "out of memory");
+			chk_run_free(&r);
+			return -1;
 		}
-		for (ai = res; ai != NULL; ai = ai->ai_next) {
-			if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr,
-			    sizeof(addr), NULL, 0, NI_NUMERICHOST) != 0)
-				continue;
+	(void)chk_execute(&r);
+	for (h = 0; h < r.nd; h++) {
+		const struct chk_host *ch = &r.d[h].hosts[0];
+
+		for (f = 0; f < ch->f.n; f++) {
+			sbuf_printf(report, "  %s\n", ch->f.v[f].text);
+			bad++;
+		}
+		for (a = 0; a < ch->naddrs; a++) {
+			const struct chk_addr *ad = &ch->addrs[a];
+
 			addrs++;
-			memset(&f, 0, sizeof(f));
-			f.host = addr;
-			f.port = port;
-			f.sni = host;
-			f.helo = helo;
-			f.starttls = s->port == 25 || s->port == 587 ?
-			    TLSA_STARTTLS_SMTP : TLSA_STARTTLS_NONE;
-			f.timeout_ms = 10000;
-			if ((n = tlsa_fetch_all(&f, &v, lerr, sizeof(lerr))) ==
-			    -1) {
+			if (ad->nchains == 0) {
 				sbuf_printf(report, "  %s %s: FAILED: %s\n",
-				    host, addr, lerr);
+				    ch->name, ad->addr, ad->f.n > 0 ?
+				    ad->f.v[0].text : "no certificate");
 				bad++;
-				continue;
+			} else if (ad->probe_failed) {
+				/* What that probe would have seen is unknown:
+				 * nothing may be retired on its account. */
+				for (f = 0; f < ad->f.n; f++)
+					if (ad->f.v[f].status != CHK_OK)
+						sbuf_printf(report, "  %s\n",
+						    ad->f.v[f].text);
+				bad++;
 			}
-			for (i = 0; i < n; i++) {
-				r = tlsa_dane_verify(v[i].chain, NULL, host,
-				    recs->v, recs->n, &m, lerr, sizeof(lerr));
-				if (r == 1)
+			for (k = 0; k < ad->nchains; k++) {
+				const struct chk_chain *c = &ad->chains[k];
+
+				if (c->dane == 1 && c->match >= 0)
 					sbuf_printf(report, "  %s %s (%s): "
 					    "DANE OK, record %u %u %u at depth "
-					    "%d\n", host, addr, v[i].kind,
-					    m.index >= 0 ?
-					    recs->v[m.index].spec.usage : 0,
-					    m.index >= 0 ?
-					    recs->v[m.index].spec.selector : 0,
-					    m.index >= 0 ?
-					    recs->v[m.index].spec.mtype : 0,
-					    m.depth);
+					    "%d\n", ch->name, ad->addr, c->kind,
+					    recs->v[c->match].spec.usage,
+					    recs->v[c->match].spec.selector,
+					    recs->v[c->match].spec.mtype,
+					    c->depth);
+				else if (c->dane == 1)
+					sbuf_printf(report, "  %s %s (%s): "
+					    "DANE OK at depth %d\n", ch->name,
+					    ad->addr, c->kind, c->depth);
 				else {
 					sbuf_printf(report, "  %s %s (%s): "
-					    "DANE FAILED: %s\n", host, addr,
-					    v[i].kind, r == 0 ? m.reason :
-					    lerr);
+					    "DANE FAILED: %s\n", ch->name,
+					    ad->addr, c->kind, c->dane == 0 ?
+					    c->reason : "no records");
 					bad++;
 				}
 				if (served != NULL &&
-				    roll_records_chain(s, v[i].chain, served,
+				    roll_records_chain(s, c->s->chain, served,
 				    lerr, sizeof(lerr)) == -1) {
 					sbuf_printf(report, "  %s %s: %s\n",
-					    host, addr, lerr);
+					    ch->name, ad->addr, lerr);
 					bad++;
 				}
 			}
-			tlsa_served_free(v, n);
-			v = NULL;
 		}
-		freeaddrinfo(res);
 	}
+	chk_run_free(&r);
 	if (addrs == 0) {
 		errfmt(err, errlen, "service %s: no MX address could be found",
 		    s->name);
 		return -1;
 	}
 	return bad;
+}
+
+/*
+ * The child's report to the parent, one item per line:
+ *   R text       a report line
+ *   T u s m hex  a record some served chain would get
+ *   B n          the number of failures (last line)
+ *   E text       an error instead
+ */
+static void __attribute__((noreturn))
+child(const struct roll_service *s, const struct zone_rrset *recs,
+    int want_served, int fd)
+{
+	struct zone_rrset served = { 0 };
+	struct sbuf rep = { 0 }, out = { 0 };
+	char err[ERRBUF_LEN], *line, *nl, *h;
+	size_t i;
+	int bad;
+
+	if (privsep_drop(NULL, err, sizeof(err)) == -1)
+		bad = -1;
+	else
+		bad = probe(s, recs, want_served ? &served : NULL, &rep, err,
+		    sizeof(err));
+	if (bad == -1)
+		sbuf_printf(&out, "E %s\n", err);
+	else {
+		sbuf_add(&rep, "", 1);
+		for (line = rep.s; line != NULL && *line != '\0'; line = nl) {
+			if ((nl = strchr(line, '\n')) != NULL)
+				*nl++ = '\0';
+			sbuf_printf(&out, "R %s\n", line);
+		}
+		for (i = 0; i < served.n; i++) {
+			h = tlsa_hex(served.v[i].data, served.v[i].len);
+			sbuf_printf(&out, "T %u %u %u %s\n",
+			    served.v[i].spec.usage, served.v[i].spec.selector,
+			    served.v[i].spec.mtype, h != NULL ? h : "");
+			free(h);
+		}
+		sbuf_printf(&out, "B %d\n", bad);
+	}
+	(void)sbuf_write(&out, fd);
+	_exit(0);
+}
+
+static int
+parse_reply(char *buf, struct zone_rrset *served, struct sbuf *report,
+    char *err, size_t errlen)
+{
+	struct tlsa_reclist l = { 0 };
+	char *line, *nl, lerr[ERRBUF_LEN];
+	size_t i;
+	int bad = -2;
+
+	for (line = buf; line != NULL && *line != '\0'; line = nl) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		if (strncmp(line, "R ", 2) == 0)
+			sbuf_printf(report, "%s\n", line + 2);
+		else if (strncmp(line, "T ", 2) == 0 && served != NULL) {
+			if (tlsa_parse_line(&l, line + 2, lerr,
+			    sizeof(lerr)) == -1) {
+				errfmt(err, errlen, "probe process: %s", lerr);
+				tlsa_reclist_free(&l);
+				return -1;
+			}
+		} else if (strncmp(line, "B ", 2) == 0)
+			bad = atoi(line + 2);
+		else if (strncmp(line, "E ", 2) == 0) {
+			errfmt(err, errlen, "%s", line + 2);
+			tlsa_reclist_free(&l);
+			return -1;
+		}
+	}
+	for (i = 0; served != NULL && i < l.n; i++)
+		if (!zone_rrset_has(served, &l.v[i]) &&
+		    zone_rrset_push_copy(served, &l.v[i]) == -1) {
+			errfmt(err, errlen, "out of memory");
+			bad = -1;
+		}
+	tlsa_reclist_free(&l);
+	if (bad == -2) {
+		errfmt(err, errlen, "the probe process gave no result");
+		return -1;
+	}
+	return bad;
+}
+
+int
+roll_live_check(const struct roll_service *s, const struct zone_rrset *recs,
+    struct zone_rrset *served, struct sbuf *report, char *err, size_t errlen)
+{
+	struct sbuf in = { 0 };
+	struct pollfd pfd;
+	char buf[8192];
+	time_t end = time(NULL) + 300;
+	pid_t pid;
+	ssize_t n;
+	int fds[2], st = 0, rc = -1;
+
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		errfmt(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		errfmt(err, errlen, "fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* Nothing of the parent's: no lock, no key file. */
+		if (fds[1] != 3 && dup2(fds[1], 3) == -1)
+			_exit(1);
+		(void)close_range(4, ~0U, 0);
+		child(s, recs, served != NULL, 3);
+	}
+	close(fds[1]);
+	/* Bounded in size and time: the child's own deadline is shorter. */
+	for (;;) {
+		pfd.fd = fds[0];
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (time(NULL) >= end) {
+			errfmt(err, errlen, "the probe process did not finish "
+			    "in 300 s");
+			kill(pid, SIGKILL);
+			goto reap;
+		}
+		if (poll(&pfd, 1, 1000) == -1) {
+			if (errno == EINTR)
+				continue;
+			errfmt(err, errlen, "poll: %s", strerror(errno));
+			kill(pid, SIGKILL);
+			goto reap;
+		}
+		if (!(pfd.revents & (POLLIN | POLLHUP)))
+			continue;
+		if ((n = read(fds[0], buf, sizeof(buf))) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (in.len + (size_t)n > LIVE_MAX_REPLY) {
+			errfmt(err, errlen, "the probe process said too much");
+			kill(pid, SIGKILL);
+			goto reap;
+		}
+		sbuf_add(&in, buf, (size_t)n);
+	}
+	sbuf_add(&in, "", 1);
+	rc = 0;
+reap:
+	close(fds[0]);
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (rc == 0 && (!WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
+		errfmt(err, errlen, "the probe process died (%s %d)",
+		    WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ?
+		    WTERMSIG(st) : WEXITSTATUS(st));
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = parse_reply(in.s, served, report, err, errlen);
+	sbuf_free(&in);
+	return rc;
 }

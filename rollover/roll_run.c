@@ -1,11 +1,16 @@
 /*
  * roll_run.c: the rollover state machine.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic.h"
+#include "crashpoint.h"
 #include "log.h"
 #include "roll_deploy.h"
 #include "roll_live.h"
@@ -19,6 +24,12 @@
 #define say(x, ...) sbuf_printf((x)->out, __VA_ARGS__)
 
 static const struct zone_xfer_opts xfer = { 3000, 3, 0 };
+/*
+ * Asking each authoritative server whether it serves the RRset: a lost
+ * answer only means "not yet" (the next run asks again), so a server
+ * that is down costs 3 s per question here, not 9.
+ */
+static const struct zone_xfer_opts vis_xfer = { 1500, 2, 0 };
 
 /* a = a u b */
 static int
@@ -145,6 +156,31 @@ record_hosts(const struct roll_service *s, struct roll_state *st)
  * state yet) what the primary holds is read and kept (adopt it: set
  * already includes it, see adopt()).
  */
+/* Does every owner of the service hold exactly set on srv? */
+static int
+already_there(struct roll_ctx *x, const struct zone_server *srv,
+    const struct zone_tsig *key, const struct zone_rrset *set)
+{
+	struct zone_rrset cur;
+	char *owner, e[ERRBUF_LEN];
+	size_t h;
+	int same = 1;
+
+	for (h = 0; h < x->s->nhosts && same; h++) {
+		if ((owner = owner_of(x->s, h, e, sizeof(e))) == NULL)
+			return 0;
+		if (zone_read_rrset(srv, owner, key, &xfer, &cur, e,
+		    sizeof(e)) == -1)
+			same = 0;
+		else {
+			same = zone_rrset_equal(&cur, set);
+			zone_rrset_free(&cur);
+		}
+		free(owner);
+	}
+	return same;
+}
+
 static int
 publish_set(struct roll_ctx *x, struct roll_state *st,
     const struct zone_rrset *set, char *err, size_t errlen)
@@ -201,6 +237,18 @@ nomem_owner:
 		goto out;
 	}
 	rc = zone_publish(&srv, &want, &po, x->out, err, errlen);
+	/*
+	 * Refused because the zone is not what the state says: when it
+	 * holds exactly what we want, an earlier run was stopped after its
+	 * update and before it could record it.  Anything else stays an
+	 * error: someone else changed the RRset.
+	 */
+	if (rc == -1 && !x->dry_run && st->have_published &&
+	    already_there(x, &srv, &key, set)) {
+		say(x, "  the zone holds the new RRset already (an earlier run "
+		    "was stopped after its update)\n");
+		rc = 0;
+	}
 	if (rc == 0 && !x->dry_run)
 		record_hosts(x->s, st);
 out:
@@ -223,6 +271,9 @@ publish_record(struct roll_ctx *x, struct roll_state *st,
 		return -1;
 	if (x->dry_run)
 		return 0;
+	/* The zone changed; the state does not know yet. */
+	crashpoint(st->phase == ROLL_RETIRE ? "retire:dns-updated" :
+	    "publish:dns-updated");
 	zone_rrset_free(&st->published);
 	st->published = *set;
 	memset(set, 0, sizeof(*set));
@@ -302,6 +353,17 @@ set_intersect(struct zone_rrset *set, const struct zone_rrset *keep)
 	set->n = o;
 }
 
+/* Add "ROLE NAME" to the comma-separated list in buf (truncated). */
+static void
+append_behind(char *buf, size_t len, const char *role, const char *name)
+{
+	size_t used = strlen(buf);
+
+	if (used + 1 < len)
+		snprintf(buf + used, len - used, "%s%s%s%s", used ? ", " : "",
+		    role, name[0] ? " " : "", name);
+}
+
 /*
  * Is the published RRset served by every authoritative server (the
  * configured check_servers, else the NS set) and the primary, and does
@@ -310,7 +372,7 @@ set_intersect(struct zone_rrset *set, const struct zone_rrset *keep)
  */
 static int
 visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
-    char *err, size_t errlen)
+    char *behind, size_t behindlen, char *err, size_t errlen)
 {
 	struct zone_server resolver, primary;
 	struct zone_vis *v = NULL;
@@ -320,6 +382,7 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 	int rc = -1, sec, ok = 1;
 
 	why[0] = '\0';
+	behind[0] = '\0';
 	*ttl = x->s->dns.ttl;
 	if (zone_server_parse(x->s->dns.primary, &primary, err, errlen) == -1)
 		return -1;
@@ -364,7 +427,8 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 			v[n].role = "primary";
 			n++;
 		}
-		bad = zone_visibility(v, n, zone, owner, &st->published, &xfer);
+		bad = zone_visibility(v, n, zone, owner, &st->published,
+		    &vis_xfer);
 		for (i = 0; i < n; i++) {
 			if (v[i].state != ZONE_VIS_MATCH) {
 				char *d = zone_rrset_describe(&v[i].rrset);
@@ -374,6 +438,9 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 				    v[i].error : "serves ", v[i].error[0] ?
 				    "" : d != NULL ? d : "?", "");
 				free(d);
+				if (strstr(behind, v[i].srv.name) == NULL)
+					append_behind(behind, behindlen,
+					    v[i].role, v[i].srv.name);
 				continue;
 			}
 			if (v[i].ttl > *ttl)
@@ -393,6 +460,9 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 				    resolver.name, zone_sec_name(sec),
 				    sec == ZONE_SEC_SECURE ?
 				    ", another RRset (cached?)" : "");
+				if (strstr(behind, resolver.name) == NULL)
+					append_behind(behind, behindlen,
+					    "resolver", resolver.name);
 				ok = 0;
 			}
 			zone_rrset_free(&got);
@@ -409,6 +479,9 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 				say(x, "  local validation: not yet: %s\n",
 				    sec == ZONE_SEC_SECURE ? "secure, but "
 				    "another RRset" : why);
+				if (strstr(behind, "local validation") == NULL)
+					append_behind(behind, behindlen,
+					    "local validation", "");
 				ok = 0;
 			}
 			zone_rrset_free(&got);
@@ -474,7 +547,7 @@ reload_after_switch_back(struct roll_ctx *x)
 {
 	char e[ERRBUF_LEN];
 
-	if (roll_reload(x->s, 60, e, sizeof(e)) == -1)
+	if (roll_reload(x->s, (int)x->s->reload_timeout, e, sizeof(e)) == -1)
 		say(x, "  reload after switching back FAILED: %s\n", e);
 }
 
@@ -485,7 +558,7 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 	struct zone_rrset want = { 0 }, served = { 0 };
 	struct roll_cert pc = { 0 };
 	struct tlsa_match m;
-	char host[256];
+	char host[256], behind[512];
 	uint32_t ttl;
 	long left;
 	size_t h;
@@ -537,12 +610,29 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 		break;
 
 	case ROLL_VISIBLE:
-		if ((r = visible(x, st, &ttl, err, errlen)) == -1)
+		if ((r = visible(x, st, &ttl, behind, sizeof(behind), err,
+		    errlen)) == -1)
 			goto out;
 		if (r == 0) {
 			say(x, "  waiting until every server serves the new "
 			    "RRset\n");
 			rc = 0;
+			/*
+			 * Keep waiting (nothing is deployed before it is
+			 * visible), but say so loudly once it takes longer
+			 * than it should: a server down or lagging.
+			 */
+			if (st->published_at != 0 && x->now -
+			    st->published_at >= (time_t)x->s->dns.visible_timeout) {
+				errfmt(err, errlen, "service %s: the RRset "
+				    "published %lld s ago is not visible "
+				    "everywhere yet (visible_timeout %u s); "
+				    "behind: %s", x->s->name,
+				    (long long)(x->now - st->published_at),
+				    x->s->dns.visible_timeout, behind[0] ?
+				    behind : "?");
+				rc = -1;
+			}
 			goto out;
 		}
 		st->visible_at = x->now;
@@ -561,7 +651,8 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 			goto out;
 		}
 		/* Before leaving, see that nothing moved. */
-		if ((r = visible(x, st, &ttl, err, errlen)) == -1)
+		if ((r = visible(x, st, &ttl, behind, sizeof(behind), err,
+		    errlen)) == -1)
 			goto out;
 		if (r == 0 || ttl > st->hold_ttl) {
 			say(x, "  the RRset is no longer everywhere (or its "
@@ -634,7 +725,8 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 				goto out;
 			}
 		}
-		if (roll_reload(x->s, 60, err, errlen) == -1) {
+		if (roll_reload(x->s, (int)x->s->reload_timeout, err,
+		    errlen) == -1) {
 			say(x, "  %s; switching back\n", err);
 			for (k = 0; k < st->nslots; k++)
 				if (st->slot[k].pending[0] != '\0')
@@ -672,20 +764,48 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 			sl->pending[0] = '\0';
 		}
 		say(x, "  reloaded\n");
+		crashpoint("switch:reloaded");
 		st->switched_at = x->now;
 		st->phase = ROLL_VERIFY;
 		rc = 1;
 		break;
 
 	case ROLL_VERIFY:
-		r = roll_live_check(x->s, &st->published, NULL, x->out, err,
+		r = roll_live_check(x->s, &st->published, &served, x->out, err,
 		    errlen);
 		if (r == 0) {
-			st->phase = ROLL_RETIRE;
-			rc = 1;
-			break;
-		}
-		if (r > 0)
+			/*
+			 * Everything validates, but an address may still
+			 * serve the old certificate (its records are still
+			 * published): a node the reload did not reach.
+			 * That is no switch: treat it as a failure.
+			 */
+			if (wanted(x, st, 1, &want, err, errlen) == -1)
+				goto out;
+			for (h = 0; h < served.n; h++)
+				if (!zone_rrset_has(&want, &served.v[h]))
+					break;
+			if (h == served.n) {
+				st->phase = ROLL_RETIRE;
+				rc = 1;
+				break;
+			}
+			{
+				char *hex = tlsa_hex(served.v[h].data,
+				    served.v[h].len);
+
+				errfmt(err, errlen, "service %s: an MX address "
+				    "still serves a certificate that is not "
+				    "the deployed one (it matches %u %u %u "
+				    "%.16s..., see the lines above): a node "
+				    "that did not reload?", x->s->name,
+				    served.v[h].spec.usage,
+				    served.v[h].spec.selector,
+				    served.v[h].spec.mtype, hex != NULL ? hex :
+				    "?");
+				free(hex);
+			}
+		} else if (r > 0)
 			errfmt(err, errlen, "service %s: %d MX address(es) do "
 			    "not validate after the switch", x->s->name, r);
 		if (x->dry_run)
@@ -721,6 +841,15 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 		    err, errlen);
 		if (r == -1)
 			goto out;
+		if (r > 0) {
+			/* An address not seen in full may serve a chain that
+			 * needs a record: retire nothing until it is seen. */
+			errfmt(err, errlen, "service %s: %d MX address(es) "
+			    "could not be checked in full (see the lines "
+			    "above): nothing is retired until they can",
+			    x->s->name, r);
+			goto out;
+		}
 		if (set_union(&want, &served) == -1)
 			goto nomem;
 		if (st->have_published && subset(&st->published, &want)) {
@@ -758,6 +887,51 @@ out:
 	return rc;
 }
 
+static int promote_next(struct roll_ctx *, struct roll_state *, char *,
+    size_t);
+
+int
+roll_repair_deploy(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen)
+{
+	char link[PATH_MAX], lname[32], what[PATH_MAX];
+	struct stat sb;
+	int k, n = 0;
+
+	what[0] = '\0';
+	for (k = 0; k < st->nslots; k++) {
+		struct roll_slot *sl = &st->slot[k];
+
+		if (sl->current[0] == '\0')
+			continue;
+		roll_deploy_link(sl->name, lname, sizeof(lname));
+		snprintf(link, sizeof(link), "%s/%s", x->s->deploy_dir, lname);
+		if (lstat(link, &sb) == 0 || errno != ENOENT)
+			continue;
+		if (x->dry_run) {
+			say(x, "  %s is missing: would deploy %s again and "
+			    "reload\n", link, sl->current);
+			continue;
+		}
+		/* Its records are published: it is the current one. */
+		if (roll_deploy(x->c->state_dir, x->s, sl->name, sl->current,
+		    err, errlen) == -1)
+			return -1;
+		say(x, "  %s was missing: deployed %s again\n", link,
+		    sl->current);
+		if (n++ == 0)
+			snprintf(what, sizeof(what), "%s", link);
+	}
+	if (n == 0)
+		return 0;
+	if (roll_reload(x->s, (int)x->s->reload_timeout, err, errlen) == -1)
+		return -1;
+	errfmt(err, errlen, "service %s: %s was missing (deploy directory "
+	    "removed?); deployed the current certificate again and reloaded",
+	    x->s->name, what);
+	return 1;
+}
+
 int
 roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
     char *err, size_t errlen)
@@ -765,6 +939,8 @@ roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
 	int i, r, from;
 
 	*moved = 0;
+	if (promote_next(x, st, err, errlen) == -1)
+		return -1;
 	for (i = 0; i < 12; i++) {
 		from = st->phase;
 		r = step(x, st, err, errlen);
@@ -846,6 +1022,9 @@ roll_import(struct roll_ctx *x, struct roll_state *st, const char *cert,
 		    "changed)\n", x->s->name, id);
 		return 0;
 	}
+	if (sl->pending[0] != '\0')
+		say(x, "%s: %s replaces the pending %s\n", x->s->name, id,
+		    sl->pending);
 	memcpy(sl->pending, id, sizeof(sl->pending));
 	/* Until it is live, the next run publishes for it first. */
 	if (st->phase <= ROLL_SWITCH)
@@ -855,25 +1034,150 @@ roll_import(struct roll_ctx *x, struct roll_state *st, const char *cert,
 	return save(x, st, err, errlen);
 }
 
-int
-roll_stage(struct roll_ctx *x, struct roll_state *st, char *err,
+/* STATE_DIR/SERVICE/next-staged: a next key waiting for the staged one. */
+static void
+next_staged_path(struct roll_ctx *x, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s/next-staged", x->c->state_dir, x->s->name);
+}
+
+/*
+ * Is key the key of a slot's pending certificate?  1 yes, 0 no (or the
+ * entry cannot be read: then it is not known to be in use).
+ */
+static int
+key_pending(struct roll_ctx *x, const struct roll_state *st,
+    const char *staged_id)
+{
+	struct roll_cert sk, pc;
+	char e[ERRBUF_LEN];
+	int k, r = 0;
+
+	if (roll_store_load(x->c->state_dir, x->s->name, staged_id, 1, &sk, e,
+	    sizeof(e)) == -1)
+		return 0;
+	for (k = 0; k < st->nslots && !r; k++) {
+		if (st->slot[k].pending[0] == '\0' ||
+		    roll_store_load(x->c->state_dir, x->s->name,
+		    st->slot[k].pending, 0, &pc, e, sizeof(e)) == -1)
+			continue;
+		r = roll_key_matches(sk.key, pc.chain);
+		roll_cert_free(&pc);
+	}
+	roll_cert_free(&sk);
+	return r;
+}
+
+/*
+ * A next key queued behind the staged one (see roll_stage) becomes the
+ * staged key once the staged one has gone live.  Best effort: a queue
+ * that cannot be read stays for the next run.
+ */
+static int
+promote_next(struct roll_ctx *x, struct roll_state *st, char *err,
     size_t errlen)
 {
-	char id[ROLL_ID_LEN + 1];
+	char path[PATH_MAX], buf[64];
+	FILE *f;
+	size_t n;
 
-	if (st->staged[0] != '\0') {
+	if (x->dry_run)
+		return 0;
+	next_staged_path(x, path, sizeof(path));
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (strlen(buf) != ROLL_ID_LEN ||
+	    strspn(buf, "0123456789abcdef") != ROLL_ID_LEN) {
+		errfmt(err, errlen, "%s: not a key id", path);
+		return -1;
+	}
+	if (st->staged[0] != '\0' && strcmp(st->staged, buf) != 0)
+		return 0;	/* the staged key is not live yet */
+	if (st->staged[0] == '\0') {
+		memcpy(st->staged, buf, sizeof(st->staged));
+		if (st->phase == ROLL_STEADY)
+			st->phase = ROLL_PUBLISH;
+		say(x, "%s: staged the next key %s\n", x->s->name, buf);
+		if (save(x, st, err, errlen) == -1)
+			return -1;
+	}
+	(void)unlink(path);
+	return 0;
+}
+
+int
+roll_stage(struct roll_ctx *x, struct roll_state *st, const char *keyfile,
+    char *err, size_t errlen)
+{
+	char id[ROLL_ID_LEN + 1], family[8], path[PATH_MAX];
+	int i;
+
+	if (keyfile == NULL && st->staged[0] != '\0') {
 		say(x, "%s: key %s is staged already\n", x->s->name,
 		    st->staged);
 		return 0;
 	}
-	if (x->dry_run) {
+	if (keyfile == NULL && x->dry_run) {
 		say(x, "%s: would make a %s key and publish its records\n",
 		    x->s->name, x->s->key_type != NULL ? x->s->key_type :
 		    "ec256");
 		return 0;
 	}
-	if (roll_store_new_key(x->c->state_dir, x->s, id, err, errlen) == -1)
-		return -1;
+	if (keyfile == NULL) {
+		if (roll_store_new_key(x->c->state_dir, x->s, id, err,
+		    errlen) == -1)
+			return -1;
+	} else {
+		/* Check everything before storing anything. */
+		if (roll_store_stage_key(x->c->state_dir, x->s, keyfile, 1, id,
+		    family, err, errlen) == -1)
+			return -1;
+		for (i = 0; i < x->s->nslots; i++)
+			if (strcmp(x->s->slots[i], family) == 0)
+				break;
+		if (x->s->nslots > 0 && i == x->s->nslots) {
+			errfmt(err, errlen, "%s: service %s takes no %s "
+			    "certificate (its certificates: list)", keyfile,
+			    x->s->name, family);
+			return -1;
+		}
+		if (strcmp(id, st->staged) == 0) {
+			say(x, "%s: key %s is staged already\n", x->s->name,
+			    id);
+			return 0;
+		}
+		if (x->dry_run) {
+			say(x, "%s: %s is acceptable; would stage it as key %s "
+			    "(nothing changed)\n", x->s->name, keyfile, id);
+			return 0;
+		}
+		if (roll_store_stage_key(x->c->state_dir, x->s, keyfile, 0, id,
+		    family, err, errlen) == -1)
+			return -1;
+		if (st->staged[0] != '\0' && key_pending(x, st, st->staged)) {
+			/*
+			 * The staged key is the key of the certificate
+			 * being rolled in: it switches without a new wait
+			 * only while nothing new is added to the records.
+			 * Queue this one until that switch is done.
+			 */
+			next_staged_path(x, path, sizeof(path));
+			if (atomic_write(path, id, strlen(id), 0600, err,
+			    errlen) == -1)
+				return -1;
+			say(x, "%s: key %s is queued; it is staged once the "
+			    "certificate for staged key %s is live\n",
+			    x->s->name, id, st->staged);
+			return 0;
+		}
+		if (st->staged[0] != '\0')
+			say(x, "%s: key %s replaces the staged key %s\n",
+			    x->s->name, id, st->staged);
+	}
 	memcpy(st->staged, id, sizeof(st->staged));
 	if (st->phase == ROLL_STEADY)
 		st->phase = ROLL_PUBLISH;

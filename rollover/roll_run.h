@@ -35,13 +35,32 @@ struct roll_ctx {
 int roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
     char *err, size_t errlen);
 
+/*
+ * A slot that has a current certificate but whose link in the deploy
+ * directory is gone (the directory was removed, say): deploy the current
+ * certificate again (its records are published) and reload.  Returns 0
+ * when nothing was missing, 1 when something was deployed again (err
+ * says what, for an alert), -1 when that failed (err says why).  A dry
+ * run only says what it would do.
+ */
+int roll_repair_deploy(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen);
+
 /* import: take a new certificate and key (and chain) for the service. */
 int roll_import(struct roll_ctx *x, struct roll_state *st, const char *cert,
     const char *key, const char *chain, char *err, size_t errlen);
 
-/* stage: make a standby next key and queue its 3 1 x records. */
-int roll_stage(struct roll_ctx *x, struct roll_state *st, char *err,
-    size_t errlen);
+/*
+ * stage: make a standby next key (keyfile NULL), or take a copy of the
+ * key in keyfile (an ACME client's next key), and queue its 3 1 x
+ * records.  The same key again changes nothing.  A different key
+ * replaces the staged one, except while the staged key is the key of a
+ * pending certificate: then it waits in STATE_DIR/SERVICE/next-staged
+ * and roll_advance stages it once that certificate is live (so that
+ * its switch needs no new wait).
+ */
+int roll_stage(struct roll_ctx *x, struct roll_state *st, const char *keyfile,
+    char *err, size_t errlen);
 
 /*
  * abort: forget the pending certificate and withdraw the records only it

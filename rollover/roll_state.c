@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "crashpoint.h"
 #include "fileio.h"
 #include "log.h"
 #include "roll_state.h"
@@ -83,7 +84,12 @@ parse_time(const char *s, time_t *t)
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || *s == '\0' || v < 0)
+	/*
+	 * Up to the year 9999: the run adds hold times to these, which
+	 * must not overflow whatever a damaged file says.
+	 */
+	if (errno != 0 || *end != '\0' || *s == '\0' || v < 0 ||
+	    v > 253402300799LL)
 		return -1;
 	*t = (time_t)v;
 	return 0;
@@ -112,8 +118,8 @@ roll_state_load(const char *state_dir, const char *service,
 	}
 	if (len == 0) {
 		errfmt(err, errlen, "%s: empty: the state file is damaged "
-		    "(restore it, or remove it to start over after checking "
-		    "DNS and the deployed files)", path);
+		    "(restore it from state.prev: see RECOVERY in "
+		    "tlsa-rollover(8))", path);
 		goto out;
 	}
 	if ((val = memchr(buf, '\0', len)) != NULL) {
@@ -121,8 +127,8 @@ roll_state_load(const char *state_dir, const char *service,
 			if (*line == '\n')
 				lineno++;
 		errfmt(err, errlen, "%s: line %zu: binary data: the state file "
-		    "is damaged (restore it, or remove it to start over after "
-		    "checking DNS and the deployed files)", path, lineno);
+		    "is damaged (restore it from state.prev: see RECOVERY "
+		    "in tlsa-rollover(8))", path, lineno);
 		goto out;
 	}
 	for (line = (char *)buf; line != NULL && *line != '\0'; line = next) {
@@ -131,8 +137,9 @@ roll_state_load(const char *state_dir, const char *service,
 			*next++ = '\0';
 		else {
 			errfmt(err, errlen, "%s: line %zu: truncated (no "
-			    "newline): the state file is damaged", path,
-			    lineno);
+			    "newline): the state file is damaged (restore it "
+			    "from state.prev: see RECOVERY in "
+			    "tlsa-rollover(8))", path, lineno);
 			goto out;
 		}
 		if (*line == '#' || *line == '\0')
@@ -176,12 +183,12 @@ roll_state_load(const char *state_dir, const char *service,
 			val = sp != NULL ? sp : val;
 			dst = line[0] == 'c' ? sl->current : line[1] == 'r' ?
 			    sl->previous : sl->pending;
-			/* once per slot */
-			if (!valid_id(val) || dst[0] != '\0')
+			/* once per slot; never empty (save leaves those out) */
+			if (val[0] == '\0' || !valid_id(val) || dst[0] != '\0')
 				goto bad;
 			snprintf(dst, ROLL_ID_LEN + 1, "%s", val);
 		} else if (strcmp(line, "staged") == 0) {
-			if (!valid_id(val))
+			if (val[0] == '\0' || !valid_id(val))
 				goto bad;
 			snprintf(st->staged, ROLL_ID_LEN + 1, "%s", val);
 		} else if (strcmp(line, "published") == 0) {
@@ -217,8 +224,8 @@ roll_state_load(const char *state_dir, const char *service,
 	}
 	if (!have_phase) {
 		errfmt(err, errlen, "%s: no phase line: the state file is "
-		    "damaged (restore it, or remove it to start over after "
-		    "checking DNS and the deployed files)", path);
+		    "damaged (restore it from state.prev: see RECOVERY in "
+		    "tlsa-rollover(8))", path);
 		goto out;
 	}
 	/* The records move into st->published. */
@@ -238,8 +245,8 @@ roll_state_load(const char *state_dir, const char *service,
 	goto out;
 bad:
 	errfmt(err, errlen, "%s: line %zu: not a state line: the state file "
-	    "is damaged (restore it, or remove it to start over after "
-	    "checking DNS and the deployed files)", path, lineno);
+	    "is damaged (restore it from state.prev: see RECOVERY in "
+	    "tlsa-rollover(8))", path, lineno);
 out:
 	tlsa_reclist_free(&rl);
 	free(buf);
@@ -252,7 +259,8 @@ int
 roll_state_save(const char *state_dir, const char *service,
     struct roll_state *st, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], path[PATH_MAX], *hex;
+	char dir[PATH_MAX], path[PATH_MAX], prev[PATH_MAX], ptmp[PATH_MAX],
+	    *hex;
 	struct sbuf b = { 0 };
 	size_t i;
 	int rc;
@@ -311,13 +319,42 @@ roll_state_save(const char *state_dir, const char *service,
 	if (st->alert[0]) {
 		char one[sizeof(st->alert)];
 
-		str_vis(one, sizeof(one), st->alert, strlen(st->alert));
+		char *c;
+
+		/* One line: control bytes become spaces.  Not str_vis, whose
+		 * escapes would double on every load and save. */
+		snprintf(one, sizeof(one), "%s", st->alert);
+		for (c = one; *c != '\0'; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = ' ';
 		sbuf_printf(&b, "alert: %s\n", one);
 	}
 	if (b.failed) {
 		sbuf_free(&b);
 		errfmt(err, errlen, "out of memory");
 		return -1;
+	}
+	{
+		char point[64];
+
+		/* The step is done; its phase is not on disk yet. */
+		snprintf(point, sizeof(point), "state:%s",
+		    roll_phase_name(st->phase));
+		crashpoint(point);
+	}
+	/*
+	 * Keep the state before this change as state.prev (a hard link,
+	 * swapped in by rename): a damaged state file can be replaced by
+	 * it, which is the same as a crash just before this save.
+	 */
+	snprintf(prev, sizeof(prev), "%s/state.prev", dir);
+	snprintf(ptmp, sizeof(ptmp), "%s/.state.prev.tmp", dir);
+	(void)unlink(ptmp);
+	if (link(path, ptmp) == 0) {
+		(void)rename(ptmp, prev);
+		/* Gone, unless prev was path already (a save that failed):
+		 * then rename did nothing. */
+		(void)unlink(ptmp);
 	}
 	rc = atomic_write(path, b.s, b.len, 0600, err, errlen);
 	sbuf_free(&b);
@@ -328,11 +365,27 @@ int
 roll_lock(const char *state_dir, char *err, size_t errlen)
 {
 	char path[PATH_MAX], pid[32];
+	struct stat st;
 	ssize_t n;
 	int fd;
 
 	if (mkdir(state_dir, 0700) == -1 && errno != EEXIST) {
 		errfmt(err, errlen, "%s: %s", state_dir, strerror(errno));
+		return -1;
+	}
+	/* Keys live below: no symlink someone else planted, no writers. */
+	if (lstat(state_dir, &st) == -1) {
+		errfmt(err, errlen, "%s: %s", state_dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		errfmt(err, errlen, "%s: not a directory (a symlink is refused: "
+		    "give the real path)", state_dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+		errfmt(err, errlen, "%s: must be owned by uid %ld and not "
+		    "writable by group or others", state_dir, (long)geteuid());
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/lock", state_dir);
@@ -351,9 +404,10 @@ roll_lock(const char *state_dir, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	/* Overwrite, then cut: on a full disk the file keeps its block. */
 	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 ||
-	    pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid)) {
+	if (pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid) ||
+	    ftruncate(fd, (off_t)strlen(pid)) == -1) {
 		errfmt(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;

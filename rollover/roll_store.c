@@ -110,9 +110,20 @@ out:
 		OPENSSL_cleanse(pem, len);
 		free(pem);
 	}
-	if (rc != 0)
-		errfmt(err, errlen, "%s: cannot store (%s)", dir,
-		    err[0] ? err : "encoding failed");
+	if (rc != 0) {
+		char why[ERRBUF_LEN];
+
+		/* Not err itself as an argument: it is the output too. */
+		snprintf(why, sizeof(why), "%s", err[0] ? err :
+		    "encoding failed");
+		errfmt(err, errlen, "%s: cannot store (%s)", dir, why);
+		/* Leave nothing half written (a full disk, say). */
+		snprintf(f, sizeof(f), "%s/fullchain.pem", tmp);
+		(void)unlink(f);
+		snprintf(f, sizeof(f), "%s/privkey.pem", tmp);
+		(void)unlink(f);
+		(void)rmdir(tmp);
+	}
 	return rc;
 }
 
@@ -297,6 +308,62 @@ roll_store_new_key(const char *state_dir, const struct roll_service *s,
 out:
 	OPENSSL_free(der);
 	EVP_PKEY_free(k);
+	return rc;
+}
+
+int
+roll_store_stage_key(const char *state_dir, const struct roll_service *s,
+    const char *keyfile, int dry_run, char *id, char *family, char *err,
+    size_t errlen)
+{
+	struct tlsa_input ki = { 0 };
+	X509_PUBKEY *xpk = NULL;
+	unsigned char *der = NULL;
+	char lerr[ERRBUF_LEN], dir[PATH_MAX], ent[PATH_MAX];
+	int dlen, rc = -1;
+
+	if (tlsa_load_file(keyfile, 1, &ki, lerr, sizeof(lerr)) == -1) {
+		errfmt(err, errlen, "%s: %s", keyfile, lerr);
+		return -1;
+	}
+	if (ki.key == NULL || !ki.key_private) {
+		errfmt(err, errlen, "%s: no private key", keyfile);
+		goto out;
+	}
+	if (ki.certs != NULL && sk_X509_num(ki.certs) > 0) {
+		errfmt(err, errlen, "%s: a certificate, not a lone key",
+		    keyfile);
+		goto out;
+	}
+	if (!X509_PUBKEY_set(&xpk, ki.key) ||
+	    !tlsa_spki_supported(xpk, lerr, sizeof(lerr))) {
+		errfmt(err, errlen, "%s: %s", keyfile, xpk == NULL ?
+		    "cannot encode the public key" : lerr);
+		goto out;
+	}
+	if ((dlen = i2d_PUBKEY(ki.key, &der)) <= 0) {
+		errfmt(err, errlen, "%s: cannot encode the public key",
+		    keyfile);
+		goto out;
+	}
+	id_of(der, (size_t)dlen, id);
+	snprintf(family, 8, "%s", roll_key_family(ki.key));
+	if (dry_run) {
+		rc = 0;
+		goto out;
+	}
+	if (mkdirs(state_dir, s->name, "staged", dir, sizeof(dir), err,
+	    errlen) == -1)
+		goto out;
+	snprintf(ent, sizeof(ent), "%s/%s", dir, id);
+	if (store_entry(ent, NULL, ki.key, err, errlen) == -1)
+		goto out;
+	rc = 0;
+out:
+	X509_PUBKEY_free(xpk);
+	OPENSSL_free(der);
+	tlsa_input_clear(&ki);
+	ERR_clear_error();
 	return rc;
 }
 

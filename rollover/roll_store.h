@@ -42,6 +42,19 @@ const char *roll_key_family(EVP_PKEY *key);
 int roll_store_new_key(const char *state_dir, const struct roll_service *s,
     char *id, char *err, size_t errlen);
 
+/*
+ * Copy an existing private key (keyfile, PEM or DER, not encrypted: an
+ * ACME client's next key) into the store as a staged key, as
+ * roll_store_new_key does (idempotent: the same key twice is one entry).
+ * Refused unless keyfile holds one private key, and no certificate, of
+ * a kind TLSA records can be made for.  With dry_run it only checks.
+ * id gets its id, family (8 bytes) its roll_key_family.  Returns 0 or
+ * -1 with a reason naming the file.
+ */
+int roll_store_stage_key(const char *state_dir, const struct roll_service *s,
+    const char *keyfile, int dry_run, char *id, char *family, char *err,
+    size_t errlen);
+
 /* Load entry id (certs/ID, or staged/ID with staged set). */
 int roll_store_load(const char *state_dir, const char *service,
     const char *id, int staged, struct roll_cert *c, char *err,

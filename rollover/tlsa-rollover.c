@@ -21,9 +21,11 @@
 #include <openssl/x509.h>
 
 #include "log.h"
+#include "privsep.h"
 #include "roll_check.h"
 #include "roll_config.h"
 #include "roll_deploy.h"
+#include "roll_hook.h"
 #include "roll_run.h"
 #include "roll_state.h"
 #include "roll_store.h"
@@ -57,11 +59,19 @@ usage(int status)
 "                             (what cron or the systemd timer runs)\n"
 "  import service cert key [chain]\n"
 "                             take a renewed certificate and its key (copied)\n"
-"  stage service              make a standby next key; publish its 3 1 1 early\n"
+"  stage service [keyfile]    make a standby next key (or take a copy of keyfile);\n"
+"                             publish its 3 1 1 early\n"
+"  hook certbot|dehydrated|lego|uacme|acme.sh [--service name] [args]\n"
+"                             ACME client deploy hook: import what the client\n"
+"                             renewed (and stage its next key); see \"ACME\n"
+"                             client hooks\" in tlsa-rollover(8)\n"
 "  publish|switch|retire service\n"
 "                             one step by hand, refused unless it is safe\n"
 "  abort service              forget the pending certificate (not once live)\n"
 "  validate-config            check the configuration and say what it means\n"
+"  check [options] [domain|host...]\n"
+"                             live MX check: DANE, TLS hygiene, expiry, with\n"
+"                             Nagios exit codes (see check --help)\n"
 "\n"
 "Options:\n"
 "  -f, --config FILE   configuration (default %s)\n"
@@ -71,7 +81,8 @@ usage(int status)
 "  -h, --help, -V, --version\n"
 "\n"
 "Exit status: 0 success, 1 a step failed or an alert is raised, 2 bad usage\n"
-"or configuration.\n", DEFAULT_CONFIG);
+"or configuration; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n",
+	    DEFAULT_CONFIG);
 	exit(status);
 }
 
@@ -341,8 +352,27 @@ static int
 do_stage(struct roll_ctx *x, struct roll_state *st, void *a, char *err,
     size_t errlen)
 {
-	(void)a;
-	return roll_stage(x, st, err, errlen);
+	return roll_stage(x, st, a, err, errlen);
+}
+
+/*
+ * stage SERVICE KEYFILE: check the key file before taking the lock, so
+ * that a bad one changes nothing, not even the state directory.
+ */
+static int
+check_keyfile(struct roll_config *c, const char *name, const char *keyfile)
+{
+	struct roll_service *s = roll_config_service(c, name);
+	char err[ERRBUF_LEN], id[ROLL_ID_LEN + 1], family[8];
+
+	if (s == NULL)
+		return 0;	/* with_service says so */
+	if (roll_store_stage_key(c->state_dir, s, keyfile, 1, id, family, err,
+	    sizeof(err)) == -1) {
+		log_error("%s: %s", name, err);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -364,11 +394,22 @@ static int
 do_run(struct roll_ctx *x, struct roll_state *st, void *a, char *err,
     size_t errlen)
 {
-	int moved;
+	char rerr[ERRBUF_LEN];
+	int moved, repaired;
 
 	(void)a;
+	/* A deploy directory that went away: the MTA has no certificate. */
+	if ((repaired = roll_repair_deploy(x, st, rerr, sizeof(rerr))) == -1) {
+		errfmt(err, errlen, "%s", rerr);
+		return -1;
+	}
 	if (roll_advance(x, st, &moved, err, errlen) == -1)
 		return -1;
+	if (repaired == 1) {
+		/* Repaired: said once, not kept as a standing alert. */
+		errfmt(err, errlen, "%s", rerr);
+		return -1;
+	}
 	if (!moved && verbose)
 		sbuf_printf(x->out, "%s: %s, nothing to do now\n", x->s->name,
 		    roll_phase_name(st->phase));
@@ -419,6 +460,140 @@ cmd_run(struct roll_config *c, char **names, int n)
 	}
 	if (fd != -1)
 		close(fd);
+	return rc;
+}
+
+static int
+do_hook(struct roll_ctx *x, struct roll_state *st, void *a, char *err,
+    size_t errlen)
+{
+	struct roll_hook_files *f = a;
+
+	if (roll_import(x, st, f->cert, f->key, f->chain[0] ? f->chain : NULL,
+	    err, errlen) == -1)
+		return -1;
+	if (f->next_key[0] != '\0' && roll_stage(x, st, f->next_key, err,
+	    errlen) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * hook CLIENT [options] [client's args]: import what an ACME client
+ * renewed into every service its certificate covers (or the one named
+ * with --service).  Options: --service NAME, and -f, -n, -v as before
+ * the command.  Everything is checked before anything is stored: the
+ * files of the certificate and of the next key, by a dry import and
+ * stage, for every service first.
+ */
+static int
+cmd_hook(const char *config, int argc, char **argv)
+{
+	struct roll_config c;
+	struct roll_hook_files f;
+	struct roll_state st;
+	struct roll_ctx x;
+	struct sbuf out = { 0 };
+	const char *service = NULL, *client;
+	char err[ERRBUF_LEN];
+	int *sel = NULL, i, rc = 2, r, saved_dry = dry_run;
+	size_t k;
+
+	if (argc < 2) {
+		log_error("hook: name the ACME client (%s)", roll_hook_clients);
+		return 2;
+	}
+	client = argv[1];
+	for (i = 2; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		} else if (strcmp(argv[i], "--service") == 0 && i + 1 < argc)
+			service = argv[++i];
+		else if (strncmp(argv[i], "--service=", 10) == 0)
+			service = argv[i] + 10;
+		else if (strcmp(argv[i], "-f") == 0 && i + 1 < argc)
+			config = argv[++i];
+		else if (strcmp(argv[i], "-n") == 0 ||
+		    strcmp(argv[i], "--dry-run") == 0)
+			dry_run = saved_dry = 1;
+		else if (strcmp(argv[i], "-v") == 0)
+			verbose = 1;
+		else {
+			log_error("hook %s: unknown option %s (--service NAME, "
+			    "-f FILE, -n, -v)", client, argv[i]);
+			return 2;
+		}
+	}
+	if (roll_hook_read(client, argc - i, argv + i, &f, err,
+	    sizeof(err)) == -1) {
+		log_error("%s", err);
+		return 2;
+	}
+	if (f.skip) {
+		if (verbose)
+			printf("hook %s: %s: nothing to deploy\n", client,
+			    argv[i]);
+		return 0;
+	}
+	if (roll_config_load(config, &c, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return 2;
+	}
+	if ((sel = calloc(c.nservices + 1, sizeof(*sel))) == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (service != NULL) {
+		struct roll_service *s = roll_config_service(&c, service);
+
+		if (s == NULL) {
+			log_error("%s: no service \"%s\"", c.path, service);
+			goto out;
+		}
+		sel[s - c.services] = 1;
+	} else if ((r = roll_hook_services(&c, f.cert, sel, err,
+	    sizeof(err))) <= 0) {
+		log_error("hook %s: %s", client, err);
+		rc = 1;
+		goto out;
+	}
+	/* A dry run of every import and stage first: all or nothing. */
+	rc = 1;
+	for (k = 0; k < c.nservices; k++) {
+		if (!sel[k])
+			continue;
+		memset(&x, 0, sizeof(x));
+		x.c = &c;
+		x.s = &c.services[k];
+		x.out = &out;
+		x.dry_run = 1;
+		x.now = time(NULL);
+		if (roll_state_load(c.state_dir, x.s->name, &st, err,
+		    sizeof(err)) == -1) {
+			log_error("hook %s: %s", client, err);
+			goto out;
+		}
+		r = do_hook(&x, &st, &f, err, sizeof(err));
+		roll_state_free(&st);
+		if (r == -1) {
+			log_error("hook %s: %s: %s", client, x.s->name, err);
+			goto out;
+		}
+	}
+	rc = 0;
+	for (k = 0; k < c.nservices; k++) {
+		if (!sel[k])
+			continue;
+		r = with_service(&c, c.services[k].name, 120, do_hook, &f);
+		if (r > rc)
+			rc = r;
+	}
+out:
+	dry_run = saved_dry;
+	sbuf_free(&out);
+	free(sel);
+	roll_config_free(&c);
 	return rc;
 }
 
@@ -487,6 +662,7 @@ main(int argc, char **argv)
 	int ch, rc = 2, phase, config_given = 0;
 
 	log_init("tlsa-rollover");
+	privsep_nocore();
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
 	/*
@@ -530,6 +706,11 @@ main(int argc, char **argv)
 		    argc, argv);
 		goto done;
 	}
+	/* hook takes its client's arguments as they come: its own parser. */
+	if (strcmp(cmd, "hook") == 0) {
+		rc = cmd_hook(config, argc, argv);
+		goto done;
+	}
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "f:nv", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -568,8 +749,10 @@ main(int argc, char **argv)
 		ia.key = argv[3];
 		ia.chain = argc == 5 ? argv[4] : NULL;
 		rc = with_service(&c, argv[1], 120, do_import, &ia);
-	} else if (strcmp(cmd, "stage") == 0 && argc == 2)
-		rc = with_service(&c, argv[1], 120, do_stage, NULL);
+	} else if (strcmp(cmd, "stage") == 0 && (argc == 2 || argc == 3))
+		rc = argc == 3 && check_keyfile(&c, argv[1], argv[2]) == -1 ?
+		    1 : with_service(&c, argv[1], 120, do_stage,
+		    argc == 3 ? argv[2] : NULL);
 	else if (strcmp(cmd, "abort") == 0 && argc == 2)
 		rc = with_service(&c, argv[1], 120, do_abort, NULL);
 	else if ((strcmp(cmd, "publish") == 0 || strcmp(cmd, "switch") == 0 ||

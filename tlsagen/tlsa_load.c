@@ -438,6 +438,19 @@ tlsa_load_buf(const unsigned char *buf, size_t len, int full,
 			goto out;
 	} else if (!tlsa_key_supported(in->key, err, errlen))
 		goto out;
+	/*
+	 * A key that does not decode (an EC point off the curve, say) makes
+	 * a certificate no server can use: its records would never match.
+	 * Only a lone certificate decoded lean is not checked here.
+	 */
+	for (i = 0; in->certs != NULL && i < sk_X509_num(in->certs) &&
+	    (full || sk_X509_num(in->certs) > 1 || in->key != NULL); i++)
+		if (X509_get0_pubkey(sk_X509_value(in->certs, i)) == NULL) {
+			ERR_clear_error();
+			errfmt(err, errlen, "certificate %d: malformed public "
+			    "key", i + 1);
+			goto out;
+		}
 	/* A chain file lists each certificate's issuer right after it. */
 	for (i = 1; in->certs != NULL && i < sk_X509_num(in->certs); i++)
 		if (X509_check_issued(sk_X509_value(in->certs, i),

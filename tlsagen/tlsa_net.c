@@ -31,6 +31,8 @@
 
 static SSL_CTX *client_ctx;
 
+static SSL_CTX *get_client_ctx(void);
+
 void
 tlsa_net_cleanup(void)
 {
@@ -38,8 +40,8 @@ tlsa_net_cleanup(void)
 	client_ctx = NULL;
 }
 
-static long long
-now_ms(void)
+long long
+tlsa_now_ms(void)
 {
 	struct timespec ts;
 
@@ -50,7 +52,7 @@ now_ms(void)
 static int
 remaining(long long deadline)
 {
-	long long left = deadline - now_ms();
+	long long left = deadline - tlsa_now_ms();
 
 	return left <= 0 ? 0 : (int)left;
 }
@@ -269,10 +271,16 @@ smtp_starttls_fd(int fd, const char *peer, const char *helo, int timeout_ms,
 	}
 	c->fd = fd;
 	c->peer = peer;
-	c->deadline = now_ms() + timeout_ms;
+	c->deadline = tlsa_now_ms() + timeout_ms;
 	rc = smtp_starttls(c, helo, err, errlen);
 	free(c);
 	return rc;
+}
+
+int
+tlsa_net_init(void)
+{
+	return get_client_ctx() != NULL ? 0 : -1;
 }
 
 static SSL_CTX *
@@ -292,9 +300,38 @@ get_client_ctx(void)
 	return client_ctx;
 }
 
+/* What was negotiated, for the report. */
+static void
+session_info(SSL *ssl, struct tlsa_session *s)
+{
+	const SSL_CIPHER *ci = SSL_get_current_cipher(ssl);
+	const char *g = NULL;
+	int nid, kx;
+
+	snprintf(s->version, sizeof(s->version), "%s", SSL_get_version(ssl));
+	if (ci == NULL)
+		return;
+	snprintf(s->cipher, sizeof(s->cipher), "%s", SSL_CIPHER_get_name(ci));
+	kx = SSL_CIPHER_get_kx_nid(ci);
+	/* TLS 1.3 (kx "any") always uses (EC)DHE. */
+	s->pfs = kx == NID_kx_ecdhe || kx == NID_kx_dhe ||
+	    kx == NID_kx_ecdhe_psk || kx == NID_kx_dhe_psk || kx == NID_kx_any;
+	if (kx == NID_kx_rsa || kx == NID_kx_rsa_psk) {
+		snprintf(s->kx, sizeof(s->kx), "RSA");
+		return;
+	}
+	nid = SSL_get_negotiated_group(ssl);
+	if (nid != 0 && nid != NID_undef)
+		g = SSL_group_to_name(ssl, nid);
+	if (g == NULL && kx == NID_kx_dhe)
+		g = "DHE";
+	snprintf(s->kx, sizeof(s->kx), "%s", g != NULL ? g : "");
+}
+
 static int
 tls_handshake(struct conn *c, const struct tlsa_fetch *f,
-    STACK_OF(X509) **chain, int *refused, char *err, size_t errlen)
+    STACK_OF(X509) **chain, int *refused, struct tlsa_session *si, char *err,
+    size_t errlen)
 {
 	const char *sni = f->sni;
 	unsigned long e0;
@@ -307,7 +344,11 @@ tls_handshake(struct conn *c, const struct tlsa_fetch *f,
 	    !SSL_set_fd(ssl, c->fd) ||
 	    (sni != NULL && !SSL_set_tlsext_host_name(ssl, sni)) ||
 	    (f->sigalgs != NULL && !SSL_set1_sigalgs_list(ssl, f->sigalgs)) ||
-	    (f->ciphers != NULL && !SSL_set_cipher_list(ssl, f->ciphers))) {
+	    (f->ciphers != NULL && !SSL_set_cipher_list(ssl, f->ciphers)) ||
+	    (f->min_proto != 0 && !SSL_set_min_proto_version(ssl,
+	    f->min_proto)) ||
+	    (f->max_proto != 0 && !SSL_set_max_proto_version(ssl,
+	    f->max_proto))) {
 		errfmt(err, errlen, "%s: cannot set up TLS", c->peer);
 		err_add_openssl(err, errlen);
 		goto out;
@@ -348,6 +389,8 @@ tls_handshake(struct conn *c, const struct tlsa_fetch *f,
 		errfmt(err, errlen, "out of memory");
 		goto out;
 	}
+	if (si != NULL)
+		session_info(ssl, si);
 	/* Polite close; a peer that ignores it does not matter. */
 	(void)SSL_shutdown(ssl);
 	rc = 0;
@@ -394,9 +437,10 @@ connect_addr(const struct addrinfo *ai, long long deadline, const char *peer,
 	return fd;
 }
 
-int
-tlsa_fetch_chain(const struct tlsa_fetch *f, STACK_OF(X509) **chain,
-    char *peer, size_t peerlen, int *tls_refused, char *err, size_t errlen)
+static int
+fetch(const struct tlsa_fetch *f, STACK_OF(X509) **chain, char *peer,
+    size_t peerlen, int *tls_refused, int *tls_failed,
+    struct tlsa_session *si, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	struct conn *c = NULL;
@@ -406,6 +450,8 @@ tlsa_fetch_chain(const struct tlsa_fetch *f, STACK_OF(X509) **chain,
 	*chain = NULL;
 	if (tls_refused != NULL)
 		*tls_refused = 0;
+	if (tls_failed != NULL)
+		*tls_failed = 0;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -428,14 +474,20 @@ tlsa_fetch_chain(const struct tlsa_fetch *f, STACK_OF(X509) **chain,
 		    ai->ai_family == AF_INET6 ? "]" : "", serv);
 		c->peer = peer;
 		c->have = 0;
-		c->deadline = now_ms() + f->timeout_ms;
+		c->deadline = tlsa_now_ms() + f->timeout_ms;
+		if (f->deadline != 0 && f->deadline < c->deadline)
+			c->deadline = f->deadline;
 		if ((c->fd = connect_addr(ai, c->deadline, peer, err,
 		    errlen)) == -1)
 			continue;
-		if ((f->starttls != TLSA_STARTTLS_SMTP ||
-		    smtp_starttls(c, f->helo, err, errlen) == 0) &&
-		    tls_handshake(c, f, chain, tls_refused, err, errlen) == 0)
-			rc = 0;
+		if (f->starttls != TLSA_STARTTLS_SMTP ||
+		    smtp_starttls(c, f->helo, err, errlen) == 0) {
+			if (tls_failed != NULL)
+				*tls_failed = 1;
+			if (tls_handshake(c, f, chain, tls_refused, si, err,
+			    errlen) == 0)
+				rc = 0;
+		}
 		close(c->fd);
 		if (rc == 0)
 			break;
@@ -445,6 +497,26 @@ out:
 	if (res != NULL)
 		freeaddrinfo(res);
 	return rc;
+}
+
+int
+tlsa_fetch_chain(const struct tlsa_fetch *f, STACK_OF(X509) **chain,
+    char *peer, size_t peerlen, int *tls_refused, char *err, size_t errlen)
+{
+	return fetch(f, chain, peer, peerlen, tls_refused, NULL, NULL, err,
+	    errlen);
+}
+
+int
+tlsa_probe(const struct tlsa_fetch *f, struct tlsa_session *s, char *err,
+    size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	if (fetch(f, &s->chain, s->peer, sizeof(s->peer), &s->refused,
+	    &s->tls_failed, s, err, errlen) == -1)
+		return -1;
+	s->tls_failed = 0;
+	return 0;
 }
 
 void

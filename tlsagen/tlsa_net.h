@@ -23,6 +23,23 @@ struct tlsa_fetch {
 	int		 timeout_ms;	/* whole exchange per address */
 	const char	*sigalgs;	/* offer only these (NULL: default) */
 	const char	*ciphers;	/* TLS <= 1.2 cipher list, or NULL */
+	int		 min_proto;	/* TLS1_VERSION etc.; 0: any */
+	int		 max_proto;	/* 0: highest */
+	long long	 deadline;	/* tlsa_now_ms() time to give up by, */
+					/* over all addresses; 0: none */
+};
+
+/* What one handshake negotiated. */
+struct tlsa_session {
+	STACK_OF(X509)	*chain;		/* leaf first; caller frees */
+	char		 version[16];	/* "TLSv1.3" */
+	char		 cipher[64];	/* OpenSSL name */
+	char		 kx[32];	/* key exchange group, "RSA" for kRSA */
+	int		 pfs;		/* forward secret key exchange */
+	char		 peer[128];	/* "addr port N" */
+	int		 refused;	/* on failure: the handshake got an */
+					/* alert (nothing for what we offered) */
+	int		 tls_failed;	/* on failure: it got as far as TLS */
 };
 
 /* One chain a server presents, and to which kind of client. */
@@ -58,6 +75,20 @@ int tlsa_fetch_all(const struct tlsa_fetch *f, struct tlsa_served **out,
     char *err, size_t errlen);
 
 void tlsa_served_free(struct tlsa_served *s, int n);
+
+/*
+ * As tlsa_fetch_chain, with what the handshake negotiated in *s (the
+ * failure flags are set on failure too).  Thread-safe once
+ * tlsa_net_init() has been called.
+ */
+int tlsa_probe(const struct tlsa_fetch *f, struct tlsa_session *s, char *err,
+    size_t errlen);
+
+/* Set up the shared client context (call before starting threads). */
+int tlsa_net_init(void);
+
+/* Milliseconds on the monotonic clock (for tlsa_fetch.deadline). */
+long long tlsa_now_ms(void);
 
 /*
  * Parse one SMTP reply line (without CRLF).  Returns the reply code

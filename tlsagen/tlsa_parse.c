@@ -65,6 +65,7 @@ tlsa_parse_line(struct tlsa_reclist *l, const char *line, char *err,
     size_t errlen)
 {
 	char *copy, *tok[MAX_TOKENS], *p, *semi, hexbuf[TLSA_MAX_DATA * 2 + 1];
+	char vis[80];
 	const char *owner = NULL;
 	struct tlsa_rec r;
 	unsigned char *raw = NULL;
@@ -122,8 +123,13 @@ tlsa_parse_line(struct tlsa_reclist *l, const char *line, char *err,
 			memcpy(hexbuf + hl, tok[i], strlen(tok[i]) + 1);
 			hl += strlen(tok[i]);
 		}
-		if (*end != '\0' || tlsa_unhex(hexbuf, &raw, &rawlen, err,
-		    errlen) == -1)
+		if (*end != '\0' || !isdigit((unsigned char)tok[start + 1][0])) {
+			errfmt(err, errlen, "generic rdata length \"%s\" is not "
+			    "a number", str_vis(vis, sizeof(vis),
+			    tok[start + 1], strlen(tok[start + 1])));
+			goto out;
+		}
+		if (tlsa_unhex(hexbuf, &raw, &rawlen, err, errlen) == -1)
 			goto out;
 		if (rawlen != dl || rawlen < 4) {
 			errfmt(err, errlen, "generic rdata length %lu does not "
@@ -150,7 +156,8 @@ tlsa_parse_line(struct tlsa_reclist *l, const char *line, char *err,
 				errfmt(err, errlen, "bad %s \"%s\"",
 				    i == 0 ? "certificate usage" :
 				    i == 1 ? "selector" : "matching type",
-				    tok[start + i]);
+				    str_vis(vis, sizeof(vis), tok[start + i],
+				    strlen(tok[start + i])));
 				goto out;
 			}
 		hexbuf[0] = '\0';

@@ -29,6 +29,7 @@
 #include "atomic.h"
 #include "fileio.h"
 #include "log.h"
+#include "privsep.h"
 #include "sbuf.h"
 #include "tlsa_dane.h"
 #include "tlsa_load.h"
@@ -1168,6 +1169,7 @@ main(int argc, char **argv)
 	int i, nfiles, failed = 0, nomatch = 0, r, status = 1;
 
 	log_init("tlsagen");
+	privsep_nocore();
 	/*
 	 * A peer that closes mid-handshake makes OpenSSL's alert write()
 	 * raise SIGPIPE; we want the EPIPE and a one-line error instead.

@@ -41,8 +41,11 @@ push_addr(struct zone_vis **v, size_t *n, const ldns_rr *rr, unsigned port,
 	struct sockaddr_storage ss;
 	struct zone_vis *nv;
 	socklen_t len;
-	const ldns_rdf *a = ldns_rr_rdf(rr, 0);
+	const ldns_rdf *a = ldns_rr_rd_count(rr) > 0 ? ldns_rr_rdf(rr, 0) :
+	    NULL;
 
+	if (a == NULL)
+		return 0;	/* an address record without an address */
 	memset(&ss, 0, sizeof(ss));
 	if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A && ldns_rdf_size(a) == 4) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
@@ -220,6 +223,121 @@ zone_visibility(struct zone_vis *v, size_t n, const char *zone,
 		r = NULL;
 	}
 	return bad;
+}
+
+void
+zone_answer_free(struct zone_answer *a)
+{
+	ldns_pkt_free(a->pkt);
+	a->pkt = NULL;
+}
+
+/* Follow the CNAME chain from a->name in the answer (bounded). */
+static void
+follow_cnames(struct zone_answer *a)
+{
+	const ldns_rr_list *an = ldns_pkt_answer(a->pkt);
+	ldns_rdf *cur = NULL;
+	char *t;
+	size_t i;
+	int hop, found;
+
+	if (ldns_str2rdf_dname(&cur, a->name) != LDNS_STATUS_OK)
+		return;
+	for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(an, i);
+
+		if (a->ttl == 0 || ldns_rr_ttl(rr) < a->ttl)
+			a->ttl = ldns_rr_ttl(rr);
+	}
+	for (hop = 0; hop < 16; hop++) {
+		found = 0;
+		for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
+			const ldns_rr *rr = ldns_rr_list_rr(an, i);
+
+			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME ||
+			    ldns_rr_rd_count(rr) < 1 ||
+			    ldns_dname_compare(ldns_rr_owner(rr), cur) != 0)
+				continue;
+			ldns_rdf_deep_free(cur);
+			cur = ldns_rdf_clone(ldns_rr_rdf(rr, 0));
+			found = 1;
+			break;
+		}
+		if (!found || cur == NULL)
+			break;
+		a->cnames++;
+	}
+	if (cur != NULL && a->cnames > 0 && (t = ldns_rdf2str(cur)) != NULL) {
+		snprintf(a->name, sizeof(a->name), "%s", t);
+		free(t);
+	}
+	ldns_rdf_deep_free(cur);
+}
+
+int
+zone_lookup(const struct zone_server *resolver, const char *name,
+    ldns_rr_type type, const struct zone_xfer_opts *o, struct zone_answer *a)
+{
+	char tname[16], lerr[ERRBUF_LEN];
+	ldns_pkt *r = NULL;
+	char *ts;
+
+	memset(a, 0, sizeof(*a));
+	a->sec = ZONE_SEC_ERROR;
+	a->rcode = -1;
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	ts = ldns_rr_type2str(type);
+	snprintf(tname, sizeof(tname), "%s", ts != NULL ? ts : "?");
+	free(ts);
+	if (zone_query(resolver, name, type, 1, 1, 0, o, &r, lerr,
+	    sizeof(lerr)) == -1) {
+		errfmt(a->error, sizeof(a->error), "%s", lerr);
+		return a->sec;
+	}
+	a->rcode = ldns_pkt_get_rcode(r);
+	if (a->rcode == LDNS_RCODE_NOERROR || a->rcode == LDNS_RCODE_NXDOMAIN) {
+		a->pkt = r;
+		a->sec = ldns_pkt_ad(r) ? ZONE_SEC_SECURE : ZONE_SEC_INSECURE;
+		follow_cnames(a);
+		return a->sec;
+	}
+	if (a->rcode == LDNS_RCODE_SERVFAIL) {
+		ldns_pkt_free(r);
+		r = NULL;
+		if (zone_query(resolver, name, type, 1, 1, 1, o, &r, lerr,
+		    sizeof(lerr)) == 0 &&
+		    (ldns_pkt_get_rcode(r) == LDNS_RCODE_NOERROR ||
+		    ldns_pkt_get_rcode(r) == LDNS_RCODE_NXDOMAIN)) {
+			a->pkt = r;
+			a->sec = ZONE_SEC_BOGUS;
+			follow_cnames(a);
+			errfmt(a->error, sizeof(a->error), "%s: %s %s fails "
+			    "DNSSEC validation (SERVFAIL, but answered with "
+			    "checking disabled)", resolver->name, name, tname);
+			return a->sec;
+		}
+	}
+	errfmt(a->error, sizeof(a->error), "%s: %s %s: %s", resolver->name,
+	    name, tname, r != NULL ? zone_rcode_name(ldns_pkt_get_rcode(r)) :
+	    "no answer");
+	ldns_pkt_free(r);
+	return a->sec;
+}
+
+ldns_rr_list *
+zone_answer_rrs(const struct zone_answer *a, ldns_rr_type type)
+{
+	ldns_rdf *d = NULL;
+	ldns_rr_list *l;
+
+	if (a->pkt == NULL || ldns_str2rdf_dname(&d, a->name) !=
+	    LDNS_STATUS_OK)
+		return NULL;
+	l = ldns_pkt_rr_list_by_name_and_type(a->pkt, d, type,
+	    LDNS_SECTION_ANSWER);
+	ldns_rdf_deep_free(d);
+	return l;
 }
 
 int

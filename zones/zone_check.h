@@ -64,6 +64,33 @@ enum zone_sec {
 
 const char *zone_sec_name(int sec);
 
+/* A validated lookup of any type, CNAMEs followed. */
+struct zone_answer {
+	int		 sec;		/* enum zone_sec */
+	int		 rcode;
+	ldns_pkt	*pkt;		/* the reply (NOERROR/NXDOMAIN), or NULL */
+	char		 name[256];	/* where the records are: the name asked */
+					/* for, or the end of its CNAME chain */
+	int		 cnames;	/* CNAME links followed */
+	uint32_t	 ttl;		/* smallest TTL on the path (0: none) */
+	char		 error[256];	/* why, for BOGUS and ERROR */
+};
+
+/*
+ * Ask resolver for (name, type) with RD and DO: SECURE when the answer
+ * has AD, INSECURE for NOERROR or NXDOMAIN without it, BOGUS when it
+ * answers SERVFAIL but gives data with checking disabled, else ERROR.
+ * The records of type at a->name are then ldns_pkt_rr_list_by_name_and_type
+ * of a->pkt (zone_answer_rrs).  Returns a->sec.
+ */
+int zone_lookup(const struct zone_server *resolver, const char *name,
+    ldns_rr_type type, const struct zone_xfer_opts *o, struct zone_answer *a);
+
+/* The records of the asked type at a->name (caller frees), or NULL. */
+ldns_rr_list *zone_answer_rrs(const struct zone_answer *a, ldns_rr_type type);
+
+void zone_answer_free(struct zone_answer *a);
+
 /*
  * Look owner TLSA up through a validating resolver (RD, DO): SECURE when
  * the answer has AD, INSECURE when NOERROR/NXDOMAIN without AD, BOGUS

@@ -100,7 +100,7 @@ zone_server_from_sa(const struct sockaddr *sa, socklen_t len,
 const char *
 zone_rcode_name(int rcode)
 {
-	static char buf[24];
+	static __thread char buf[24];
 
 	switch (rcode) {
 	case 0: return "NOERROR";

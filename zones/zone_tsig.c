@@ -118,7 +118,8 @@ zone_tsig_load(const char *path, struct zone_tsig *k, char *err,
 	struct lexer lx;
 	unsigned char *buf = NULL, raw[512];
 	size_t len;
-	char lerr[ERRBUF_LEN], name[300];
+	char lerr[ERRBUF_LEN], name[300], vis[80];
+	ldns_rdf *dname = NULL;
 	int r, rawlen, rc = -1;
 
 	memset(k, 0, sizeof(*k));
@@ -157,6 +158,18 @@ zone_tsig_load(const char *path, struct zone_tsig *k, char *err,
 	    lx.tok[0] != '\0' && lx.tok[strlen(lx.tok) - 1] == '.' ? "" :
 	    ".") >= sizeof(name) || lx.tok[0] == '\0')
 		goto syntax;
+	/* It goes into every signed message and into messages: a DNS name. */
+	for (r = 0; name[r] != '\0'; r++)
+		if (name[r] <= ' ' || name[r] > '~')
+			break;
+	if (name[r] != '\0' || ldns_str2rdf_dname(&dname, name) !=
+	    LDNS_STATUS_OK) {
+		errfmt(err, errlen, "%s: line %d: key name \"%s\" is not a "
+		    "DNS name", path, lx.line, str_vis(vis, sizeof(vis),
+		    lx.tok, strlen(lx.tok)));
+		goto out;
+	}
+	ldns_rdf_deep_free(dname);
 	if ((k->name = strdup(name)) == NULL)
 		goto nomem;
 	if (!expect(&lx, "{"))

@@ -207,7 +207,7 @@ fails_with "usage: unknown command" 2 'unknown command' $C frobnicate
 fails_with "usage: import with too few arguments" 2 'wrong arguments' $C import mx "$WORK/pki/A.pem"
 fails_with "usage: import with too many arguments" 2 'wrong arguments' $C import mx "$WORK/pki/A.pem" "$WORK/pki/A.key" "$WORK/pki/int.pem" extra
 fails_with "usage: stage without a service" 2 'wrong arguments' $C stage
-fails_with "usage: stage with two services" 2 'wrong arguments' $C stage mx mx
+fails_with "usage: stage with too many arguments" 2 'wrong arguments' $C stage mx mx extra
 fails_with "usage: abort without a service" 2 'wrong arguments' $C abort
 fails_with "usage: publish without a service" 2 'wrong arguments' $C publish
 fails_with "usage: validate-config with an argument" 2 'wrong arguments' $C validate-config mx
@@ -307,8 +307,8 @@ t1=$(date +%s)
 ok "run, DNS unreachable: gives up within 30 s (took $((t1 - t0)) s)" test $((t1 - t0)) -le 30
 is "run, DNS unreachable: the state is unchanged apart from the alert" "$(strip "$ST/mx/state")" "$(strip "$WORK/state.good")"
 like "run, DNS unreachable: the alert is recorded" "$(grep '^alert: ' "$ST/mx/state")" '127\.0\.0\.1@5399'
-is "run, DNS unreachable: no other file changed" "$(snap_nolock | grep -v '  \./mx/state$\|^\./mx/state ')" \
-	"$(printf '%s\n' "$s0" | grep -v '  \./mx/state$\|^\./mx/state ')"
+is "run, DNS unreachable: no other file changed" "$(snap_nolock | grep -v '  \./mx/state\(\.prev\)\{0,1\}$\|^\./mx/state\(\.prev\)\{0,1\} ')" \
+	"$(printf '%s\n' "$s0" | grep -v '  \./mx/state\(\.prev\)\{0,1\}$\|^\./mx/state\(\.prev\)\{0,1\} ')"
 rr $C status
 is "status after the failed run: exit 1 (an alert is raised)" "$rc" 1
 like "status after the failed run: shows the alert" "$(cat "$WORK/out")" 'ALERT.*127\.0\.0\.1@5399'
@@ -345,5 +345,24 @@ is "dry-run import, fresh installation: no state directory created" "$?" 0
 rr -n -f "$WORK/fresh.yaml" stage mx
 [ ! -e "$WORK/fresh-state" ]
 is "dry-run stage, fresh installation: no state directory created" "$?" 0
+
+# A state directory that is a symlink, or that others may write, holds
+# keys an attacker could swap or read: refused before anything is done.
+mkdir -p "$WORK/real-state"
+chmod 700 "$WORK/real-state"
+ln -s "$WORK/real-state" "$WORK/link-state"
+write_config "$WORK/link.yaml" "$WORK/link-state"
+rr -f "$WORK/link.yaml" import mx "$P/B.chain.pem" "$P/B.key"
+is "state_dir is a symlink: exit 1" "$rc" 1
+like "state_dir is a symlink: says so" "$(err1)" "link-state: not a directory \\(a symlink is refused"
+is "state_dir is a symlink: one line" "$(nlines "$WORK/err")" 1
+is "state_dir is a symlink: nothing written through it" "$(ls -A "$WORK/real-state")" ""
+mkdir -p "$WORK/open-state"
+chmod 777 "$WORK/open-state"
+write_config "$WORK/open.yaml" "$WORK/open-state"
+rr -f "$WORK/open.yaml" import mx "$P/B.chain.pem" "$P/B.key"
+is "state_dir writable by others: exit 1" "$rc" 1
+like "state_dir writable by others: says so" "$(err1)" "open-state: must be owned by uid 0 and not writable by group or others"
+is "state_dir writable by others: nothing written" "$(ls -A "$WORK/open-state")" ""
 
 done_testing

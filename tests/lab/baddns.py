@@ -8,6 +8,12 @@ Modes (UDP and TCP alike, unless said):
   truncated  UDP: an empty answer with TC set; TCP: closes at once
   noaa       NOERROR, no records, AA clear
   short      a header cut in the middle
+  refused    REFUSED, AA set
+  servfail   SERVFAIL, AA set
+  notauth    NOTAUTH, AA set
+  qr-clear   a well-formed answer with the QR bit clear
+  otherquestion  an answer to another question (example.invalid. A)
+  empty      UDP: a zero-length datagram; TCP: closes at once
 Stops by itself after SECONDS (default 30).  Loopback only.
 """
 import os
@@ -33,6 +39,11 @@ def answer(query, mode, tcp):
         return os.urandom(40)
     if mode == "short":
         return query[:7]
+    if mode == "empty":
+        return b""
+    if mode == "otherquestion":
+        other = b"\x07example\x07invalid\x00\x00\x01\x00\x01"
+        return struct.pack("!HHHHHH", qid, 0x8400, 1, 0, 0, 0) + other
     if mode == "wrongid":
         qid ^= 0x5a5a
         flags = 0x8400
@@ -42,6 +53,14 @@ def answer(query, mode, tcp):
         flags = 0x8600
     elif mode == "noaa":
         flags = 0x8000
+    elif mode == "refused":
+        flags = 0x8405
+    elif mode == "servfail":
+        flags = 0x8402
+    elif mode == "notauth":
+        flags = 0x8409
+    elif mode == "qr-clear":
+        flags = 0x0400
     else:
         return None
     return struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 0) + question

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """tests/lab/badsmtp.py: a misbehaving SMTP server for the lab.
 
-    badsmtp.py [--lifetime S] [--ready FILE] ADDR PORT MODE
+    badsmtp.py [--lifetime S] [--ready FILE] [--cert FILE --key FILE] ADDR PORT MODE
 
 Listens on ADDR:PORT (loopback only) and serves every connection in MODE:
 
@@ -25,6 +25,15 @@ Listens on ADDR:PORT (loopback only) and serves every connection in MODE:
                          behind it in the same write (RFC 3207 injection)
   inject-late            as inject, but the extra line 50 ms later, after
                          the client has started its handshake
+  starttls-5xx           STARTTLS offered, 554 to STARTTLS
+  tls                    220 to STARTTLS, then a real TLS handshake serving
+                         --cert (PEM: leaf first, then whatever else it
+                         holds: a 100-certificate chain, a huge
+                         certificate...) with --key; then answers QUIT
+  drop-mid-handshake     220 to STARTTLS, reads the ClientHello, sends the
+                         first half of the server's real first flight
+                         (from --cert/--key) and closes
+  nul-in-reply           an EHLO reply with a NUL byte in a line
 
 Stops by itself after --lifetime seconds (default 30), and at once on
 SIGTERM, SIGINT or SIGHUP.  --ready FILE: written (with the PID) once the
@@ -45,7 +54,10 @@ MODES = (
     "binary-banner", "banner-5xx", "ehlo-5xx", "ehlo-mixed", "no-starttls",
     "starttls-4xx", "close-after-starttls", "garbage-after-starttls",
     "stall-after-starttls", "inject", "inject-late",
+    "starttls-5xx", "tls", "drop-mid-handshake", "nul-in-reply",
 )
+TLS_MODES = ("tls", "drop-mid-handshake")
+TLS_CTX = None          # the server context of the TLS modes
 
 BANNER = b"220 badsmtp.example.test ESMTP lab\r\n"
 EHLO_TLS = (b"250-badsmtp.example.test\r\n250-PIPELINING\r\n"
@@ -170,6 +182,57 @@ class Conn:
                 s.sendall(b"250 2.0.0 injected\r\n")
                 self.hold()
             self.dialogue(EHLO_TLS, inject_late)
+        elif m == "starttls-5xx":
+            def refuse5():
+                s.sendall(b"554 5.7.3 TLS refused by policy\r\n")
+                self.hold()
+            self.dialogue(EHLO_TLS, refuse5)
+        elif m == "tls":
+            self.dialogue(EHLO_TLS, self.tls)
+        elif m == "drop-mid-handshake":
+            self.dialogue(EHLO_TLS, self.drop_mid_handshake)
+        elif m == "nul-in-reply":
+            self.dialogue(b"250-badsmtp.example.test\r\n250-PIPE\x00LINING\r\n"
+                          b"250 STARTTLS\r\n", None)
+
+    def tls(self):
+        """The real handshake, then a minimal SMTP session until QUIT."""
+        self.s.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+        self.s.settimeout(30)
+        t = TLS_CTX.wrap_socket(self.s, server_side=True)
+        buf = b""
+        while True:
+            d = t.recv(4096)
+            if not d:
+                return
+            buf += d
+            while b"\n" in buf:
+                ln, buf = buf.split(b"\n", 1)
+                if ln.strip().upper().startswith(b"QUIT"):
+                    t.sendall(b"221 2.0.0 bye\r\n")
+                    return
+                t.sendall(b"250 2.0.0 ok\r\n")
+            if len(buf) > 4096:
+                return
+
+    def drop_mid_handshake(self):
+        """Half of the server's first flight, then the connection goes."""
+        import ssl
+        self.s.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = TLS_CTX.wrap_bio(inc, out, server_side=True)
+        while out.pending == 0:
+            d = self.s.recv(16384)
+            if not d:
+                return
+            inc.write(d)
+            try:
+                obj.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+        flight = out.read()
+        self.s.sendall(flight[:max(1, len(flight) // 2)])
+        time.sleep(0.2)
 
 
 def serve(sock, mode):
@@ -189,6 +252,8 @@ def main():
     ap.add_argument("--lifetime", type=float, default=30.0,
                     help="exit after this many seconds (default 30)")
     ap.add_argument("--ready", help="write the PID here once listening")
+    ap.add_argument("--cert", help="TLS modes: the chain to serve (PEM)")
+    ap.add_argument("--key", help="TLS modes: its private key (PEM)")
     ap.add_argument("addr")
     ap.add_argument("port", type=int)
     ap.add_argument("mode", choices=MODES)
@@ -201,6 +266,16 @@ def main():
         ap.error("%s: not a loopback address" % a.addr)
     if not 0 < a.lifetime <= 600:
         ap.error("--lifetime: want 0 < S <= 600")
+    if a.mode in TLS_MODES:
+        import ssl
+        global TLS_CTX
+        if not a.cert or not a.key:
+            ap.error("mode %s needs --cert and --key" % a.mode)
+        TLS_CTX = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            TLS_CTX.load_cert_chain(a.cert, a.key)
+        except (OSError, ssl.SSLError) as e:
+            ap.error("--cert/--key: %s" % e)
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, stop)

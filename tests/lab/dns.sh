@@ -30,6 +30,9 @@
 # MX 10 mx1 / 20 mx2, A ns1 127.0.0.40, ns2 127.0.0.41, mx1 127.0.0.20,
 # mx2 127.0.0.21 (no AAAA); $TTL and DNSKEY TTL from DNS_LAB_TTL (default 5).
 # The secondary learns of changes by NOTIFY only (refresh is an hour).
+# DNS_LAB_ZONE_OPTIONS: more statements for the primary's zone block, e.g.
+# "check-integrity no;" so that updates may add an MX pointing to a CNAME
+# or to a name without addresses (BIND refuses those by default).
 #
 # Exported after a successful start (and written to DIR/dns.env):
 #   DNS_PRIMARY=127.0.0.40 DNS_SECONDARY=127.0.0.41 DNS_RESOLVER=127.0.0.53
@@ -61,6 +64,13 @@
 #                                  ("server", "zone" and "send" are added)
 #   dns_rndc DIR primary|secondary ARGS...
 #   dns_resolver_flush DIR [NAME]  drop NAME's zone (default all) from Unbound
+#   dns_add_zone DIR NAME FILE     serve an extra, unsigned zone NAME (zone
+#                                  file FILE, absolute path) on the primary
+#                                  (rndc addzone; no secondary, no
+#                                  updates).  Delegate to it from the lab
+#                                  zone with nsupdate (NAME NS ns1.ZONE.):
+#                                  without a DS the child is insecure, with
+#                                  a DS that matches no key of it, bogus.
 
 # ---- internals ---------------------------------------------------------
 
@@ -343,7 +353,8 @@ mx2	A	127.0.0.21
 EOF
 
 	{
-		_dns_named_options "$_ls_dir" primary "$DNS_PRIMARY"
+		# allow-new-zones: dns_add_zone (rndc addzone) for child zones.
+		_dns_named_options "$_ls_dir" primary "$DNS_PRIMARY" 'allow-new-zones yes;'
 		cat <<EOF
 include "$_ls_dir/tsig.key";
 include "$_ls_dir/tsig-384.key";
@@ -362,6 +373,7 @@ zone "$DNS_ZONE" {
 	notify explicit;
 	also-notify { $DNS_SECONDARY; };
 	allow-transfer { any; };
+	${DNS_LAB_ZONE_OPTIONS:-}
 };
 EOF
 	} > "$_ls_dir/primary/named.conf"
@@ -566,4 +578,25 @@ dns_resolver_flush() {	# DIR [NAME]
 		unbound-control -c "$1/unbound/unbound.conf" flush_zone . >/dev/null &&
 			unbound-control -c "$1/unbound/unbound.conf" flush_infra all >/dev/null
 	fi
+}
+
+dns_add_zone() {	# DIR NAME FILE
+	_dns_load "${1:?usage: dns_add_zone DIR NAME FILE}" || return 1
+	_az_name=${2:?usage: dns_add_zone DIR NAME FILE}
+	_az_name=${_az_name%.}
+	case ${3:?usage: dns_add_zone DIR NAME FILE} in
+	/*) ;;
+	*) _dns_say "dns_add_zone: $3: give an absolute path"; return 1 ;;
+	esac
+	named-checkzone -q "$_az_name" "$3" ||
+		{ named-checkzone "$_az_name" "$3" >&2; _dns_say "named-checkzone rejects $3"; return 1; }
+	_dns_rndc_raw "$1" "$DNS_PRIMARY" addzone "$_az_name" \
+		"{ type primary; file \"$3\"; };" >/dev/null ||
+		{ _dns_fail "rndc addzone $_az_name failed" "$1/primary/named.log"; return 1; }
+	_dns_wait 10 "$1/primary.pid" "$1/primary/named.log" "the primary to serve $_az_name" \
+		_dns_serves_aa "$DNS_PRIMARY" "$_az_name."
+}
+
+_dns_serves_aa() {	# ADDR NAME: an authoritative SOA answer for NAME
+	_dns_dig "$1" SOA "$2" 2>/dev/null | grep -Eq '^;; flags:[^;]* aa[ ;].*ANSWER: [1-9]'
 }

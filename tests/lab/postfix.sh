@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/lab/postfix.sh: a private Postfix instance as a lab MX (root only).
 #
-#   postfix.sh start DIR ADDR[:PORT]=KEY,CHAIN[,KEY2,CHAIN2]... [...]
+#   postfix.sh start DIR ADDR[:PORT]=KEY,CHAIN[,KEY2,CHAIN2]...[+PARAM=VALUE]... [...]
 #   postfix.sh reload DIR
 #   postfix.sh stop DIR
 #
@@ -9,12 +9,32 @@
 # DIR/queue, DIR/data and DIR/maillog, then runs one smtpd per ADDR
 # (IPv4 loopback, port 25 unless given) serving the given certificate
 # chains with STARTTLS (several KEY,CHAIN pairs: RSA + ECDSA dual chains).
-# It returns once every address greets with 220 (bounded: 100 x 0.1 s).
+# Each "+PARAM=VALUE" after the files becomes one more "-o PARAM=VALUE" of
+# that service, after the lab's own, so it overrides them and main.cf:
+#   127.0.0.24=K,C+smtpd_tls_protocols=>=TLSv1     TLS 1.0 allowed here
+#   127.0.0.23=K,C+smtpd_tls_security_level=none   no STARTTLS offered
+# (a VALUE may hold '=' and ','; not '+', nor blanks: use commas in lists).
+# It returns once every address greets with 220 (bounded: 10 s in all, the
+# addresses probed in parallel).
 # The chain files may be missing at start: Postfix starts, and handshakes
 # fail until they exist (then reload).
 # reload: picks up new certificate files (waits for the greeting again).
 # stop: stops the instance and waits for the master to exit; a no-op when
 # it is not running.
+#
+# Environment (start only):
+#   POSTFIX_LAB_MAIN     main.cf settings, one "param = value" a line,
+#                        applied with postconf -e after the lab's defaults
+#                        (so they override them).  A greeting delay of 1 s
+#                        on every connection (checked: the 220 comes 1 s
+#                        after the connect):
+#                          POSTFIX_LAB_MAIN='smtpd_client_restrictions = sleep 1
+#                          smtpd_delay_reject = no'
+#   POSTFIX_LAB_MAXPROC  the process limit (master.cf maxproc column) of
+#                        each lab service (default "-": default_process_limit,
+#                        100), e.g. 500 for many concurrent sessions per
+#                        address; also settable as default_process_limit in
+#                        POSTFIX_LAB_MAIN.
 #
 # The machine's own /etc/postfix is never touched; only the default
 # smtp/inet service is dropped, so that nothing listens on 127.0.0.1:25.
@@ -37,7 +57,7 @@ die() {
 }
 
 usage() {
-	echo "usage: $prog start DIR ADDR[:PORT]=KEY,CHAIN[,KEY,CHAIN]... | reload DIR | stop DIR" >&2
+	echo "usage: $prog start DIR ADDR[:PORT]=KEY,CHAIN[,KEY,CHAIN]...[+PARAM=VALUE]... | reload DIR | stop DIR" >&2
 	exit 1
 }
 
@@ -58,9 +78,10 @@ master_pid() {
 # reason on failure.
 probe() {
 	"$PYTHON" - "$@" <<-'EOF'
-	import socket, sys, time
+	import os, socket, sys, time
+	from concurrent.futures import ThreadPoolExecutor
 	mode, addrs = sys.argv[1], sys.argv[2:]
-	deadline = time.monotonic() + (0.0 if mode == "free" else 10.0)  # 100 x 0.1 s
+	deadline = time.monotonic() + (0.0 if mode == "free" else 10.0)  # 10 s in all
 	why = {}
 	def greets(hp):
 	    host, port = hp.rsplit(":", 1)
@@ -87,20 +108,22 @@ probe() {
 	    if line.startswith(b"220 "):
 	        return True, ""
 	    return False, "greeting %r" % line[:80]
+	def one(hp):
+	    up, why[hp] = greets(hp)
+	    return hp if up != (mode == "greet") else None
+	# In parallel: with a greeting delay, 100 addresses one after the
+	# other would not fit in the 10 s.
+	pool = ThreadPoolExecutor(max_workers=64)
 	pending = list(addrs)
 	while pending:
-	    left = []
-	    for hp in pending:
-	        up, why[hp] = greets(hp)
-	        if up != (mode == "greet"):
-	            left.append(hp)
-	    pending = left
+	    pending = [hp for hp in pool.map(one, pending) if hp is not None]
 	    if not pending:
 	        break
 	    if time.monotonic() >= deadline:
 	        for hp in pending:
 	            print("%s: %s" % (hp, why[hp]))
-	        sys.exit(1)
+	        sys.stdout.flush()
+	        os._exit(1)
 	    time.sleep(0.1)
 	EOF
 }
@@ -149,16 +172,48 @@ cmd_start() {
 	[ -n "$main_proto" ] || die "no main.cf.proto in /usr/share/postfix or /etc/postfix"
 	[ -n "$master_proto" ] || die "no master.cf.proto in /usr/share/postfix or /etc/postfix"
 
+	maxproc=${POSTFIX_LAB_MAXPROC:--}
+	case $maxproc in
+	-) ;;
+	'' | 0* | *[!0-9]*) die "POSTFIX_LAB_MAXPROC: \"$maxproc\" is not a number of processes" ;;
+	esac
 	# The services, checked before anything is written.
 	services=""
 	addrs=""
 	for spec in "$@"; do
 		case $spec in
 		*=*) ;;
-		*) die "bad service \"$spec\": want ADDR[:PORT]=KEY,CHAIN[,KEY,CHAIN]..." ;;
+		*) die "bad service \"$spec\": want ADDR[:PORT]=KEY,CHAIN[,KEY,CHAIN]...[+PARAM=VALUE]..." ;;
 		esac
 		ap=${spec%%=*}
 		files=${spec#*=}
+		# "+PARAM=VALUE" options after the files: one -o each.
+		extra=""
+		case $files in
+		*+*)
+			opts=${files#*+}
+			files=${files%%+*}
+			old_ifs=$IFS
+			IFS=+
+			# shellcheck disable=SC2086
+			set -- $opts
+			IFS=$old_ifs
+			for o in "$@"; do
+				case $o in
+				[a-z]*=*) ;;
+				*) die "$ap: bad option \"$o\": want +PARAM=VALUE" ;;
+				esac
+				case $o in
+				*[[:space:]]*) die "$ap: blank in option \"$o\" (use commas in lists)" ;;
+				esac
+				oname=${o%%=*}
+				case $oname in
+				*[!a-z0-9_]*) die "$ap: bad parameter name \"$oname\"" ;;
+				esac
+				extra="$extra -o $o"
+			done
+			;;
+		esac
 		case $ap in
 		*:*) a=${ap%:*} port=${ap##*:} ;;
 		*) a=$ap port=25 ;;
@@ -189,7 +244,7 @@ cmd_start() {
 			chain="${chain:+$chain,}$p"
 		done
 		services="$services
-$a:$port inet n - n - - smtpd -o smtpd_tls_chain_files=$chain -o smtpd_tls_security_level=may -o syslog_name=postfix-lab/$a"
+$a:$port inet n - n - $maxproc smtpd -o smtpd_tls_chain_files=$chain -o smtpd_tls_security_level=may -o syslog_name=postfix-lab/$a$extra"
 		addrs="$addrs $a:$port"
 	done
 
@@ -238,6 +293,17 @@ $a:$port inet n - n - - smtpd -o smtpd_tls_chain_files=$chain -o smtpd_tls_secur
 		"maillog_file = $dir/maillog" \
 		"smtpd_tls_loglevel = 1" \
 		"smtpd_banner = \$myhostname ESMTP lab") || die "postconf -e failed: $out"
+	# The caller's main.cf settings, one "param = value" a line.
+	if [ -n "${POSTFIX_LAB_MAIN:-}" ]; then
+		printf '%s\n' "$POSTFIX_LAB_MAIN" | sed 's/^[[:space:]]*//; /^$/d; /^#/d' > "$dir/main.extra"
+		while IFS= read -r line; do
+			case $line in
+			[a-z]*=*) ;;
+			*) die "POSTFIX_LAB_MAIN: not \"param = value\": \"$line\"" ;;
+			esac
+			out=$(pc -e "$line") || die "postconf -e \"$line\" failed: $out"
+		done < "$dir/main.extra"
+	fi
 	# No chroot (the queue directory has no copy of /etc), and no default
 	# smtp service on 127.0.0.1:25: only the lab addresses listen.
 	out=$(pc -F '*/*/chroot = n') || die "postconf -F failed: $out"

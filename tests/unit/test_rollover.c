@@ -1151,6 +1151,25 @@ test_state_alert_injection(void **state)
 	assert_non_null(strstr(b.alert, "bad reply"));
 	roll_state_free(&a);
 	roll_state_free(&b);
+
+	/* Saved and loaded again, an alert stays the same (a backslash
+	 * included: it must not be escaped once more on every save). */
+	memset(&a, 0, sizeof(a));
+	a.phase = ROLL_VISIBLE;
+	snprintf(a.alert, sizeof(a.alert), "peer said \\x41 and \\\\");
+	assert_int_equal(roll_state_save(statedir, "mx", &a, err,
+	    sizeof(err)), 0);
+	assert_int_equal(roll_state_load(statedir, "mx", &b, err,
+	    sizeof(err)), 0);
+	assert_string_equal(b.alert, a.alert);
+	assert_int_equal(roll_state_save(statedir, "mx", &b, err,
+	    sizeof(err)), 0);
+	roll_state_free(&b);
+	assert_int_equal(roll_state_load(statedir, "mx", &b, err,
+	    sizeof(err)), 0);
+	assert_string_equal(b.alert, a.alert);
+	roll_state_free(&a);
+	roll_state_free(&b);
 }
 
 static void

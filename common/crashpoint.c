@@ -1,0 +1,34 @@
+/*
+ * crashpoint.c: see crashpoint.h.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crashpoint.h"
+
+void
+crashpoint(const char *name)
+{
+	const char *at = getenv("TLSA_ROLLOVER_CRASH_AT");
+	const char *trace = getenv("TLSA_ROLLOVER_CRASH_TRACE");
+	char line[128];
+	int fd, n;
+
+	if (trace != NULL && *trace != '\0' &&
+	    (fd = open(trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600)) != -1) {
+		n = snprintf(line, sizeof(line), "%s\n", name);
+		if (n > 0 && (size_t)n < sizeof(line) &&
+		    write(fd, line, (size_t)n) != n)
+			n = 0;	/* a trace is best effort */
+		close(fd);
+	}
+	if (at != NULL && strcmp(at, name) == 0) {
+		fflush(NULL);
+		(void)raise(SIGKILL);
+	}
+}

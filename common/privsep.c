@@ -1,0 +1,64 @@
+/*
+ * privsep.c: dropping root for the network-facing work.
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "privsep.h"
+
+int
+privsep_drop(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	const char *u;
+
+	if (geteuid() != 0 && getuid() != 0)
+		return 0;
+	if ((u = getenv("TLSA_PRIVSEP_USER")) == NULL || *u == '\0')
+		u = user != NULL ? user : "nobody";
+	errno = 0;
+	if ((pw = getpwnam(u)) == NULL) {
+		errfmt(err, errlen, "cannot drop privileges: no user \"%s\"%s%s",
+		    u, errno ? ": " : "", errno ? strerror(errno) : "");
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		errfmt(err, errlen, "cannot drop privileges: user \"%s\" is "
+		    "root", u);
+		return -1;
+	}
+	if (setgroups(0, NULL) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
+		errfmt(err, errlen, "cannot drop privileges to %s: %s", u,
+		    strerror(errno));
+		return -1;
+	}
+	/* Prove it: root must not come back. */
+	if (setuid(0) != -1 || geteuid() == 0 || getuid() == 0) {
+		errfmt(err, errlen, "cannot drop privileges to %s: root could "
+		    "be regained", u);
+		return -1;
+	}
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	return 0;
+}
+
+void
+privsep_nocore(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}

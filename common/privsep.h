@@ -1,0 +1,27 @@
+/*
+ * privsep.h: the parts that talk to the network (SMTP probes, DNS
+ * answers from strangers) run without the right to read private keys.
+ */
+#ifndef PRIVSEP_H
+#define PRIVSEP_H
+
+#include <stddef.h>
+
+/*
+ * When running as root, become user (default "nobody"): supplementary
+ * groups cleared, then the group and the user, real, effective and
+ * saved; PR_SET_NO_NEW_PRIVS set.  Refused (-1) if the switch cannot be
+ * proven (root regained).  A no-op (0) when not root: the caller then
+ * has only its own rights anyway.  The environment variable
+ * TLSA_PRIVSEP_USER overrides user (tests).
+ */
+int privsep_drop(const char *user, char *err, size_t errlen);
+
+/*
+ * No core dump, and no ptrace by other processes of the same user: a
+ * process that holds private keys or a TSIG secret in memory leaves no
+ * copy of them behind when it crashes.
+ */
+void privsep_nocore(void);
+
+#endif
