@@ -100,3 +100,29 @@ out:
 	free(buf);
 	return rc;
 }
+
+int
+dir_is_ours(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	int e;
+
+	if (lstat(dir, &st) == -1) {
+		e = errno;
+		errfmt(err, errlen, "%s: %s", dir, strerror(e));
+		errno = e;
+		return -1;
+	}
+	errno = 0;
+	if (!S_ISDIR(st.st_mode)) {
+		errfmt(err, errlen, "%s: not a directory (a symlink is refused: "
+		    "give the real path)", dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+		errfmt(err, errlen, "%s: must be owned by uid %ld and not "
+		    "writable by group or others", dir, (long)geteuid());
+		return -1;
+	}
+	return 0;
+}

@@ -17,4 +17,12 @@
 int read_file_bounded(const char *path, size_t maxlen, unsigned char **bufp,
     size_t *lenp, char *err, size_t errlen);
 
+/*
+ * Is dir a real directory (not a symlink someone could plant), owned
+ * by this process's effective uid and not writable by group or others?
+ * 0, or -1 with a reason naming dir (errno ENOENT kept for a caller that
+ * creates it).
+ */
+int dir_is_ours(const char *dir, char *err, size_t errlen);
+
 #endif

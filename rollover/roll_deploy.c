@@ -24,27 +24,16 @@
 static int
 check_dir(const char *dir, char *err, size_t errlen)
 {
-	struct stat st;
-
-	if (lstat(dir, &st) == -1) {
-		/* 0755 whatever the umask: the MTA may read as another user */
-		if (errno == ENOENT && mkdir(dir, 0755) == 0 &&
-		    chmod(dir, 0755) == 0)
-			return check_dir(dir, err, errlen);
+	if (dir_is_ours(dir, err, errlen) == 0)
+		return 0;
+	/* 0755 whatever the umask: the MTA may read as another user */
+	if (errno != ENOENT)
+		return -1;
+	if (mkdir(dir, 0755) == -1 || chmod(dir, 0755) == -1) {
 		errfmt(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		errfmt(err, errlen, "%s: not a directory (a symlink is refused: "
-		    "give the real path)", dir);
-		return -1;
-	}
-	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
-		errfmt(err, errlen, "%s: must be owned by uid %ld and not "
-		    "writable by group or others", dir, (long)geteuid());
-		return -1;
-	}
-	return 0;
+	return dir_is_ours(dir, err, errlen);
 }
 
 /* Copy one file from the store, keeping its mode. */

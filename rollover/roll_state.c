@@ -365,7 +365,6 @@ int
 roll_lock(const char *state_dir, char *err, size_t errlen)
 {
 	char path[PATH_MAX], pid[32];
-	struct stat st;
 	ssize_t n;
 	int fd;
 
@@ -374,20 +373,8 @@ roll_lock(const char *state_dir, char *err, size_t errlen)
 		return -1;
 	}
 	/* Keys live below: no symlink someone else planted, no writers. */
-	if (lstat(state_dir, &st) == -1) {
-		errfmt(err, errlen, "%s: %s", state_dir, strerror(errno));
+	if (dir_is_ours(state_dir, err, errlen) == -1)
 		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		errfmt(err, errlen, "%s: not a directory (a symlink is refused: "
-		    "give the real path)", state_dir);
-		return -1;
-	}
-	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
-		errfmt(err, errlen, "%s: must be owned by uid %ld and not "
-		    "writable by group or others", state_dir, (long)geteuid());
-		return -1;
-	}
 	snprintf(path, sizeof(path), "%s/lock", state_dir);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) == -1) {

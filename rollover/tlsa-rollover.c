@@ -643,6 +643,29 @@ cmd_validate(struct roll_config *c)
 	return 0;
 }
 
+/* The options every command takes, before or after it: 1 if ch is one. */
+static int
+global_opt(int ch, const char **config, int *config_given)
+{
+	switch (ch) {
+	case 'f':
+		*config = optarg;
+		*config_given = 1;
+		return 1;
+	case 'n':
+		dry_run = 1;
+		return 1;
+	case 'v':
+		verbose = 1;
+		return 1;
+	case 'J':
+		json_out = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -672,20 +695,9 @@ main(int argc, char **argv)
 	 */
 	while ((ch = getopt_long(argc, argv, "+f:nvhV", longopts, NULL)) !=
 	    -1) {
+		if (global_opt(ch, &config, &config_given))
+			continue;
 		switch (ch) {
-		case 'f':
-			config = optarg;
-			config_given = 1;
-			break;
-		case 'n':
-			dry_run = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'J':
-			json_out = 1;
-			break;
 		case 'h':
 			usage(0);
 		case 'V':
@@ -712,25 +724,9 @@ main(int argc, char **argv)
 		goto done;
 	}
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "f:nv", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			config = optarg;
-			config_given = 1;
-			break;
-		case 'n':
-			dry_run = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'J':
-			json_out = 1;
-			break;
-		default:
+	while ((ch = getopt_long(argc, argv, "f:nv", longopts, NULL)) != -1)
+		if (!global_opt(ch, &config, &config_given))
 			usage(2);
-		}
-	}
 	argv += optind - 1;
 	argc -= optind - 1;
 	argv[0] = (char *)cmd;
