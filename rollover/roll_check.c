@@ -202,8 +202,8 @@ chk_add_domain(struct chk_run *r, const char *name, int as_host)
 }
 
 int
-chk_add_host(struct chk_run *r, const char *name,
-    const struct zone_rrset *given)
+chk_add_host_at(struct chk_run *r, const char *name,
+    const struct zone_rrset *given, char * const *addrs, size_t naddrs)
 {
 	struct chk_domain *d;
 	struct chk_host *h;
@@ -212,7 +212,16 @@ chk_add_host(struct chk_run *r, const char *name,
 	    0)) == NULL)
 		return -1;
 	h->given = given;
+	h->fixed = addrs;
+	h->nfixed = naddrs;
 	return 0;
+}
+
+int
+chk_add_host(struct chk_run *r, const char *name,
+    const struct zone_rrset *given)
+{
+	return chk_add_host_at(r, name, given, NULL, 0);
 }
 
 int
@@ -523,10 +532,16 @@ resolve_addrs(struct chk_run *r, struct chk_host *h)
 		no_dane(h, CHK_CRITICAL, "address records of %s are bogus: "
 		    "DNSSEC validation fails, senders cannot reach it",
 		    h->name);
-	else if (h->addr_sec == ZONE_SEC_INSECURE)
+	else if (h->addr_sec == ZONE_SEC_INSECURE && h->given == NULL)
 		no_dane(h, CHK_CRITICAL, "address records of %s are insecure "
 		    "(no DNSSEC): senders do not look for TLSA records "
 		    "(RFC 7672 section 2.2.2)", h->name);
+	else if (h->addr_sec == ZONE_SEC_INSECURE)
+		/* VERIFY: the addresses are still where senders connect. */
+		note(&h->f, CHK_WARNING, "address records of %s are insecure "
+		    "(no AD bit from %s): senders do not look for its TLSA "
+		    "records (RFC 7672 section 2.2.2)", h->name,
+		    h->resolver->name);
 	for (t = 0; t < 2; t++)
 		zone_answer_free(&a[t]);
 }
@@ -1187,7 +1202,17 @@ static void
 do_host(struct chk_run *r, void *item)
 {
 	struct chk_host *h = item;
+	size_t i;
 
+	if (h->nfixed > 0) {
+		for (i = 0; i < h->nfixed; i++)
+			if (push_addr(h, h->fixed[i]) == -1)
+				note(&h->f, CHK_UNKNOWN, "out of memory");
+		sort_addrs(h);
+		note(&h->f, CHK_OK, "%s: addresses from the configuration, "
+		    "not from DNS", h->name);
+		return;
+	}
 	if (h->resolver == NULL) {
 		resolve_addrs_system(r, h);
 		sort_addrs(h);

@@ -99,6 +99,8 @@ struct chk_host {
 	struct zone_rrset	 usable;	/* the usable ones (2/3, 0/1, */
 						/* 0/1/2) */
 	const struct zone_rrset	*given;		/* VERIFY: records to use */
+	char * const		*fixed;		/* VERIFY: addresses from the */
+	size_t			 nfixed;	/* config, not DNS (borrowed) */
 	char			 no_dane[300];	/* why senders cannot use DANE */
 	int			 no_dane_status; /* here, or "" */
 	struct chk_addr		*addrs;
@@ -161,6 +163,15 @@ void chk_opts_default(struct chk_opts *o);
 int chk_add_domain(struct chk_run *r, const char *name, int as_host);
 int chk_add_host(struct chk_run *r, const char *name,
     const struct zone_rrset *given);
+
+/*
+ * The same, connecting to the naddrs numeric addresses (borrowed: they
+ * must outlive the run) instead of looking the host's A and AAAA up:
+ * for split horizons where senders reach another address than the one
+ * this host would resolve (tlsa-rollover.yaml addresses:).
+ */
+int chk_add_host_at(struct chk_run *r, const char *name,
+    const struct zone_rrset *given, char * const *addrs, size_t naddrs);
 
 /*
  * Add the hosts of a configured service as one entry named label, on

@@ -502,12 +502,115 @@ free_list(char **v, size_t n)
 	free(v);
 }
 
+#define ROLL_MAX_HOSTADDRS 32	/* as many as the live check probes */
+
+/*
+ * addresses: { HOST: [ADDR, ...], ... }: numeric addresses only, each
+ * kept in canonical form; that every HOST is one of the service's
+ * hosts is checked once the whole service is read.
+ */
+static int
+read_addresses(struct reader *r, struct roll_service *s, yaml_mark_t **marks)
+{
+	struct roll_hostaddrs *nv, *ha;
+	yaml_mark_t km, *mv, *im = NULL;
+	unsigned char bin[16];
+	char *seen[64], *key, *h, e[ERRBUF_LEN], canon[INET6_ADDRSTRLEN];
+	size_t nseen = 0, i, j;
+	int rc = -1, k, af;
+
+	if (s->haddrs != NULL)
+		return fail(r, &r->ev.start_mark, "addresses given twice");
+	if (r->ev.type != YAML_MAPPING_START_EVENT)
+		return fail(r, &r->ev.start_mark, "addresses: want a mapping "
+		    "of host names to lists of addresses");
+	while ((k = map_next(r, seen, 64, &nseen, &key, &km)) == 1) {
+		if ((h = zone_name_canon(key, e, sizeof(e))) == NULL) {
+			fail(r, &km, "addresses: %s", e);
+			goto out;
+		}
+		for (i = 0; i < s->nhaddrs; i++)
+			if (strcmp(s->haddrs[i].host, h) == 0) {
+				fail(r, &km, "addresses: %s given twice", h);
+				free(h);
+				goto out;
+			}
+		if ((nv = reallocarray(s->haddrs, s->nhaddrs + 1,
+		    sizeof(*nv))) == NULL || (mv = reallocarray(*marks,
+		    s->nhaddrs + 1, sizeof(*mv))) == NULL) {
+			if (nv != NULL)
+				s->haddrs = nv;
+			free(h);
+			fail(r, NULL, "out of memory");
+			goto out;
+		}
+		s->haddrs = nv;
+		*marks = mv;
+		mv[s->nhaddrs] = km;
+		ha = &nv[s->nhaddrs++];
+		memset(ha, 0, sizeof(*ha));
+		ha->host = h;
+		if (str_list(r, "addresses", &ha->addrs, &ha->naddrs,
+		    &im) == -1)
+			goto out;
+		if (ha->naddrs == 0 || ha->naddrs > ROLL_MAX_HOSTADDRS) {
+			fail(r, &km, "addresses: %s: want 1 to %d addresses",
+			    h, ROLL_MAX_HOSTADDRS);
+			goto out;
+		}
+		for (i = 0; i < ha->naddrs; i++) {
+			af = strchr(ha->addrs[i], ':') != NULL ? AF_INET6 :
+			    AF_INET;
+			if (inet_pton(af, ha->addrs[i], bin) != 1 ||
+			    inet_ntop(af, bin, canon, sizeof(canon)) == NULL) {
+				fail(r, &im[i], "addresses: %s: \"%s\" is not "
+				    "a numeric IPv4 or IPv6 address", h,
+				    ha->addrs[i]);
+				goto out;
+			}
+			for (j = 0; j < i; j++)
+				if (strcmp(ha->addrs[j], canon) == 0) {
+					fail(r, &im[i], "addresses: %s: %s "
+					    "twice", h, canon);
+					goto out;
+				}
+			free(ha->addrs[i]);
+			if ((ha->addrs[i] = strdup(canon)) == NULL) {
+				fail(r, NULL, "out of memory");
+				goto out;
+			}
+		}
+		free(im);
+		im = NULL;
+	}
+	if (k == 0)
+		rc = 0;
+out:
+	free(im);
+	free_seen(seen, nseen);
+	return rc;
+}
+
+char **
+roll_service_addrs(const struct roll_service *s, const char *host, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < s->nhaddrs; i++)
+		if (strcmp(s->haddrs[i].host, host) == 0) {
+			*n = s->haddrs[i].naddrs;
+			return s->haddrs[i].addrs;
+		}
+	*n = 0;
+	return NULL;
+}
+
 static int
 read_service(struct reader *r, struct roll_service *s)
 {
 	char *seen[32], *key, e[ERRBUF_LEN], *h;
-	size_t nseen = 0, i;
-	yaml_mark_t km, start = r->ev.start_mark;
+	size_t nseen = 0, i, j;
+	yaml_mark_t km, start = r->ev.start_mark, *am = NULL;
 	unsigned long v;
 	int rc = -1, k;
 
@@ -555,6 +658,9 @@ read_service(struct reader *r, struct roll_service *s)
 				s->hosts[i] = h;
 			}
 			free(im);
+		} else if (strcmp(key, "addresses") == 0) {
+			if (read_addresses(r, s, &am) == -1)
+				goto out;
 		} else if (strcmp(key, "port") == 0) {
 			if (uint_value(r, key, 65535, &v) == -1)
 				goto out;
@@ -669,10 +775,21 @@ read_service(struct reader *r, struct roll_service *s)
 		    s->name != NULL ? "" : " (this one has no name)");
 		goto out;
 	}
+	for (i = 0; i < s->nhaddrs; i++) {
+		for (j = 0; j < s->nhosts; j++)
+			if (strcmp(s->haddrs[i].host, s->hosts[j]) == 0)
+				break;
+		if (j == s->nhosts) {
+			fail(r, &am[i], "addresses: %s is not one of the "
+			    "service's hosts", s->haddrs[i].host);
+			goto out;
+		}
+	}
 	if (s->reload_timeout == 0)
 		s->reload_timeout = 60;
 	rc = 0;
 out:
+	free(am);
 	free_seen(seen, nseen);
 	return rc;
 }
@@ -696,13 +813,18 @@ free_dns(struct roll_dns *d)
 void
 roll_config_free(struct roll_config *c)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < c->nservices; i++) {
 		struct roll_service *s = &c->services[i];
 
 		free(s->name);
 		free_list(s->hosts, s->nhosts);
+		for (j = 0; j < s->nhaddrs; j++) {
+			free(s->haddrs[j].host);
+			free_list(s->haddrs[j].addrs, s->haddrs[j].naddrs);
+		}
+		free(s->haddrs);
 		free_list(s->issuers, s->nissuers);
 		free(s->deploy_dir);
 		free_list(s->reload, s->nreload);

@@ -32,10 +32,19 @@ struct roll_dns {
 	unsigned	 set;		/* which fields were given (bits) */
 };
 
+/* Where VERIFY and RETIRE connect to one host, instead of its A/AAAA. */
+struct roll_hostaddrs {
+	char		*host;		/* one of the service's hosts */
+	char		**addrs;	/* numeric, canonical (inet_ntop) */
+	size_t		 naddrs;
+};
+
 struct roll_service {
 	char		*name;
 	char		**hosts;	/* MX host names, lower case */
 	size_t		 nhosts;
+	struct roll_hostaddrs *haddrs;	/* addresses: overrides */
+	size_t		 nhaddrs;
 	unsigned	 port;
 	struct tlsa_spec specs[16];
 	int		 nspecs;
@@ -68,6 +77,13 @@ int roll_config_load(const char *path, struct roll_config *c, char *err,
     size_t errlen);
 
 void roll_config_free(struct roll_config *c);
+
+/*
+ * The configured addresses of host in s (addresses:), or NULL with *n 0
+ * when the host is resolved through DNS.
+ */
+char **roll_service_addrs(const struct roll_service *s, const char *host,
+    size_t *n);
 
 /* The service called name, or NULL. */
 struct roll_service *roll_config_service(struct roll_config *c,

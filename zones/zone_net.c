@@ -320,3 +320,28 @@ zone_query(const struct zone_server *srv, const char *name,
 	ldns_pkt_free(q);
 	return rc;
 }
+
+int
+zone_server_system(struct zone_server *srv, char *err, size_t errlen)
+{
+	ldns_resolver *res = NULL;
+	ldns_rdf **ns;
+	char *s;
+	int rc = -1;
+
+	if (ldns_resolver_new_frm_file(&res, NULL) != LDNS_STATUS_OK) {
+		errfmt(err, errlen, "/etc/resolv.conf: no usable nameserver "
+		    "line");
+		return -1;
+	}
+	ns = ldns_resolver_nameservers(res);
+	if (ldns_resolver_nameserver_count(res) == 0 ||
+	    (s = ldns_rdf2str(ns[0])) == NULL)
+		errfmt(err, errlen, "/etc/resolv.conf: no nameserver");
+	else {
+		rc = zone_server_parse(s, srv, err, errlen);
+		free(s);
+	}
+	ldns_resolver_deep_free(res);
+	return rc;
+}

@@ -28,6 +28,13 @@ struct zone_server {
 int zone_server_parse(const char *s, struct zone_server *srv, char *err,
     size_t errlen);
 
+/*
+ * The first nameserver of /etc/resolv.conf, read by ldns (never
+ * /etc/hosts: names are resolved as DNS serves them).  0, or -1 with a
+ * reason.
+ */
+int zone_server_system(struct zone_server *srv, char *err, size_t errlen);
+
 /* Make a server from a sockaddr (port already set). */
 void zone_server_from_sa(const struct sockaddr *sa, socklen_t len,
     struct zone_server *srv);

@@ -1,0 +1,125 @@
+#!/bin/sh
+# 74-rollover-addresses.t: VERIFY and RETIRE find the MX addresses the
+# way sending MTAs do, through DNS (the service's validating resolver),
+# never through /etc/hosts; and addresses: overrides DNS for a host
+# (split horizon).  The lab's /etc/hosts maps mx1 to 127.0.1.1, as a
+# stock Debian host maps its own name, and does not know mx2 at all;
+# DNS says mx1 is 127.0.0.20 and mx2 127.0.0.21.  Postfix on .20 and
+# .21 reads the deployed certificate; .22 too; .23 serves a stale
+# certificate that matches nothing.
+. "$(dirname "$0")/../lib.sh"
+LAB_HOSTS="127.0.1.1 mx1.example.test"
+lab_netns "$@"
+need_cmd named unbound postfix dig openssl
+. "$TOP/tests/lab/dns.sh"
+. "$TOP/tests/lab/certs.sh"
+: "${TLSA_ROLLOVER:=$TOP/build/tlsa-rollover}"
+R=$TLSA_ROLLOVER
+T=$TLSAGEN
+chmod 711 "$WORK"
+DNS_LAB_TTL=2 dns_lab_start "$WORK/dns" || bail "DNS lab"
+at_exit "dns_lab_stop '$WORK/dns'"
+mkdir -p "$WORK/pki" "$WORK/mx" "$WORK/deploy"
+chmod 755 "$WORK/deploy"
+certs_ca "$WORK/pki" || bail "CA"
+for n in A B C S; do
+	certs_leaf "$WORK/pki" "$n" ec mx1.example.test mx2.example.test || bail "cert $n"
+done
+D=$WORK/deploy/current
+S="$WORK/pki/S.key,$WORK/pki/S.chain.pem"
+sh "$TOP/tests/lab/postfix.sh" start "$WORK/mx" \
+	"127.0.0.20=$D/privkey.pem,$D/fullchain.pem" "127.0.0.21=$D/privkey.pem,$D/fullchain.pem" \
+	"127.0.0.22=$D/privkey.pem,$D/fullchain.pem" "127.0.0.23=$S" || bail "Postfix"
+at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/mx'"
+
+write_config() {	# EXTRA-SERVICE-LINES
+	cat > "$WORK/roll.yaml" <<YAML
+state_dir: $WORK/state
+dns:
+  zone: example.test
+  primary: 127.0.0.40
+  tsig_key_file: $DNS_TSIG_KEY
+  resolver: 127.0.0.53
+  ttl: 2
+  min_hold: 1s
+  hold_margin: 1s
+services:
+  - name: mx
+    hosts: [mx1.example.test, mx2.example.test]
+    deploy_dir: $WORK/deploy
+    reload: [/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]
+$1
+YAML
+}
+C="-f $WORK/roll.yaml"
+. "$TOP/tests/lab/roll.sh"
+
+# run_until PHASE MAX: tlsa-rollover run, a second apart, until PHASE;
+# every run's output is kept in $WORK/runs.out.
+: > "$WORK/runs.out"
+run_until() {
+	_i=0
+	while [ $_i -lt "$2" ]; do
+		"$R" $C run >> "$WORK/runs.out" 2>&1
+		[ "$(roll_phase)" = "$1" ] && return 0
+		_i=$((_i + 1))
+		sleep 1
+	done
+	diag "phase $(roll_phase) after $2 runs; the runs said: $(tail -n 30 "$WORK/runs.out")"
+	return 1
+}
+serves() {	# ADDR CERT: does ADDR serve CERT's key?
+	"$T" --timeout 5 -r 3,1,1 -f json -H mx1.example.test -c "$1" 2>&1 | grep -q "$(roll_spki "$2")"
+}
+
+is "the lab's /etc/hosts points mx1 elsewhere" "$(getent hosts mx1.example.test | awk '{ print $1 }')" 127.0.1.1
+is "DNS says mx1 is 127.0.0.20" "$(dig @127.0.0.53 +short mx1.example.test A)" 127.0.0.20
+
+# ---- through DNS ------------------------------------------------------------
+write_config ""
+ok "import A" "$R" $C import mx "$WORK/pki/A.pem" "$WORK/pki/A.key" "$WORK/pki/int.pem"
+ok "A rolls out: VERIFY finds the addresses in DNS" run_until steady 30
+runs=$(cat "$WORK/runs.out")
+like "VERIFY checked mx1 at its DNS address" "$runs" "mx1\.example\.test 127\.0\.0\.20 .*DANE OK"
+like "VERIFY checked mx2 at its DNS address" "$runs" "mx2\.example\.test 127\.0\.0\.21 .*DANE OK"
+nok "VERIFY never probed the /etc/hosts address" grep -q "127\.0\.1\.1" "$WORK/runs.out"
+nok "no run rolled back" grep -Eqi "roll(ed|ing) back|switched back" "$WORK/runs.out"
+ok "127.0.0.20 serves A" serves 127.0.0.20 "$WORK/pki/A.pem"
+
+# ---- addresses: overrides DNS for one host ----------------------------------
+# mx2 is reached at 127.0.0.22 (say, behind a NAT): VERIFY goes there, not
+# to the DNS address 127.0.0.21.  The proof: .23 serves a stale
+# certificate, and with mx2 pointed there the switch is refused.
+write_config "    addresses:
+      mx2.example.test: [127.0.0.22]"
+ok "validate-config takes addresses:" "$R" $C validate-config
+: > "$WORK/runs.out"
+ok "import B" "$R" $C import mx "$WORK/pki/B.pem" "$WORK/pki/B.key" "$WORK/pki/int.pem"
+ok "B rolls out" run_until steady 30
+runs=$(cat "$WORK/runs.out")
+like "VERIFY checked mx2 at the configured address" "$runs" "mx2\.example\.test 127\.0\.0\.22 .*DANE OK"
+like "and said it did not use DNS for it" "$runs" "mx2\.example\.test: addresses from the configuration"
+nok "VERIFY did not probe mx2's DNS address" grep -q "mx2\.example\.test 127\.0\.0\.21" "$WORK/runs.out"
+like "mx1 still came from DNS" "$runs" "mx1\.example\.test 127\.0\.0\.20 .*DANE OK"
+
+write_config "    addresses:
+      mx2.example.test: [127.0.0.23]"
+: > "$WORK/runs.out"
+ok "import C" "$R" $C import mx "$WORK/pki/C.pem" "$WORK/pki/C.key" "$WORK/pki/int.pem"
+switched_back() {	# MAX: run until a run switches back
+	_i=0
+	while [ $_i -lt "$1" ]; do
+		"$R" $C run >> "$WORK/runs.out" 2>&1
+		grep -q "switched back to" "$WORK/runs.out" && return 0
+		_i=$((_i + 1))
+		sleep 1
+	done
+	return 1
+}
+ok "C is switched back: mx2's configured address serves a stale certificate" switched_back 30
+like "status carries the alert" "$("$R" $C status mx 2>&1)" "not the deployed one"
+runs=$(cat "$WORK/runs.out")
+like "VERIFY probed mx2 at the configured address" "$runs" "mx2\.example\.test 127\.0\.0\.23 "
+like "and refused its stale certificate" "$runs" "still serves a certificate that is not the deployed one"
+ok "127.0.0.20 was switched back to B" serves 127.0.0.20 "$WORK/pki/B.pem"
+done_testing
