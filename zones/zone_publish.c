@@ -1,8 +1,10 @@
 /*
  * zone_publish.c: from a list of records to one compare-and-swap update.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "zone_publish.h"
@@ -52,6 +54,128 @@ filter(const struct zone_rrset *a, const struct zone_rrset *b, int want_in,
 			return -1;
 	}
 	return 0;
+}
+
+/* Reads of an updated RRset before it must be what the update made. */
+#define ZONE_READBACK_TRIES	5
+#define ZONE_READBACK_GAP_MS	100
+
+/*
+ * Read owner's RRset back until it equals want (an inline-signing
+ * server may serve the change a moment later), at most
+ * ZONE_READBACK_TRIES times.  Returns 1 equal, 0 not (now holds the
+ * last read), -1 with a reason.
+ */
+static int
+read_back(const struct zone_server *srv, const char *owner,
+    const struct zone_publish_opts *po, const struct zone_rrset *want,
+    struct zone_rrset *now, char *err, size_t errlen)
+{
+	struct timespec gap = { 0, ZONE_READBACK_GAP_MS * 1000000L };
+	int t;
+
+	for (t = 0; t < ZONE_READBACK_TRIES; t++) {
+		if (t > 0) {
+			zone_rrset_free(now);
+			(void)nanosleep(&gap, NULL);
+		}
+		if (zone_read_rrset(srv, owner, po->key, &po->xfer, now, err,
+		    errlen) == -1)
+			return -1;
+		if (zone_rrset_equal(now, want))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * After the server said NOERROR: is each changed RRset what the update
+ * should have made of it?  Some servers answer a delete of one record
+ * NOERROR and delete nothing: PowerDNS matches the record's text, and a
+ * record loaded from a zone file in upper-case hex does not match the
+ * canonical text an update carries.  Then the whole RRset is replaced
+ * (deleted and written anew) under a prerequisite on what it holds now,
+ * and read back once more.  Anything else amiss is an error.
+ */
+static int
+verify_changes(const struct zone_server *srv, const char *zone,
+    const struct zone_publish_opts *po, struct zone_change *ch, size_t nch,
+    struct sbuf *report, char *err, size_t errlen)
+{
+	struct zone_rrset want = { 0 }, now = { 0 }, keep = { 0 };
+	struct zone_change fix;
+	char *d1 = NULL, *d2 = NULL;
+	size_t c, i, stuck;
+	int rc = -1, r;
+
+	for (c = 0; c < nch; c++) {
+		zone_rrset_free(&want);
+		zone_rrset_free(&now);
+		zone_rrset_free(&keep);
+		/* want = (expect - del) + add */
+		if (filter(ch[c].expect, ch[c].del, 0, &keep) == -1)
+			goto nomem;
+		for (i = 0; i < keep.n; i++)
+			if (zone_rrset_push_copy(&want, &keep.v[i]) == -1)
+				goto nomem;
+		for (i = 0; ch[c].add != NULL && i < ch[c].add->n; i++)
+			if (!zone_rrset_has(&want, &ch[c].add->v[i]) &&
+			    zone_rrset_push_copy(&want, &ch[c].add->v[i]) == -1)
+				goto nomem;
+		if ((r = read_back(srv, ch[c].owner, po, &want, &now, err,
+		    errlen)) == -1)
+			goto out;
+		if (r == 1)
+			continue;
+		for (i = 0, stuck = 0; ch[c].del != NULL && i < ch[c].del->n;
+		    i++)
+			stuck += zone_rrset_has(&now, &ch[c].del->v[i]);
+		if (stuck > 0 && want.n > 0) {
+			memset(&fix, 0, sizeof(fix));
+			fix.owner = ch[c].owner;
+			fix.expect = &now;
+			fix.del_all = 1;
+			fix.add = &want;
+			fix.ttl = ch[c].ttl;
+			if (zone_update_apply(srv, zone, po->key, &po->xfer,
+			    &fix, 1, err, errlen) == -1)
+				goto out;
+			zone_rrset_free(&keep);
+			if ((r = read_back(srv, ch[c].owner, po, &want, &keep,
+			    err, errlen)) == -1)
+				goto out;
+			if (r == 1) {
+				sbuf_printf(report, "%s: the server answered "
+				    "the delete of %zu record%s but kept %s "
+				    "(it matches record text, not data): "
+				    "replaced the whole RRset\n", ch[c].owner,
+				    stuck, stuck == 1 ? "" : "s", stuck == 1 ?
+				    "it" : "them");
+				continue;
+			}
+			zone_rrset_free(&now);
+			now = keep;
+			memset(&keep, 0, sizeof(keep));
+		}
+		d1 = zone_rrset_describe(&now);
+		d2 = zone_rrset_describe(&want);
+		errfmt(err, errlen, "%s: %s: the server confirmed the update "
+		    "but serves %s, not %s", srv->name, ch[c].owner,
+		    d1 != NULL && *d1 != '\0' ? d1 : "no records",
+		    d2 != NULL && *d2 != '\0' ? d2 : "no records");
+		goto out;
+	}
+	rc = 0;
+	goto out;
+nomem:
+	errfmt(err, errlen, "out of memory");
+out:
+	free(d1);
+	free(d2);
+	zone_rrset_free(&want);
+	zone_rrset_free(&now);
+	zone_rrset_free(&keep);
+	return rc;
 }
 
 /* Room for changes in one update message, bytes. */
@@ -181,6 +305,9 @@ zone_publish(const struct zone_server *srv, const struct zone_rrlist *recs,
 			}
 			goto out;
 		}
+		if (verify_changes(srv, zone, po, ch + i, j - i, report, err,
+		    errlen) == -1)
+			goto out;
 	}
 	for (i = 0; i < nch; i++) {
 		struct owner_work *x = NULL;

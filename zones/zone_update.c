@@ -233,6 +233,59 @@ make_rr(const char *owner, ldns_rr_class cls, uint32_t ttl,
 	return rr;
 }
 
+/*
+ * Why an update was refused (rcode, and the TSIG error if any), in err.
+ * With a key, a signed SOA read tells a key the server does not know
+ * (the read fails too) from an update policy that does not let this key
+ * change these names or TLSA records (the read works): BIND answers the
+ * latter REFUSED, Knot NOTAUTH with TSIG BADKEY.
+ */
+static void
+refused(const struct zone_server *srv, const char *zone,
+    const struct zone_tsig *key, const struct zone_xfer_opts *o,
+    const struct zone_change *ch, size_t nch, int rcode,
+    const char *tsig_err, char *err, size_t errlen)
+{
+	ldns_pkt *q = NULL, *r = NULL;
+	ldns_rdf *z = NULL;
+	char what[64], lerr[ERRBUF_LEN];
+	int policy = 0;
+
+	snprintf(what, sizeof(what), "%s%s%s", zone_rcode_name(rcode),
+	    tsig_err != NULL ? ", " : "", tsig_err != NULL ? tsig_err : "");
+	if (key == NULL) {
+		errfmt(err, errlen, "%s: update of zone %s refused: %s%s",
+		    srv->name, zone, what, rcode == LDNS_RCODE_REFUSED ||
+		    rcode == LDNS_RCODE_NOTAUTH ? " (no TSIG key was given)" :
+		    "");
+		return;
+	}
+	if (rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH) {
+		if (ldns_str2rdf_dname(&z, zone) == LDNS_STATUS_OK &&
+		    (q = ldns_pkt_query_new(z, LDNS_RR_TYPE_SOA,
+		    LDNS_RR_CLASS_IN, 0)) != NULL) {
+			z = NULL;
+			policy = zone_exchange(srv, q, key, o, &r, lerr,
+			    sizeof(lerr)) == 0 &&
+			    ldns_pkt_get_rcode(r) == LDNS_RCODE_NOERROR;
+		}
+	}
+	if (policy)
+		errfmt(err, errlen, "%s: update of zone %s refused (%s): the "
+		    "server accepts key %s for reading, so its update policy "
+		    "does not let this key change TLSA records at %s%s (BIND: "
+		    "update-policy or allow-update; Knot: the acl's "
+		    "update-type and update-owner)", srv->name, zone, what,
+		    key->name, ch[0].owner, nch > 1 ? " and the other owners" :
+		    "");
+	else
+		errfmt(err, errlen, "%s: update of zone %s refused: %s with "
+		    "key %s", srv->name, zone, what, key->name);
+	ldns_rdf_deep_free(z);
+	ldns_pkt_free(q);
+	ldns_pkt_free(r);
+}
+
 int
 zone_update_apply(const struct zone_server *srv, const char *zone,
     const struct zone_tsig *key, const struct zone_xfer_opts *o,
@@ -287,20 +340,32 @@ zone_update_apply(const struct zone_server *srv, const char *zone,
 		goto nomem;
 	z = NULL;	/* owned by q */
 	ldns_pkt_set_rd(q, 0);
-	if (zone_exchange(srv, q, key, o, &r, err, errlen) == -1)
+	if (zone_exchange(srv, q, key, o, &r, err, errlen) == -1) {
+		/*
+		 * TSIG BADKEY on an update from a key that the server knows
+		 * (Knot answers an ACL refusal so): see refused().
+		 */
+		if (key != NULL && strstr(err, "TSIG BADKEY") != NULL)
+			refused(srv, zone, key, o, ch, nch,
+			    LDNS_RCODE_NOTAUTH, "TSIG BADKEY", err, errlen);
 		goto out;
+	}
 	rcode = ldns_pkt_get_rcode(r);
 	if (rcode == LDNS_RCODE_NOERROR) {
 		rc = 0;
 		goto out;
 	}
 	if (rcode == LDNS_RCODE_YXRRSET || rcode == LDNS_RCODE_NXRRSET) {
+		const char *same = NULL;
+
 		for (c = 0; c < nch; c++) {
 			desc = NULL;
 			if (zone_read_rrset(srv, ch[c].owner, key, o, &now,
 			    lerr, sizeof(lerr)) == 0) {
 				if (zone_rrset_equal(&now, ch[c].expect)) {
 					zone_rrset_free(&now);
+					if (same == NULL)
+						same = ch[c].owner;
 					continue;
 				}
 				desc = zone_rrset_describe(&now);
@@ -311,15 +376,31 @@ zone_update_apply(const struct zone_server *srv, const char *zone,
 			    "(could not read it back)");
 			free(desc);
 		}
-		errfmt(err, errlen, "%s: update refused by its prerequisite "
-		    "(%s): the RRset changed under us: %s", srv->name,
-		    zone_rcode_name(rcode), b.s != NULL ? b.s :
-		    "no difference seen now");
+		if (b.s == NULL && same != NULL)
+			/*
+			 * The data is what we expected, yet the server says
+			 * it is not: it compares the records' text (PowerDNS
+			 * compares the content column), and the text it keeps
+			 * is not the canonical form an update carries.
+			 */
+			errfmt(err, errlen, "%s: update refused by its "
+			    "prerequisite (%s), though the server holds "
+			    "exactly the expected records at %s: it compares "
+			    "record text, not data, and its stored text is "
+			    "not canonical (hex split by blanks or in upper "
+			    "case, as a zone file may give it); rewrite the "
+			    "RRset in canonical form, with PowerDNS: pdnsutil "
+			    "replace-rrset %s %s TLSA TTL \"U S M hex\"...",
+			    srv->name, zone_rcode_name(rcode), same, zone,
+			    same);
+		else
+			errfmt(err, errlen, "%s: update refused by its "
+			    "prerequisite (%s): the RRset changed under us: "
+			    "%s", srv->name, zone_rcode_name(rcode), b.s !=
+			    NULL ? b.s : "no difference seen now");
 		goto out;
 	}
-	errfmt(err, errlen, "%s: update of zone %s refused: %s%s", srv->name,
-	    zone, zone_rcode_name(rcode), key == NULL &&
-	    rcode == LDNS_RCODE_REFUSED ? " (no TSIG key was given)" : "");
+	refused(srv, zone, key, o, ch, nch, rcode, NULL, err, errlen);
 	goto out;
 nomem:
 	errfmt(err, errlen, "cannot build the update for zone %s", zone);

@@ -7,7 +7,8 @@ PKGS="build-essential pkg-config clang llvm libclang-rt-14-dev
 libssl-dev libldns-dev libyaml-dev libcmocka-dev libjansson-dev
 openssl ca-certificates perl python3 time iproute2 util-linux valgrind
 bind9 bind9-utils bind9-dnsutils unbound postfix pebble certbot lego dehydrated uacme curl
-hash-slinger gnutls-bin ldnsutils knot-dnsutils mandoc faketime"
+hash-slinger gnutls-bin ldnsutils knot-dnsutils mandoc faketime
+knot pdns-server pdns-backend-sqlite3 sqlite3"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,132 @@
+# tests/lab/primaries.sh: Knot DNS and PowerDNS as RFC 2136 primaries, for
+# proving the update path on servers other than BIND (sourced by a test
+# that already called lab_netns: they bind port 53 on lab addresses).
+#
+#   . "$TOP/tests/lab/primaries.sh"
+#   knot_start DIR ADDR ZONE ZONEFILE KEYFILE [A-ONLY-KEYFILE]
+#   pdns_start DIR ADDR ZONE ZONEFILE KEYFILE
+#   primary_stop DIR
+#
+# KEYFILE is a BIND key file (tsig-keygen): its key is the one updates
+# must be signed with.  knot_start: knotd serving ZONEFILE (copied),
+# signed online (dnssec-signing, ECDSAP256SHA256), updates allowed for
+# the key; the key of A-ONLY-KEYFILE, when given, may update A records
+# only (its TLSA updates are ACL refusals); journal only (the zone file
+# is never rewritten).  pdns_start: pdns_server with the gsqlite3 backend,
+# the zone loaded with pdnsutil load-zone (which keeps each record's
+# text as the zone file gives it), secured (online signing), dnsupdate
+# for the key (TSIG-ALLOW-DNSUPDATE).  Both return once ADDR answers the
+# zone's SOA with AA (bounded: 10 s); on failure one line and the tail
+# of the log on stderr, and 1.  primary_stop: TERM, bounded wait, KILL.
+
+_pri_say() { echo "primaries: $*" >&2; }
+
+_pri_path() {
+	case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
+}
+
+# _pri_key KEYFILE: "NAME ALGORITHM SECRET" of a BIND key file.
+_pri_key() {
+	tr '\n\t' '  ' < "$1" | sed -n 's/.*key *"\([^"]*\)" *{ *algorithm *\([a-z0-9-]*\); *secret *"\([^"]*\)".*/\1 \2 \3/p'
+}
+
+# _pri_wait ADDR ZONE LOG: bounded wait for an authoritative SOA answer.
+_pri_wait() {
+	_pw_i=0
+	while [ $_pw_i -lt 50 ]; do
+		if dig @"$1" +norec +time=1 +tries=1 SOA "$2" 2>/dev/null |
+			grep -Eq '^;; flags:[^;]* aa[ ;].*ANSWER: [1-9]'; then
+			return 0
+		fi
+		_pw_i=$((_pw_i + 1))
+		sleep 0.2
+	done
+	_pri_say "$1 does not answer for $2 with AA"
+	tail -n 15 "$3" >&2
+	return 1
+}
+
+knot_start() {	# DIR ADDR ZONE ZONEFILE KEYFILE [A-ONLY-KEYFILE]
+	_pri_path
+	_ks_dir=$1 _ks_addr=$2 _ks_zone=${3%.} _ks_file=$4 _ks_key=$5 _ks_key2=${6:-}
+	mkdir -p "$_ks_dir/zones" "$_ks_dir/db" || return 1
+	cp "$_ks_file" "$_ks_dir/zones/$_ks_zone.zone" || return 1
+	{
+		printf 'server:\n  rundir: %s\n  listen: %s@53\n' "$_ks_dir" "$_ks_addr"
+		printf 'key:\n'
+		for _ks_k in $_ks_key $_ks_key2; do
+			set -- $(_pri_key "$_ks_k")
+			[ $# -eq 3 ] || { _pri_say "$_ks_k: not a BIND key file"; return 1; }
+			printf '  - id: %s\n    algorithm: %s\n    secret: %s\n' "$1" "$2" "$3"
+		done
+		printf 'acl:\n'
+		set -- $(_pri_key "$_ks_key")
+		printf '  - id: upd\n    key: %s\n    action: update\n' "$1"
+		_ks_acl=upd
+		if [ -n "$_ks_key2" ]; then
+			set -- $(_pri_key "$_ks_key2")
+			printf '  - id: upd-a\n    key: %s\n    action: update\n    update-type: [A]\n' "$1"
+			_ks_acl="[upd, upd-a]"
+		fi
+		printf 'database:\n  storage: %s/db\n' "$_ks_dir"
+		printf 'template:\n  - id: default\n    storage: %s/zones\n    file: "%%s.zone"\n' "$_ks_dir"
+		printf '    journal-content: all\n    zonefile-sync: -1\n    zonefile-load: whole\n'
+		printf 'zone:\n  - domain: %s\n    acl: %s\n    dnssec-signing: on\n' "$_ks_zone" "$_ks_acl"
+		printf 'log:\n  - target: %s/knot.log\n    any: info\n' "$_ks_dir"
+	} > "$_ks_dir/knot.conf" || return 1
+	knotd -c "$_ks_dir/knot.conf" -d || { _pri_say "knotd does not start"; tail -n 15 "$_ks_dir/knot.log" >&2; return 1; }
+	_pri_wait "$_ks_addr" "$_ks_zone" "$_ks_dir/knot.log" || return 1
+	[ -s "$_ks_dir/knot.pid" ] || { _pri_say "knotd wrote no pid file"; return 1; }
+	cp "$_ks_dir/knot.pid" "$_ks_dir/server.pid"
+}
+
+pdns_start() {	# DIR ADDR ZONE ZONEFILE KEYFILE
+	_pri_path
+	_ps_dir=$1 _ps_addr=$2 _ps_zone=${3%.} _ps_file=$4 _ps_key=$5
+	set -- $(_pri_key "$_ps_key")
+	[ $# -eq 3 ] || { _pri_say "$_ps_key: not a BIND key file"; return 1; }
+	mkdir -p "$_ps_dir" || return 1
+	rm -f "$_ps_dir/pdns.db"
+	sqlite3 "$_ps_dir/pdns.db" < /usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql ||
+		{ _pri_say "cannot make the sqlite3 database"; return 1; }
+	cat > "$_ps_dir/pdns.conf" <<EOF
+launch=gsqlite3
+gsqlite3-database=$_ps_dir/pdns.db
+gsqlite3-dnssec=yes
+local-address=$_ps_addr
+local-port=53
+dnsupdate=yes
+allow-dnsupdate-from=127.0.0.0/8
+socket-dir=$_ps_dir
+daemon=no
+guardian=no
+write-pid=no
+disable-syslog=yes
+loglevel=5
+setuid=
+setgid=
+EOF
+	{
+		pdnsutil --config-dir="$_ps_dir" load-zone "$_ps_zone" "$_ps_file" &&
+		pdnsutil --config-dir="$_ps_dir" secure-zone "$_ps_zone" &&
+		pdnsutil --config-dir="$_ps_dir" import-tsig-key "$1" "$2" "$3" &&
+		pdnsutil --config-dir="$_ps_dir" set-meta "$_ps_zone" TSIG-ALLOW-DNSUPDATE "$1"
+	} > "$_ps_dir/pdnsutil.log" 2>&1 || { _pri_say "pdnsutil failed"; tail -n 15 "$_ps_dir/pdnsutil.log" >&2; return 1; }
+	pdns_server --config-dir="$_ps_dir" > "$_ps_dir/pdns.log" 2>&1 &
+	echo $! > "$_ps_dir/server.pid"
+	_pri_wait "$_ps_addr" "$_ps_zone" "$_ps_dir/pdns.log"
+}
+
+primary_stop() {	# DIR
+	[ -s "$1/server.pid" ] || return 0
+	_st_pid=$(cat "$1/server.pid")
+	kill "$_st_pid" 2>/dev/null || return 0
+	_st_i=0
+	while kill -0 "$_st_pid" 2>/dev/null && [ $_st_i -lt 50 ]; do
+		sleep 0.1
+		_st_i=$((_st_i + 1))
+	done
+	kill -9 "$_st_pid" 2>/dev/null
+	rm -f "$1/server.pid"
+	return 0
+}
