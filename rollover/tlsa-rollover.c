@@ -29,6 +29,7 @@
 #include "roll_run.h"
 #include "roll_state.h"
 #include "roll_store.h"
+#include "roll_validate.h"
 #include "sbuf.h"
 #include "tlsa_dane.h"
 #include "tlsa_load.h"
@@ -68,7 +69,9 @@ usage(int status)
 "  publish|switch|retire service\n"
 "                             one step by hand, refused unless it is safe\n"
 "  abort service              forget the pending certificate (not once live)\n"
-"  validate-config            check the configuration and say what it means\n"
+"  validate-config [--online] check the configuration, and what it names, and\n"
+"                             say what it means; --online also asks the primary\n"
+"                             (signed), the check servers and the resolver (AD)\n"
 "  check [options] [domain|host...]\n"
 "                             live MX check: DANE, TLS hygiene, expiry, with\n"
 "                             Nagios exit codes (see check --help)\n"
@@ -536,8 +539,11 @@ cmd_hook(const char *config, int argc, char **argv)
 			    argv[i]);
 		return 0;
 	}
-	if (roll_config_load(config, &c, err, sizeof(err)) == -1) {
+	if (roll_config_load(config, &c, err, sizeof(err)) == -1 ||
+	    roll_validate(&c, err, sizeof(err)) == -1) {
 		log_error("%s", err);
+		if (c.path != NULL)
+			roll_config_free(&c);
 		return 2;
 	}
 	if ((sel = calloc(c.nservices + 1, sizeof(*sel))) == NULL) {
@@ -598,11 +604,23 @@ out:
 }
 
 static int
-cmd_validate(struct roll_config *c)
+cmd_validate(struct roll_config *c, int online)
 {
+	struct sbuf rep = { 0 };
+	char err[ERRBUF_LEN];
 	size_t i, j;
 	int k;
 
+	if (online) {
+		if (roll_validate_online(c, &rep, err, sizeof(err)) == -1) {
+			sbuf_free(&rep);
+			log_error("%s", err);
+			return 2;
+		}
+		if (rep.s != NULL)
+			fputs(rep.s, stdout);
+		sbuf_free(&rep);
+	}
 	printf("%s: valid; state in %s\n", c->path, c->state_dir);
 	for (i = 0; i < c->nservices; i++) {
 		struct roll_service *s = &c->services[i];
@@ -616,6 +634,9 @@ cmd_validate(struct roll_config *c)
 			    s->specs[k].selector, s->specs[k].mtype);
 		printf(", TTL %u, hold >= %u s, margin %u s\n", s->dns.ttl,
 		    s->dns.min_hold, s->dns.hold_margin);
+		printf("  a new key waits %lu s once visible (the larger of "
+		    "min_hold and 2 x TTL + margin; a larger TTL served "
+		    "makes it longer)\n", roll_validate_hold(s));
 		printf("  updates to %s (zone %s) with key file %s\n",
 		    s->dns.primary, s->dns.zone != NULL ? s->dns.zone :
 		    "from the SOA", s->dns.tsig_key_file);
@@ -676,13 +697,14 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "online", no_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct roll_config c;
 	struct import_args ia;
 	const char *config = DEFAULT_CONFIG, *cmd;
 	char err[ERRBUF_LEN];
-	int ch, rc = 2, phase, config_given = 0;
+	int ch, rc = 2, phase, config_given = 0, online = 0;
 
 	log_init("tlsa-rollover");
 	privsep_nocore();
@@ -725,7 +747,9 @@ main(int argc, char **argv)
 	}
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "f:nv", longopts, NULL)) != -1)
-		if (!global_opt(ch, &config, &config_given))
+		if (ch == 'O' && strcmp(cmd, "validate-config") == 0)
+			online = 1;
+		else if (!global_opt(ch, &config, &config_given))
 			usage(2);
 	argv += optind - 1;
 	argc -= optind - 1;
@@ -734,8 +758,19 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		return 2;
 	}
+	/*
+	 * What the configuration names must be usable before a command
+	 * acts on it; status and abort still work, to see and to undo.
+	 */
+	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "abort") != 0 &&
+	    roll_validate(&c, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		roll_config_free(&c);
+		rc = 2;
+		goto done;
+	}
 	if (strcmp(cmd, "validate-config") == 0 && argc == 1)
-		rc = cmd_validate(&c);
+		rc = cmd_validate(&c, online);
 	else if (strcmp(cmd, "status") == 0)
 		rc = cmd_status(&c, argv + 1, argc - 1);
 	else if (strcmp(cmd, "run") == 0)

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib.sh"
 LAB_HOSTS="127.0.1.1 mx1.example.test"
 lab_netns "$@"
-need_cmd named unbound postfix dig openssl
+need_cmd named unbound postfix dig openssl tsig-keygen
 . "$TOP/tests/lab/dns.sh"
 . "$TOP/tests/lab/certs.sh"
 : "${TLSA_ROLLOVER:=$TOP/build/tlsa-rollover}"
@@ -75,8 +75,25 @@ serves() {	# ADDR CERT: does ADDR serve CERT's key?
 is "the lab's /etc/hosts points mx1 elsewhere" "$(getent hosts mx1.example.test | awk '{ print $1 }')" 127.0.1.1
 is "DNS says mx1 is 127.0.0.20" "$(dig @127.0.0.53 +short mx1.example.test A)" 127.0.0.20
 
-# ---- through DNS ------------------------------------------------------------
+# ---- validate-config --online: the servers as the rollover will use them ----
 write_config ""
+out=$("$R" $C validate-config --online 2>&1)
+is "validate-config --online: exit 0 against the lab" "$?" 0
+like "it read the primary's SOA signed with the key" "$out" "primary 127\.0\.0\.40@53: signed SOA read of example\.test\. with key tlsa-update\.: ok"
+like "it saw the resolver validate the zone" "$out" "resolver 127\.0\.0\.53@53: validates example\.test\. \(AD\): ok"
+like "it prints the real hold" "$out" "a new key waits 5 s once visible"
+sed 's|resolver: 127.0.0.53|resolver: 127.0.0.41|' "$WORK/roll.yaml" > "$WORK/noad.yaml"
+out=$("$R" -f "$WORK/noad.yaml" validate-config --online 2>&1)
+is "a resolver that does not validate: exit 2" "$?" 2
+like "... named, with the reason" "$out" "service mx: 127\.0\.0\.41@53: answers example\.test\. SOA without the AD bit"
+nok "... and validate-config without --online does not ask" sh -c "'$R' -f '$WORK/noad.yaml' validate-config | grep -q 'signed SOA'"
+(umask 077 && tsig-keygen -a hmac-sha256 tlsa-update > "$WORK/other.key") || bail "tsig-keygen"
+sed "s|tsig_key_file: .*|tsig_key_file: $WORK/other.key|" "$WORK/roll.yaml" > "$WORK/badkey.yaml"
+out=$("$R" -f "$WORK/badkey.yaml" validate-config --online 2>&1)
+is "a TSIG key the primary does not know: exit 2" "$?" 2
+like "... one line naming the primary and the TSIG error" "$out" "^tlsa-rollover: .*badkey\.yaml: service mx: 127\.0\.0\.40@53: .*(BADSIG|BADKEY)"
+
+# ---- through DNS ------------------------------------------------------------
 ok "import A" "$R" $C import mx "$WORK/pki/A.pem" "$WORK/pki/A.key" "$WORK/pki/int.pem"
 ok "A rolls out: VERIFY finds the addresses in DNS" run_until steady 30
 runs=$(cat "$WORK/runs.out")
