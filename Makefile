@@ -17,7 +17,7 @@ UNITDIR	?= $(PREFIX)/lib/systemd/system
 
 B	?= build
 CC	?= cc
-PKGS	 = libssl libcrypto ldns jansson yaml-0.1
+PKGS	 = libssl libcrypto ldns jansson yaml-0.1 libidn2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)

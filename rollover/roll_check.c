@@ -904,9 +904,51 @@ ta_in_chain(const struct tlsa_rec *rec, STACK_OF(X509) *chain)
 	return hit;
 }
 
+/* The domain whose MX RRset named h, or NULL (hosts given directly). */
+static const struct chk_domain *
+host_nexthop(const struct chk_run *r, const struct chk_host *h)
+{
+	size_t i;
+
+	for (i = 0; i < r->nd; i++)
+		if (r->d[i].nhosts > 0 && h >= r->d[i].hosts &&
+		    h < r->d[i].hosts + r->d[i].nhosts)
+			return r->d[i].mx_sec != -1 ? &r->d[i] : NULL;
+	return NULL;
+}
+
+/*
+ * The reference identifiers for DANE-TA name checks (RFC 7672 section
+ * 3.2.3): the TLSA base domain first, then the MX host name it was
+ * CNAME-expanded from, then the next-hop domain, which a sending
+ * Postfix accepts too.  Returns the count.
+ */
+static size_t
+ref_names(const struct chk_run *r, const struct chk_host *h,
+    const char **names)
+{
+	const struct chk_domain *d = host_nexthop(r, h);
+	const char *cand[3];
+	size_t i, j, n = 0;
+
+	cand[0] = h->base[0] != '\0' ? h->base : h->name;
+	cand[1] = h->name;
+	cand[2] = d != NULL ? d->name : "";
+	for (i = 0; i < 3; i++) {
+		if (cand[i][0] == '\0')
+			continue;
+		for (j = 0; j < n && strcmp(names[j], cand[i]) != 0; j++)
+			;
+		if (j == n)
+			names[n++] = cand[i];
+	}
+	return n;
+}
+
 static void
 judge_chain(struct chk_run *r, struct chk_addr *a, struct chk_chain *c)
 {
+	const char *names[3];
 	struct chk_host *h = a->host;
 	STACK_OF(X509) *chain = c->s->chain;
 	X509 *leaf = sk_X509_value(chain, 0);
@@ -922,13 +964,15 @@ judge_chain(struct chk_run *r, struct chk_addr *a, struct chk_chain *c)
 	c->dane = -1;
 	c->match = -1;
 	if (recs->n > 0) {
-		int vr = tlsa_dane_verify(chain, NULL, h->base[0] ? h->base :
-		    h->name, recs->v, recs->n, &m, err, sizeof(err));
+		int vr = tlsa_dane_verify_names(chain, NULL, names,
+		    ref_names(r, h, names), recs->v, recs->n, &m, err,
+		    sizeof(err));
 
 		if (vr == 1) {
 			c->dane = 1;
 			c->match = m.index;
 			c->depth = m.depth;
+			snprintf(c->name, sizeof(c->name), "%s", m.name);
 		} else {
 			c->dane = 0;
 			snprintf(c->reason, sizeof(c->reason), "%s",
@@ -1004,9 +1048,10 @@ judge_chain(struct chk_run *r, struct chk_addr *a, struct chk_chain *c)
 	} else if (c->dane == 1 && c->match >= 0) {
 		hex8(&recs->v[c->match], rec, sizeof(rec));
 		snprintf(c->summary, sizeof(c->summary), "DANE match %u %u %u "
-		    "%s at depth %d", recs->v[c->match].spec.usage,
+		    "%s at depth %d%s%s", recs->v[c->match].spec.usage,
 		    recs->v[c->match].spec.selector,
-		    recs->v[c->match].spec.mtype, rec, c->depth);
+		    recs->v[c->match].spec.mtype, rec, c->depth,
+		    c->name[0] != '\0' ? ", name " : "", c->name);
 	} else if (c->dane == 0)
 		snprintf(c->summary, sizeof(c->summary), "DANE FAILED: %s",
 		    c->reason);

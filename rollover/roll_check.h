@@ -62,6 +62,8 @@ struct chk_chain {
 	int			 dane;		/* 1 match, 0 none, -1 n/a */
 	int			 match;		/* record index in host tlsa */
 	int			 depth;
+	char			 name[256];	/* DANE-TA: the reference */
+						/* identifier matched, or "" */
 	char			 reason[256];	/* why DANE failed */
 	time_t			 not_after;
 	long			 days_left;

@@ -21,6 +21,7 @@
 #include "privsep.h"
 #include "roll_check.h"
 #include "roll_config.h"
+#include "tlsa_parse.h"
 #include "tlsa_rec.h"
 
 struct counts {
@@ -326,14 +327,21 @@ chain_json(const struct chk_host *h, const struct chk_chain *c)
 	if (c->dane == -1)
 		json_object_set_new(o, "dane", json_null());
 	else if (c->dane == 1 && c->match >= 0) {
+		json_t *dj;
+
 		hex = tlsa_hex(recs->v[c->match].data,
 		    recs->v[c->match].len);
-		json_object_set_new(o, "dane", json_pack("{s:b, s:o, s:i}",
+		dj = json_pack("{s:b, s:o, s:i}",
 		    "match", 1, "record", json_sprintf("%u %u %u %s",
 		    recs->v[c->match].spec.usage,
 		    recs->v[c->match].spec.selector,
 		    recs->v[c->match].spec.mtype, hex != NULL ? hex : ""),
-		    "depth", c->depth));
+		    "depth", c->depth);
+
+		/* DANE-TA: the reference identifier the leaf matched. */
+		if (dj != NULL && c->name[0] != '\0')
+			json_object_set_new(dj, "name", json_string(c->name));
+		json_object_set_new(o, "dane", dj);
 		free(hex);
 	} else
 		json_object_set_new(o, "dane", json_pack("{s:b, s:s}",
@@ -445,7 +453,9 @@ check_usage(int status)
 "usage: tlsa-rollover [-f config] check [options] [domain|host ...]\n"
 "Check that every MX address serves certificates that DANE-validate\n"
 "against the published TLSA records, and the TLS hygiene around them.\n"
-"Without names: the hosts of every configured service.\n"
+"Without names: the hosts of every configured service.  IDN names are\n"
+"looked up in A-labels.  A 2 x x record accepts a leaf that names the TLSA\n"
+"base domain, the MX host or the domain checked (RFC 7672 3.2.3).\n"
 "\n"
 "  --resolver ADDR[@PORT]  validating resolver (default: the config's,\n"
 "                          else the first nameserver in resolv.conf)\n"
@@ -657,9 +667,22 @@ roll_check_cmd(const char *config, int config_given, int json, int verbose,
 	} else if (system_resolver(&r.o.resolver) == 0)
 		r.o.have_resolver = 1;
 	if (argc > 0) {
-		for (i = 0; i < argc; i++)
-			if (chk_add_domain(&r, argv[i], 0) == -1)
+		for (i = 0; i < argc; i++) {
+			char *an;
+			int added;
+
+			/* IDN: look up and name owners in A-labels. */
+			if ((an = tlsa_host_ascii(argv[i], err,
+			    sizeof(err))) == NULL) {
+				log_error("check: %s", err);
+				rc = CHK_UNKNOWN;
+				goto out;
+			}
+			added = chk_add_domain(&r, an, 0);
+			free(an);
+			if (added == -1)
 				goto nomem;
+		}
 	} else {
 		if ((svc_res = calloc(c.nservices + 1, sizeof(*svc_res))) ==
 		    NULL)

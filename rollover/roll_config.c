@@ -24,6 +24,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "roll_config.h"
+#include "tlsa_parse.h"
 #include "zone_net.h"
 #include "zone_rr.h"
 #include "zone_sign.h"
@@ -648,6 +649,15 @@ read_service(struct reader *r, struct roll_service *s)
 					free(im);
 					goto out;
 				}
+				/* IDN hosts: A-labels, as they go into DNS. */
+				if ((h = tlsa_host_ascii(s->hosts[i], e,
+				    sizeof(e))) == NULL) {
+					fail(r, &im[i], "hosts: %s", e);
+					free(im);
+					goto out;
+				}
+				free(s->hosts[i]);
+				s->hosts[i] = h;
 				if ((h = zone_name_canon(s->hosts[i], e,
 				    sizeof(e))) == NULL) {
 					fail(r, &im[i], "hosts: %s", e);

@@ -7,6 +7,7 @@
  * files and live servers get exactly the verdict a sending MTA linked
  * with OpenSSL would reach.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -83,6 +84,16 @@ tlsa_dane_verify(STACK_OF(X509) *chain, EVP_PKEY *key, const char *host,
     const struct tlsa_rec *recs, size_t n, struct tlsa_match *m, char *err,
     size_t errlen)
 {
+	return tlsa_dane_verify_names(chain, key, &host, host != NULL ? 1 : 0,
+	    recs, n, m, err, errlen);
+}
+
+int
+tlsa_dane_verify_names(STACK_OF(X509) *chain, EVP_PKEY *key,
+    const char *const *names, size_t nnames, const struct tlsa_rec *recs,
+    size_t n, struct tlsa_match *m, char *err, size_t errlen)
+{
+	const char *peer;
 	X509_STORE_CTX *xctx = NULL;
 	STACK_OF(X509) *untrusted = NULL;
 	SSL_CTX *c;
@@ -101,12 +112,25 @@ tlsa_dane_verify(STACK_OF(X509) *chain, EVP_PKEY *key, const char *host,
 	for (i = 0; i < n; i++)
 		if (recs[i].spec.usage <= TLSA_USAGE_PKIX_EE)
 			pkix = 1;
+	if (nnames > TLSA_DANE_MAXNAMES) {
+		errfmt(err, errlen, "more than %d reference identifiers",
+		    TLSA_DANE_MAXNAMES);
+		goto out;
+	}
 	if ((c = get_ctx(pkix)) == NULL || (ssl = SSL_new(c)) == NULL ||
-	    SSL_dane_enable(ssl, host) <= 0) {
+	    SSL_dane_enable(ssl, nnames > 0 ? names[0] : NULL) <= 0) {
 		errfmt(err, errlen, "cannot set up DANE verification");
 		err_add_openssl(err, errlen);
 		goto out;
 	}
+	/* Further reference identifiers: any one of them may match. */
+	for (i = 1; i < nnames; i++)
+		if (SSL_add1_host(ssl, names[i]) != 1) {
+			errfmt(err, errlen, "cannot add the reference "
+			    "identifier %s", names[i]);
+			err_add_openssl(err, errlen);
+			goto out;
+		}
 	for (i = 0; i < n; i++) {
 		r = SSL_dane_tlsa_add(ssl, recs[i].spec.usage,
 		    recs[i].spec.selector, recs[i].spec.mtype, recs[i].data,
@@ -149,6 +173,10 @@ tlsa_dane_verify(STACK_OF(X509) *chain, EVP_PKEY *key, const char *host,
 		goto out;
 	}
 	m->depth = r;
+	peer = X509_VERIFY_PARAM_get0_peername(X509_STORE_CTX_get0_param(
+	    xctx));
+	if (peer != NULL)
+		snprintf(m->name, sizeof(m->name), "%s", peer);
 	for (j = 0; j < n; j++)
 		if (recs[j].spec.usage == u && recs[j].spec.selector == s &&
 		    recs[j].spec.mtype == mt && recs[j].len == dlen &&

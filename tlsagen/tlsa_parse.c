@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <idn2.h>
+
 #include "fileio.h"
 #include "log.h"
 #include "tlsa_parse.h"
@@ -244,4 +246,35 @@ tlsa_parse_arg(struct tlsa_reclist *l, const char *arg, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+char *
+tlsa_host_ascii(const char *name, char *err, size_t errlen)
+{
+	char *out = NULL, *s, vis[300];
+	const unsigned char *p;
+	int r;
+
+	for (p = (const unsigned char *)name; *p != '\0' && *p < 0x80; p++)
+		;
+	if (*p == '\0') {
+		if ((s = strdup(name)) == NULL)
+			errfmt(err, errlen, "out of memory");
+		return s;
+	}
+	/* Nontransitional UTS #46 processing, as browsers and MTAs do. */
+	r = idn2_to_ascii_8z(name, &out, IDN2_NFC_INPUT |
+	    IDN2_NONTRANSITIONAL);
+	if (r != IDN2_OK) {
+		errfmt(err, errlen, "\"%s\": not a valid internationalised "
+		    "host name: %s", str_vis(vis, sizeof(vis), name,
+		    strlen(name)), idn2_strerror(r));
+		return NULL;
+	}
+	/* Ours to free with free(), not idn2_free(). */
+	s = strdup(out);
+	idn2_free(out);
+	if (s == NULL)
+		errfmt(err, errlen, "out of memory");
+	return s;
 }

@@ -30,4 +30,13 @@ int tlsa_parse_arg(struct tlsa_reclist *l, const char *arg, char *err,
 
 void tlsa_reclist_free(struct tlsa_reclist *l);
 
+/*
+ * A host name as it goes into DNS queries, owner names and SNI: U-labels
+ * (UTF-8) become A-labels ("xn--...", IDNA2008 with the UTS #46 mapping,
+ * as libidn2 does it); an all-ASCII name is copied unchanged.  Returns a
+ * string the caller frees, or NULL with err ("\"NAME\": not a valid
+ * internationalised host name: why", the name made printable).
+ */
+char *tlsa_host_ascii(const char *name, char *err, size_t errlen);
+
 #endif

@@ -49,9 +49,12 @@
 
 #define MAX_SPECS	32
 #define MAX_CONNECT	64
+#define MAX_HOSTS	64
 
 struct opts {
-	const char	*host;		/* -H */
+	char		*hosts[MAX_HOSTS]; /* -H, A-labels, allocated */
+	int		 nhosts;
+	char		*nexthop;	/* --nexthop, A-labels, allocated */
 	unsigned	 port;		/* -p */
 	const char	*proto;		/* -P */
 	struct tlsa_spec specs[MAX_SPECS];
@@ -115,7 +118,9 @@ usage(int status)
 "\n"
 "Records:\n"
 "  -H, --host NAME          host of the owner _PORT._PROTO.NAME. (default: the\n"
-"                           --connect host, else the leaf's first DNS name)\n"
+"                           --connect host, else the leaf's first DNS name);\n"
+"                           repeatable: records at every owner.  IDN names\n"
+"                           become A-labels (xn--)\n"
 "  -p, --port N             port of the owner (default 25)\n"
 "  -P, --proto P            tcp (default), udp or sctp\n"
 "  -r, --record U,S,M       record type, numbers or RFC 7218 names, e.g. 3,1,1\n"
@@ -177,12 +182,19 @@ usage(int status)
 "Verification:\n"
 "  --verify RECORDS         check the inputs against records: a file of zone\n"
 "                           or generic lines, or one record (\"3 1 1 HEX\");\n"
-"                           repeatable. Exit 0 if every input matches, 2 if not\n"
+"                           repeatable. Exit 0 if every input matches, 2 if not.\n"
+"                           As a DANE MTA (RFC 7672): on ports 25 and 587\n"
+"                           usages 0 and 1 are ignored; 2 x x checks the leaf's\n"
+"                           names against -H (or the -c host) and --nexthop,\n"
+"                           never against names from the leaf itself\n"
+"  --nexthop DOMAIN         the mail domain whose MX named the host: a name\n"
+"                           that 2 x x records accept too (as Postfix does)\n"
 "\n"
 "  -h, --help               this text\n"
 "  -V, --version            version\n"
 "\n"
-"Exit status: 0 success, 1 error, 2 --verify found no match.\n");
+"Exit status: 0 success, 1 error, 2 --verify found no match (or no usable\n"
+"record).\n");
 	exit(status);
 }
 
@@ -301,15 +313,41 @@ leaf_hostname(X509 *leaf)
 	    (size_t)ASN1_STRING_length(cn));
 }
 
-/* The owner of an input; NULL with err. */
+/*
+ * The number of owners an input has: one per -H name, else one (the
+ * --connect host or the leaf's name).
+ */
+static int
+owner_count(const struct opts *o)
+{
+	return o->nhosts > 0 ? o->nhosts : 1;
+}
+
+/*
+ * The host name of owner k that a name check may use (RFC 7672 section
+ * 3.2.3: the TLSA base domain): the -H name, else the --connect host
+ * name.  Never a name taken from the leaf itself, which would match any
+ * leaf.  NULL when there is none.
+ */
+static const char *
+owner_refname(const struct opts *o, int k, const char *fallback)
+{
+	if (o->nhosts > 0)
+		return o->hosts[k];
+	if (fallback != NULL && !is_addr(fallback))
+		return fallback;
+	return NULL;
+}
+
+/* Owner k (0 <= k < owner_count()) of an input; NULL with err. */
 static char *
-input_owner(const struct opts *o, const char *fallback, X509 *leaf,
+input_owner(const struct opts *o, int k, const char *fallback, X509 *leaf,
     char *err, size_t errlen)
 {
 	char *h = NULL, *owner;
 
-	if (o->host != NULL)
-		return zone_tlsa_owner(o->port, o->proto, o->host, err,
+	if (o->nhosts > 0)
+		return zone_tlsa_owner(o->port, o->proto, o->hosts[k], err,
 		    errlen);
 	if (fallback != NULL && !is_addr(fallback))
 		return zone_tlsa_owner(o->port, o->proto, fallback, err,
@@ -436,12 +474,32 @@ fail:
 	return -1;
 }
 
+static int owner_records(const struct opts *, int, struct tlsa_input *,
+    const char *, const char *, struct zone_rrlist *, const struct issuers *,
+    char *, size_t);
+
 /*
  * Records for one loaded input: EE specs for the leaf (or lone key), TA
- * specs for the leaf's issuer in the input.  err is without the name.
+ * specs for the leaf's issuer in the input, at every owner (one per -H).
+ * err is without the name.
  */
 static int
 input_records(const struct opts *o, struct tlsa_input *in,
+    const char *fallback_host, const char *source, struct zone_rrlist *l,
+    const struct issuers *is, char *err, size_t errlen)
+{
+	int k;
+
+	for (k = 0; k < owner_count(o); k++)
+		if (owner_records(o, k, in, fallback_host, source, l, is, err,
+		    errlen) == -1)
+			return -1;
+	return 0;
+}
+
+/* input_records() for owner k. */
+static int
+owner_records(const struct opts *o, int k, struct tlsa_input *in,
     const char *fallback_host, const char *source, struct zone_rrlist *l,
     const struct issuers *is, char *err, size_t errlen)
 {
@@ -452,7 +510,8 @@ input_records(const struct opts *o, struct tlsa_input *in,
 
 	if (in->certs != NULL && sk_X509_num(in->certs) > 0)
 		leaf = sk_X509_value(in->certs, 0);
-	if ((owner = input_owner(o, fallback_host, leaf, err, errlen)) == NULL)
+	if ((owner = input_owner(o, k, fallback_host, leaf, err, errlen)) ==
+	    NULL)
 		return -1;
 	for (i = 0; i < o->nspecs; i++) {
 		if (usage_is_ta(o->specs[i].usage))
@@ -497,10 +556,11 @@ out:
 /*
  * Fetch every chain one -c argument's server presents (one per key
  * algorithm it has).  Returns the count (>= 1) with *served, or -1.
+ * *smtp (if not NULL) tells whether the port is an SMTP one (25, 587).
  */
 static int
 fetch_input(const struct opts *o, const char *arg, struct tlsa_served **served,
-    char *host, size_t hostlen, char *err, size_t errlen)
+    char *host, size_t hostlen, int *smtp, char *err, size_t errlen)
 {
 	struct tlsa_fetch f;
 	char port[16], hname[256];
@@ -513,11 +573,30 @@ fetch_input(const struct opts *o, const char *arg, struct tlsa_served **served,
 		errfmt(err, errlen, "%s: bad host[:port]", arg);
 		return -1;
 	}
+	/* An IDN host goes out (DNS, SNI, owner) in A-labels. */
+	if (!is_addr(host)) {
+		char *a;
+
+		if ((a = tlsa_host_ascii(host, err, errlen)) == NULL) {
+			err_prefix(err, errlen, "-c");
+			return -1;
+		}
+		if (strlen(a) >= hostlen) {
+			errfmt(err, errlen, "-c %s: host name too long", a);
+			free(a);
+			return -1;
+		}
+		snprintf(host, hostlen, "%s", a);
+		free(a);
+	}
 	(void)parse_uint(port, 65535, &pnum);
+	if (smtp != NULL)
+		*smtp = pnum == 25 || pnum == 587;
 	memset(&f, 0, sizeof(f));
 	f.host = host;
 	f.port = port;
-	f.sni = o->sni != NULL ? o->sni : o->host != NULL ? o->host :
+	/* Several -H: the first is the TLSA base domain sent as SNI. */
+	f.sni = o->sni != NULL ? o->sni : o->nhosts > 0 ? o->hosts[0] :
 	    is_addr(host) ? NULL : host;
 	if (o->helo != NULL)
 		f.helo = o->helo;
@@ -545,79 +624,138 @@ fetch_input(const struct opts *o, const char *arg, struct tlsa_served **served,
 	return n;
 }
 
-struct verify_set {
-	struct tlsa_reclist all;
-};
-
-/* Verify one input against the records that apply to its owner. */
+/* Print "u s m HEX" of a record into buf. */
 static int
-verify_input(const struct opts *o, struct tlsa_input *in, const char *name,
-    const char *fallback_host, const struct tlsa_reclist *rl,
-    struct sbuf *out)
+rec_text(const struct tlsa_rec *r, char *buf, size_t len)
+{
+	char *hex;
+
+	if ((hex = tlsa_hex(r->data, r->len)) == NULL)
+		return -1;
+	snprintf(buf, len, "%u %u %u %s", r->spec.usage, r->spec.selector,
+	    r->spec.mtype, hex);
+	free(hex);
+	return 0;
+}
+
+/*
+ * Verify one input against the records that apply to its owner k, the
+ * way a sending MTA would: on SMTP ports (smtp set) usages 0 and 1 are
+ * not used (RFC 7672 section 3.1.3); the DANE-TA name check takes the
+ * owner's host name (never the leaf's own) and the --nexthop domain.
+ * Returns 1 match, 0 no match (a line in out says why), -1 error.
+ */
+static int
+verify_owner(const struct opts *o, int k, struct tlsa_input *in,
+    const char *name, const char *fallback_host, int smtp,
+    const struct tlsa_reclist *rl, struct sbuf *out)
 {
 	struct tlsa_rec *sel = NULL;
 	struct tlsa_match m;
 	X509 *leaf = NULL;
-	char err[ERRBUF_LEN], *owner = NULL, *hex, *h = NULL;
-	const char *vhost;
-	size_t i, n = 0;
+	char err[ERRBUF_LEN], *owner = NULL, label[700], rtext[300];
+	const char *names[2], *ref;
+	size_t i, n = 0, nnames = 0, ignored = 0;
 	int r, rc = -1;
 
 	if (in->certs != NULL && sk_X509_num(in->certs) > 0)
 		leaf = sk_X509_value(in->certs, 0);
-	owner = input_owner(o, fallback_host, leaf, err, sizeof(err));
+	owner = input_owner(o, k, fallback_host, leaf, err, sizeof(err));
 	ERR_clear_error();
+	if (owner_count(o) > 1)
+		snprintf(label, sizeof(label), "%s at %s", name, owner);
+	else
+		snprintf(label, sizeof(label), "%s", name);
 	if ((sel = calloc(rl->n + 1, sizeof(*sel))) == NULL) {
 		log_error("out of memory");
 		goto out;
 	}
-	for (i = 0; i < rl->n; i++)
-		if (owner == NULL || rl->owner[i] == NULL ||
-		    strcmp(owner, rl->owner[i]) == 0)
-			sel[n++] = rl->v[i];	/* shallow: not freed here */
-	if (o->host != NULL)
-		vhost = o->host;
-	else if (fallback_host != NULL && !is_addr(fallback_host))
-		vhost = fallback_host;
-	else if (leaf != NULL && (h = leaf_hostname(leaf)) != NULL)
-		vhost = h;
-	else
-		vhost = NULL;
+	for (i = 0; i < rl->n; i++) {
+		if (owner != NULL && rl->owner[i] != NULL &&
+		    strcmp(owner, rl->owner[i]) != 0)
+			continue;
+		if (smtp && rl->v[i].spec.usage <= TLSA_USAGE_PKIX_EE) {
+			if (rec_text(&rl->v[i], rtext, sizeof(rtext)) == -1) {
+				log_error("out of memory");
+				goto out;
+			}
+			sbuf_printf(out, "%s: ignoring %s: usages 0 and 1 are "
+			    "not used for SMTP (RFC 7672 section 3.1.3)\n",
+			    label, rtext);
+			ignored++;
+			continue;
+		}
+		sel[n++] = rl->v[i];	/* shallow: not freed here */
+	}
+	if ((ref = owner_refname(o, k, fallback_host)) != NULL)
+		names[nnames++] = ref;
+	if (o->nexthop != NULL && (ref == NULL || strcasecmp(ref,
+	    o->nexthop) != 0))
+		names[nnames++] = o->nexthop;
 	if (n == 0) {
-		sbuf_printf(out, "%s: no match: no record for %s\n", name,
-		    owner);
+		if (ignored > 0)
+			sbuf_printf(out, "%s: no match: no usable record for "
+			    "%s (SMTP clients treat it as having no TLSA "
+			    "records)\n", label, owner != NULL ? owner :
+			    "the input");
+		else
+			sbuf_printf(out, "%s: no match: no record for %s\n",
+			    label, owner);
 		rc = 0;
 		goto out;
 	}
-	r = tlsa_dane_verify(in->certs, in->key, vhost, sel, n, &m, err,
-	    sizeof(err));
+	r = tlsa_dane_verify_names(in->certs, in->key, names, nnames, sel, n,
+	    &m, err, sizeof(err));
 	if (r == -1) {
-		log_error("%s: %s", name, err);
+		log_error("%s: %s", label, err);
 		goto out;
 	}
 	if (r == 0) {
-		sbuf_printf(out, "%s: no match: %s\n", name, m.reason);
+		sbuf_printf(out, "%s: no match: %s\n", label, m.reason);
 		rc = 0;
 		goto out;
 	}
 	if (m.index < 0) {
-		sbuf_printf(out, "%s: match at depth %d\n", name, m.depth);
+		sbuf_printf(out, "%s: match at depth %d\n", label, m.depth);
 	} else {
-		if ((hex = tlsa_hex(sel[m.index].data, sel[m.index].len)) ==
-		    NULL) {
+		if (rec_text(&sel[m.index], rtext, sizeof(rtext)) == -1) {
 			log_error("out of memory");
 			goto out;
 		}
-		sbuf_printf(out, "%s: match: %u %u %u %s at depth %d\n", name,
-		    sel[m.index].spec.usage, sel[m.index].spec.selector,
-		    sel[m.index].spec.mtype, hex, m.depth);
-		free(hex);
+		if (sel[m.index].spec.usage != TLSA_USAGE_DANE_TA)
+			sbuf_printf(out, "%s: match: %s at depth %d\n", label,
+			    rtext, m.depth);
+		else if (nnames == 0)
+			sbuf_printf(out, "%s: match: %s at depth %d, no name "
+			    "check done (give -H or --nexthop)\n", label,
+			    rtext, m.depth);
+		else
+			sbuf_printf(out, "%s: match: %s at depth %d, name %s\n",
+			    label, rtext, m.depth, m.name[0] != '\0' ? m.name :
+			    names[0]);
 	}
 	rc = 1;
 out:
 	free(sel);
 	free(owner);
-	free(h);
+	return rc;
+}
+
+/* Verify one input at every owner; 1 all match, 0 not, -1 error. */
+static int
+verify_input(const struct opts *o, struct tlsa_input *in, const char *name,
+    const char *fallback_host, int smtp, const struct tlsa_reclist *rl,
+    struct sbuf *out)
+{
+	int k, r, rc = 1;
+
+	for (k = 0; k < owner_count(o); k++) {
+		if ((r = verify_owner(o, k, in, name, fallback_host, smtp, rl,
+		    out)) == -1)
+			return -1;
+		if (r == 0)
+			rc = 0;
+	}
 	return rc;
 }
 
@@ -644,20 +782,34 @@ load_expect(const struct opts *o, struct zone_rrlist *ex)
 	}
 	for (i = 0; i < rl.n; i++) {
 		const char *ow = rl.owner[i];
+		int k;
 
-		if (ow == NULL) {
-			if (owner == NULL && (owner = input_owner(o, NULL,
-			    NULL, err, sizeof(err))) == NULL) {
-				log_error("--expect: a record without an owner "
-				    "needs -H (%s)", err);
+		if (ow != NULL) {
+			if (zone_rrlist_add(ex, ow, 0, 0, o->rrclass,
+			    &rl.v[i], NULL) == -1) {
+				log_error("out of memory");
 				goto out;
 			}
-			ow = owner;
+			continue;
 		}
-		if (zone_rrlist_add(ex, ow, 0, 0, o->rrclass, &rl.v[i],
-		    NULL) == -1) {
-			log_error("out of memory");
+		/* A bare record is expected at every -H owner. */
+		if (o->nhosts == 0) {
+			log_error("--expect: a record without an owner needs "
+			    "-H (no host name for the owner)");
 			goto out;
+		}
+		for (k = 0; k < o->nhosts; k++) {
+			free(owner);
+			if ((owner = input_owner(o, k, NULL, NULL, err,
+			    sizeof(err))) == NULL) {
+				log_error("--expect: %s", err);
+				goto out;
+			}
+			if (zone_rrlist_add(ex, owner, 0, 0, o->rrclass,
+			    &rl.v[i], NULL) == -1) {
+				log_error("out of memory");
+				goto out;
+			}
 		}
 	}
 	rc = 0;
@@ -783,19 +935,24 @@ do_dns_status(const struct opts *o, const struct zone_rrlist *l,
 	/* What to expect: --expect, else the inputs' records, else agree. */
 	src = expect != NULL ? expect : have_inputs ? l : NULL;
 	if (src == NULL || src->n == 0) {
-		if ((owner = input_owner(o, NULL, NULL, err, sizeof(err))) ==
-		    NULL) {
-			log_error("%s", err);
-			goto out;
+		/* Every -H owner (nothing: the servers must agree). */
+		for (k = 0; k < (size_t)owner_count(o); k++) {
+			free(owner);
+			if ((owner = input_owner(o, (int)k, NULL, NULL, err,
+			    sizeof(err))) == NULL) {
+				log_error("%s", err);
+				goto out;
+			}
+			memset(&want, 0, sizeof(want));
+			r = zone_status(&so, owner, expect != NULL ? &want :
+			    NULL, out, err, sizeof(err));
+			if (r == -1) {
+				log_error("%s", err);
+				goto out;
+			}
+			bad += r;
 		}
-		memset(&want, 0, sizeof(want));
-		r = zone_status(&so, owner, expect != NULL ? &want : NULL, out,
-		    err, sizeof(err));
-		if (r == -1) {
-			log_error("%s", err);
-			goto out;
-		}
-		rc = r ? 2 : 0;
+		rc = bad ? 2 : 0;
 		goto out;
 	}
 	if (zone_rrlist_group(src, &g) == -1) {
@@ -833,11 +990,12 @@ enum {
 	OPT_KEEP_GOING, OPT_FORCE, OPT_REPLACE, OPT_UPDATE, OPT_TSIG,
 	OPT_DELETE, OPT_EXPECT, OPT_ZONEFILE, OPT_SIG_INCEPTION,
 	OPT_SIG_VALIDITY, OPT_SIG_JITTER, OPT_DNS_STATUS, OPT_RESOLVER, OPT_NS,
-	OPT_PRIMARY, OPT_TRUST_ANCHOR
+	OPT_PRIMARY, OPT_TRUST_ANCHOR, OPT_NEXTHOP
 };
 
 static const struct option longopts[] = {
 	{ "host",	required_argument, NULL, 'H' },
+	{ "nexthop",	required_argument, NULL, OPT_NEXTHOP },
 	{ "port",	required_argument, NULL, 'p' },
 	{ "proto",	required_argument, NULL, 'P' },
 	{ "record",	required_argument, NULL, 'r' },
@@ -907,7 +1065,28 @@ parse_opts(int argc, char **argv, struct opts *o)
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
-			o->host = optarg;
+			if (o->nhosts == MAX_HOSTS) {
+				log_error("-H: at most %d host names",
+				    MAX_HOSTS);
+				exit(1);
+			}
+			if ((o->hosts[o->nhosts] = tlsa_host_ascii(optarg, err,
+			    sizeof(err))) == NULL) {
+				log_error("-H %s", err);
+				exit(1);
+			}
+			o->nhosts++;
+			break;
+		case OPT_NEXTHOP:
+			if (o->nexthop != NULL) {
+				log_error("--nexthop: given twice");
+				exit(1);
+			}
+			if ((o->nexthop = tlsa_host_ascii(optarg, err,
+			    sizeof(err))) == NULL) {
+				log_error("--nexthop %s", err);
+				exit(1);
+			}
 			break;
 		case 'p':
 			if (parse_uint(optarg, 65535, &v) == -1 || v == 0) {
@@ -1198,7 +1377,7 @@ main(int argc, char **argv)
 	for (i = 0; i < nfiles + o.nconnect; i++) {
 		struct tlsa_served *served = NULL;
 		const char *fallback = NULL;
-		int nserved = 1, k;
+		int nserved = 1, k, smtp = o.port == 25 || o.port == 587;
 
 		err[0] = '\0';
 		if (i < nfiles) {
@@ -1208,7 +1387,8 @@ main(int argc, char **argv)
 		} else {
 			/* The error names the server and address itself. */
 			nserved = fetch_input(&o, o.connect[i - nfiles],
-			    &served, host, sizeof(host), err, sizeof(err));
+			    &served, host, sizeof(host), &smtp, err,
+			    sizeof(err));
 			fallback = host;
 			name[0] = '\0';
 			r = nserved == -1 ? -1 : 0;
@@ -1223,8 +1403,8 @@ main(int argc, char **argv)
 				    nserved > 1 ? served[k].kind : "");
 			}
 			if (o.nverify > 0) {
-				r = verify_input(&o, &in, name, fallback, &rl,
-				    &out);
+				r = verify_input(&o, &in, name, fallback, smtp,
+				    &rl, &out);
 				if (r == 0)
 					nomatch++;
 				r = r == -1 ? -1 : 0;
@@ -1251,21 +1431,23 @@ main(int argc, char **argv)
 	}
 	if (o.nverify == 0 && nfiles == 0 && o.nconnect == 0 &&
 	    (o.nissuers > 0 || !o.dns_status)) {
-		/* Only issuers: they need an owner from -H. */
+		/* Only issuers: they need an owner from -H (each). */
 		char *owner;
-		int added = 0;
+		int added = 0, k;
 
-		if ((owner = input_owner(&o, NULL, NULL, err,
-		    sizeof(err))) == NULL) {
-			log_error("%s", err);
-			goto out;
-		}
-		r = add_issuer_records(&o, &is, &l, owner, &added, err,
-		    sizeof(err));
-		free(owner);
-		if (r == -1) {
-			log_error("%s", err);
-			goto out;
+		for (k = 0; k < owner_count(&o); k++) {
+			if ((owner = input_owner(&o, k, NULL, NULL, err,
+			    sizeof(err))) == NULL) {
+				log_error("%s", err);
+				goto out;
+			}
+			r = add_issuer_records(&o, &is, &l, owner, &added, err,
+			    sizeof(err));
+			free(owner);
+			if (r == -1) {
+				log_error("%s", err);
+				goto out;
+			}
 		}
 		if (added == 0) {
 			log_error("no record applies: -i issuers get only "
@@ -1351,6 +1533,9 @@ out:
 	free_issuers(&is);
 	free(o.issuers);
 	free(o.verify);
+	for (i = 0; i < o.nhosts; i++)
+		free(o.hosts[i]);
+	free(o.nexthop);
 	tlsa_rec_cleanup();
 	tlsa_dane_cleanup();
 	tlsa_net_cleanup();

@@ -210,6 +210,33 @@ test_config_minimal_defaults(void **state)
 	assert_null(c.services);
 }
 
+/* IDN hosts become A-labels; a name libidn2 refuses is an error. */
+static void
+test_config_idn_hosts(void **state)
+{
+	struct roll_config c;
+	const char *path;
+
+	(void)state;
+	load_ok("idn.yaml", HEAD
+	    "  - name: mx\n"
+	    "    hosts: [b\303\274cher.example.test, mx2.example.test]\n"
+	    "    deploy_dir: /etc/ssl/mx\n", &c);
+	assert_string_equal(c.services[0].hosts[0],
+	    "xn--bcher-kva.example.test.");
+	assert_string_equal(c.services[0].hosts[1], "mx2.example.test.");
+	roll_config_free(&c);
+	path = write_yaml("idn-bad.yaml", HEAD
+	    "  - name: mx\n"
+	    "    hosts: [\342\230\203.example.test]\n"
+	    "    deploy_dir: /etc/ssl/mx\n");
+	assert_int_equal(roll_config_load(path, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":8:"));
+	assert_non_null(strstr(err, "not a valid internationalised host "
+	    "name"));
+	assert_non_null(strstr(err, "disallowed character"));
+}
+
 static void
 test_config_full_merge(void **state)
 {
@@ -1341,6 +1368,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_minimal_defaults),
 		cmocka_unit_test(test_config_full_merge),
+		cmocka_unit_test(test_config_idn_hosts),
 		cmocka_unit_test(test_config_durations_ok),
 		cmocka_unit_test(test_config_duplicate_keys),
 		cmocka_unit_test(test_config_unknown_keys),

@@ -290,6 +290,38 @@ test_load_bad(void **state)
 	assert_non_null(strstr(err, "neither PEM nor DER"));
 }
 
+/* IDN host names: A-labels as libidn2 (and idn2(1)) make them. */
+static void
+test_host_ascii(void **state)
+{
+	char *a;
+
+	(void)state;
+	a = tlsa_host_ascii("b\303\274cher.example.test", err, sizeof(err));
+	assert_non_null(a);
+	assert_string_equal(a, "xn--bcher-kva.example.test");
+	free(a);
+	/* UTS #46 maps upper case; the result is the same A-label. */
+	a = tlsa_host_ascii("B\303\234CHER.example.test", err, sizeof(err));
+	assert_non_null(a);
+	assert_string_equal(a, "xn--bcher-kva.example.test");
+	free(a);
+	/* ASCII is left alone (case too: DNS names are case-blind). */
+	a = tlsa_host_ascii("MX1.example.test", err, sizeof(err));
+	assert_non_null(a);
+	assert_string_equal(a, "MX1.example.test");
+	free(a);
+	/* Not UTF-8. */
+	assert_null(tlsa_host_ascii("mx\377.example.test", err, sizeof(err)));
+	assert_non_null(strstr(err, "not a valid internationalised host "
+	    "name"));
+	assert_non_null(strstr(err, "\\377"));
+	/* A snowman is not allowed in IDNA2008. */
+	assert_null(tlsa_host_ascii("\342\230\203.example.test", err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "disallowed character"));
+}
+
 static void
 test_render_formats(void **state)
 {
@@ -345,6 +377,7 @@ main(void)
 		cmocka_unit_test(test_load_and_compute),
 		cmocka_unit_test(test_load_bad),
 		cmocka_unit_test(test_render_formats),
+		cmocka_unit_test(test_host_ascii),
 	};
 	int rc;
 
