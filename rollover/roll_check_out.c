@@ -495,27 +495,6 @@ num_opt(const char *name, const char *v, long lo, long hi, long *out)
 	return 0;
 }
 
-/* The first nameserver of resolv.conf, read by ldns. */
-static int
-system_resolver(struct zone_server *srv)
-{
-	ldns_resolver *res = NULL;
-	ldns_rdf **ns;
-	char *s, err[ERRBUF_LEN];
-	int rc = -1;
-
-	if (ldns_resolver_new_frm_file(&res, NULL) != LDNS_STATUS_OK)
-		return -1;
-	ns = ldns_resolver_nameservers(res);
-	if (ldns_resolver_nameserver_count(res) > 0 &&
-	    (s = ldns_rdf2str(ns[0])) != NULL) {
-		rc = zone_server_parse(s, srv, err, sizeof(err));
-		free(s);
-	}
-	ldns_resolver_deep_free(res);
-	return rc;
-}
-
 int
 roll_check_cmd(const char *config, int config_given, int json, int verbose,
     int argc, char **argv)
@@ -664,7 +643,7 @@ roll_check_cmd(const char *config, int config_given, int json, int verbose,
 			goto out;
 		}
 		r.o.have_resolver = 1;
-	} else if (system_resolver(&r.o.resolver) == 0)
+	} else if (zone_server_system(&r.o.resolver, err, sizeof(err)) == 0)
 		r.o.have_resolver = 1;
 	if (argc > 0) {
 		for (i = 0; i < argc; i++) {

@@ -857,26 +857,6 @@ do_update(const struct opts *o, const struct zone_rrlist *l,
 	return rc;
 }
 
-/* The first nameserver line of /etc/resolv.conf, as ADDR@53. */
-static int
-system_resolver(struct zone_server *srv)
-{
-	char line[512], addr[128], err[ERRBUF_LEN];
-	FILE *f;
-	int rc = -1;
-
-	if ((f = fopen("/etc/resolv.conf", "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, " nameserver %127s", addr) == 1 &&
-		    zone_server_parse(addr, srv, err, sizeof(err)) == 0) {
-			rc = 0;
-			break;
-		}
-	fclose(f);
-	return rc;
-}
-
 /*
  * --dns-status: for each owner of the inputs (or the -H owner), report
  * what every server and the resolver serve.  Returns 0 all good, 2 when
@@ -907,7 +887,8 @@ do_dns_status(const struct opts *o, const struct zone_rrlist *l,
 			goto out;
 		}
 		so.resolver = &resolver;
-	} else if (o->nns == 0 && system_resolver(&resolver) == 0)
+	} else if (o->nns == 0 && zone_server_system(&resolver, err,
+	    sizeof(err)) == 0)
 		so.resolver = &resolver;
 	if (o->primary != NULL) {
 		if (zone_server_parse(o->primary, &primary, err,
