@@ -112,10 +112,10 @@ is "1: mx2 serves the certbot certificate" "$(served mx2.example.test)" "$(spki_
 SPKI1=$(spki_of "$LIVE/cert.pem")
 
 # ---- 2. renewal with a new key: every phase, the full wait ---------------------
+acme_mark renew-new-key	# before the client: the timer may act on its import at once
 out=$(acme_certbot "$WORK" renew --force-renewal 2>&1)
 is "2: certbot renew (new key, the stored deploy hook): exit 0" "$?" 0
 like "2: the stored hook ran and imported" "$out" "imported [0-9a-f]{16}"
-acme_mark renew-new-key
 ID2=$(id_of)
 SPKI2=$(spki_of "$LIVE/cert.pem")
 nok "2: certbot made a new key" test "$SPKI2" = "$SPKI1"
@@ -136,9 +136,9 @@ nok "2: the old key's record was retired" sh -c "printf '%s\n' '$pub' | grep -q 
 # Renewals come weeks apart: let the resolver forget the RRset from before
 # the last retire (TTL 2 s), else the hold waits for that first.
 sleep 3
+acme_mark reuse-key	# before the client: the timer may act on its import at once
 out=$(acme_certbot "$WORK" renew --force-renewal --reuse-key 2>&1)
 is "3: certbot renew --reuse-key: exit 0" "$?" 0
-acme_mark reuse-key
 ID3=$(id_of)
 is "3: the key was kept" "$(spki_of "$LIVE/cert.pem")" "$SPKI2"
 ok "3: the timer deploys it" wait_live "$ID3" 30

@@ -108,9 +108,9 @@ wait_published() {
 # ---- dehydrated, with PRIVATE_KEY_ROLLOVER ----------------------------------------
 acme_dehydrated_conf "$WORK" "$HOOKS/dehydrated-hook" yes || bail "dehydrated account"
 DH=$WORK/dehydrated/certs/mx1.example.test
+acme_mark dehydrated-1	# before the client: the timer may act on its import at once
 out=$(acme_dehydrated "$WORK" -c -d mx1.example.test -d mx2.example.test 2>&1)
 is "dehydrated: first certificate (exit 0)" "$?" 0
-acme_mark dehydrated-1
 like "dehydrated: the hook imported it" "$out" "mx: imported [0-9a-f]{16}"
 ok "dehydrated made a next key" test -f "$DH/privkey.roll.pem"
 ROLL1=$(key_id "$DH/privkey.roll.pem")
@@ -120,9 +120,9 @@ full_wait "dehydrated" dehydrated-1
 like "dehydrated: the next key's record is published ahead" "$(published)" "$(spki "$DH/privkey.roll.pem")"
 is "dehydrated: it is the staged key" "$(staged)" "$ROLL1"
 settle
+acme_mark dehydrated-2	# before the client: the timer may act on its import at once
 out=$(acme_dehydrated "$WORK" -c -d mx1.example.test -d mx2.example.test --force 2>&1)
 is "dehydrated: renewal (exit 0)" "$?" 0
-acme_mark dehydrated-2
 is "dehydrated: the renewal uses the next key" "$(key_id "$DH/privkey.pem")" "$ROLL1"
 ROLL2=$(key_id "$DH/privkey.roll.pem")
 like "dehydrated: its new next key waits until the switch" "$out" "key $ROLL2 is queued"
@@ -141,18 +141,18 @@ is "dehydrated: ... the state is unchanged" "$(cat "$WORK/state/mx/state")" "$s0
 
 # ---- lego: the hook is tlsa-rollover itself, run without a shell ------------------
 LG=$WORK/lego/certificates/mx1.example.test
+acme_mark lego-1	# before the client: the timer may act on its import at once
 out=$(acme_lego "$WORK" --domains mx1.example.test --domains mx2.example.test \
 	run --run-hook "$R -f $CONF hook lego" 2>&1)
 is "lego run (exit 0)" "$?" 0
-acme_mark lego-1
 like "lego: the hook imported it" "$out" "mx: imported [0-9a-f]{16}"
 ok "lego: the timer deploys it" acme_wait_live "$(acme_cert_id "$LG.crt")" 60
 full_wait "lego" lego-1
 settle
+acme_mark lego-2	# before the client: the timer may act on its import at once
 out=$(acme_lego "$WORK" --domains mx1.example.test --domains mx2.example.test \
 	renew --days 3000 --no-random-sleep --reuse-key --renew-hook "$R -f $CONF hook lego" 2>&1)
 is "lego renew --reuse-key (exit 0)" "$?" 0
-acme_mark lego-2
 like "lego: the renew hook imported it" "$out" "mx: imported [0-9a-f]{16}"
 ok "lego: the timer deploys the renewal" acme_wait_live "$(acme_cert_id "$LG.crt")" 30
 at_once "lego" lego-2
@@ -170,9 +170,9 @@ UACME=$WORK/bin/uacme-lab
 export UACME
 UA=$WORK/uacme
 ok "uacme: account" "$UACME" -y -a "$ACME_URL" -c "$UA" new
+acme_mark uacme-1	# before the client: the timer may act on its import at once
 out=$("$HOOKS/uacme-renew" -y -a "$ACME_URL" -c "$UA" -h /bin/true issue mx1.example.test mx2.example.test 2>&1)
 is "uacme-renew: issued (exit 0)" "$?" 0
-acme_mark uacme-1
 like "uacme-renew: imported" "$out" "mx: imported [0-9a-f]{16}"
 ok "uacme: the timer deploys it" acme_wait_live "$(acme_cert_id "$UA/mx1.example.test/cert.pem")" 60
 full_wait "uacme" uacme-1
@@ -182,9 +182,9 @@ is "uacme-renew: not due: exit 0" "$?" 0
 nok "uacme-renew: not due: nothing imported" sh -c "printf '%s\n' '$out' | grep -q 'imported'"
 is "uacme-renew: not due: state unchanged" "$(cat "$WORK/state/mx/state")" "$s0"
 settle
+acme_mark uacme-2	# before the client: the timer may act on its import at once
 out=$("$HOOKS/uacme-renew" -y -a "$ACME_URL" -c "$UA" -h /bin/true -f issue mx1.example.test mx2.example.test 2>&1)
 is "uacme-renew -f: renewed (exit 0)" "$?" 0
-acme_mark uacme-2
 ok "uacme: the timer deploys the renewal" acme_wait_live "$(acme_cert_id "$UA/mx1.example.test/cert.pem")" 30
 at_once "uacme (it keeps its key)" uacme-2
 out=$("$HOOKS/uacme-renew" -y -a "$ACME_URL" 2>&1)
@@ -210,9 +210,9 @@ acmesh_deploy() {	# NAME NEXT-KEY-NAME: what acme.sh leaves, then its reloadcmd
 		CA_CERT_PATH=$AS/ca.cer CERT_FULLCHAIN_PATH=$AS/fullchain.cer Le_Domain=mx1.example.test \
 		sh -c "$R -f $CONF hook acme.sh")
 }
+acme_mark acmesh-1	# before the client: the timer may act on its import at once
 out=$(acmesh_deploy a1 next1 2>&1)
 is "acme.sh: the reload command (exit 0)" "$?" 0
-acme_mark acmesh-1
 like "acme.sh: imported" "$out" "mx: imported [0-9a-f]{16}"
 like "acme.sh: the .next key replaces dehydrated's staged key" "$out" "key $(key_id "$WORK/pki/next1.key") replaces the staged key $ROLL2"
 ok "acme.sh: the timer deploys it" acme_wait_live "$(acme_cert_id "$WORK/pki/a1.pem")" 60
@@ -227,9 +227,9 @@ openssl req -new -key "$WORK/pki/next1.key" -subj /CN=mx1.example.test \
 		-CAcreateserial -days 30 -copy_extensions copy -out "$WORK/pki/a3.pem" 2>/dev/null &&
 	cp "$WORK/pki/next1.key" "$WORK/pki/a3.key" || bail "acme.sh renewal certificate"
 settle
+acme_mark acmesh-2	# before the client: the timer may act on its import at once
 out=$(acmesh_deploy a3 next2 2>&1)
 is "acme.sh: renewal with the .next key (exit 0)" "$?" 0
-acme_mark acmesh-2
 ok "acme.sh: the timer deploys the renewal" acme_wait_live "$(acme_cert_id "$WORK/pki/a3.pem")" 30
 at_once "acme.sh" acmesh-2
 ok "acme.sh: then its new .next key is published" wait_published "$(spki "$WORK/pki/next2.key")" 40
