@@ -531,7 +531,8 @@ roll_check_cmd(const char *config, int config_given, int json, int verbose,
 	memset(&c, 0, sizeof(c));
 	chk_opts_default(&r.o);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+46vh", longopts, NULL)) != -1) {
+	/* Options and names in any order, as tlsagen takes them. */
+	while ((ch = getopt_long(argc, argv, "46vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case '4':
 		case '6':

@@ -172,7 +172,7 @@ cmd_status(struct roll_config *c, char **names, int n)
 	char err[ERRBUF_LEN], *hex, dep[ROLL_ID_LEN + 1];
 	json_t *arr, *obj, *recs;
 	size_t i, j;
-	int k, rc = 0;
+	int k, rc = 0, empty;
 
 	for (k = 0; k < n; k++)
 		if (roll_config_service(c, names[k]) == NULL) {
@@ -196,17 +196,29 @@ cmd_status(struct roll_config *c, char **names, int n)
 			continue;
 		}
 		obj = json_object();
+		/* Steady with nothing in it is not steady: nothing began. */
+		empty = st.phase == ROLL_STEADY && st.staged[0] == '\0' &&
+		    !st.have_published;
+		for (k = 0; empty && k < st.nslots; k++)
+			if (st.slot[k].current[0] || st.slot[k].pending[0])
+				empty = 0;
 		if (json_out) {
 			json_object_set_new(obj, "service",
 			    json_string(s->name));
-			json_object_set_new(obj, "phase",
-			    json_string(roll_phase_name(st.phase)));
+			json_object_set_new(obj, "phase", json_string(empty ?
+			    "empty" : roll_phase_name(st.phase)));
 			json_object_set_new(obj, "hold_left",
 			    json_integer(st.phase == ROLL_HOLD ?
 			    roll_hold_left(s, &st, time(NULL)) : 0));
 			if (st.alert[0])
 				json_object_set_new(obj, "alert",
 				    json_string(st.alert));
+		} else if (empty) {
+			printf("%s: empty: nothing imported yet (tlsa-rollover "
+			    "import %s CERT KEY [CHAIN], or an ACME client's "
+			    "hook)\n", s->name, s->name);
+			if (st.alert[0])
+				printf("  ALERT     %s\n", st.alert);
 		} else {
 			printf("%s: %s", s->name, roll_phase_name(st.phase));
 			if (st.phase == ROLL_HOLD)

@@ -94,6 +94,8 @@ is "a TSIG key the primary does not know: exit 2" "$?" 2
 like "... one line naming the primary and the TSIG error" "$out" "^tlsa-rollover: .*badkey\.yaml: service mx: 127\.0\.0\.40@53: .*(BADSIG|BADKEY)"
 
 # ---- through DNS ------------------------------------------------------------
+like "status of a service with nothing imported: empty, not steady" "$("$R" $C status mx 2>&1)" "^mx: empty: nothing imported yet \(tlsa-rollover import mx CERT KEY"
+is "... and so in JSON" "$(roll_phase)" empty
 ok "import A" "$R" $C import mx "$WORK/pki/A.pem" "$WORK/pki/A.key" "$WORK/pki/int.pem"
 ok "A rolls out: VERIFY finds the addresses in DNS" run_until steady 30
 runs=$(cat "$WORK/runs.out")

@@ -304,6 +304,10 @@ is "no resolver answering: exit 3 (UNKNOWN)" "$rc" 3
 like "no resolver answering: DANE UNKNOWN status line" "$(line1)" "$NAGIOS"
 like "no resolver answering: UNKNOWN" "$(line1)" '^DANE UNKNOWN - '
 ok "--help: exit 0" "$R" check --help
+chk --host mx1.$Z --resolver 127.0.0.99 --timeout 1
+is "options after a name are taken as options (exit 3, UNKNOWN)" "$rc" 3
+like "... the resolver given after the name was the one asked" "$(cat "$WORK/out")" 'address lookup failed: 127\.0\.0\.99@53'
+like "... and only the one name was checked" "$(line1)" ' \| hosts=1 '
 
 # ---- RSA + ECDSA: one record removed, only that kind fails --------------------------
 dns_update "$WORK/dns" > "$WORK/update.out" 2>&1 <<EOF || bail "nsupdate: $(cat "$WORK/update.out")"
