@@ -676,6 +676,59 @@ cmd_validate(struct roll_config *c, int online)
 	return 0;
 }
 
+/*
+ * The arguments of each command, by name: a usage error names the one
+ * missing ("import: missing KEY") or says there are too many.  0 when
+ * argc (the command included) fits, else -1 after the message.
+ */
+static int
+check_args(const char *cmd, int argc)
+{
+	static const struct {
+		const char	*cmd;
+		int		 min, max;	/* arguments after cmd; -1 any */
+		const char	*args[4];
+	} t[] = {
+		{ "validate-config", 0, 0, { NULL } },
+		{ "status", 0, -1, { NULL } },
+		{ "run", 0, -1, { NULL } },
+		{ "import", 3, 4, { "SERVICE", "CERT", "KEY", "[CHAIN]" } },
+		{ "stage", 1, 2, { "SERVICE", "[KEYFILE]" } },
+		{ "abort", 1, 1, { "SERVICE" } },
+		{ "publish", 1, 1, { "SERVICE" } },
+		{ "switch", 1, 1, { "SERVICE" } },
+		{ "retire", 1, 1, { "SERVICE" } },
+	};
+	char use[128];
+	size_t i;
+	int k, n = argc - 1;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (strcmp(t[i].cmd, cmd) != 0)
+			continue;
+		snprintf(use, sizeof(use), "tlsa-rollover %s", cmd);
+		for (k = 0; k < 4 && t[i].args[k] != NULL; k++)
+			snprintf(use + strlen(use), sizeof(use) - strlen(use),
+			    " %s", t[i].args[k]);
+		if (t[i].max == -1 && n == 0)
+			snprintf(use + strlen(use), sizeof(use) - strlen(use),
+			    "%s", " [SERVICE...]");
+		if (n < t[i].min) {
+			log_error("%s: missing %s (usage: %s)", cmd,
+			    t[i].args[n], use);
+			return -1;
+		}
+		if (t[i].max != -1 && n > t[i].max) {
+			log_error("%s: too many arguments (usage: %s)", cmd,
+			    use);
+			return -1;
+		}
+		return 0;
+	}
+	log_error("%s: unknown command (see --help)", cmd);
+	return -1;
+}
+
 /* The options every command takes, before or after it: 1 if ch is one. */
 static int
 global_opt(int ch, const char **config, int *config_given)
@@ -766,6 +819,10 @@ main(int argc, char **argv)
 	argv += optind - 1;
 	argc -= optind - 1;
 	argv[0] = (char *)cmd;
+	if (check_args(cmd, argc) == -1) {
+		rc = 2;
+		goto done;
+	}
 	if (roll_config_load(config, &c, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return 2;

@@ -339,6 +339,25 @@ owner_refname(const struct opts *o, int k, const char *fallback)
 	return NULL;
 }
 
+/*
+ * Does the certificate say it is a CA (basicConstraints)?  Read from the
+ * extension itself: a lone certificate is decoded without its public
+ * key, and X509_check_ca() would not cache its extensions then.
+ */
+static int
+is_ca(X509 *x)
+{
+	BASIC_CONSTRAINTS *bc;
+	int ca;
+
+	if ((bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL,
+	    NULL)) == NULL)
+		return 0;
+	ca = bc->ca != 0;
+	BASIC_CONSTRAINTS_free(bc);
+	return ca;
+}
+
 /* Owner k (0 <= k < owner_count()) of an input; NULL with err. */
 static char *
 input_owner(const struct opts *o, int k, const char *fallback, X509 *leaf,
@@ -357,7 +376,13 @@ input_owner(const struct opts *o, int k, const char *fallback, X509 *leaf,
 		free(h);
 		return owner;
 	}
-	errfmt(err, errlen, "no host name for the owner: give -H");
+	if (leaf != NULL && is_ca(leaf))
+		/* "cert.pem chain.pem": the chain is not a second leaf. */
+		errfmt(err, errlen, "a CA certificate, not a server's: give "
+		    "issuers with -i (for 2 x x records) and the owner with "
+		    "-H");
+	else
+		errfmt(err, errlen, "no host name for the owner: give -H");
 	return NULL;
 }
 
@@ -1120,8 +1145,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'f':
 			if ((o->format = zone_format_parse(optarg)) == -1) {
-				log_error("-f %s: want zone, generic, json or "
-				    "nsupdate", optarg);
+				log_error("-f %s: want zone, generic, json, "
+				    "nsupdate, fragment or signed", optarg);
 				exit(1);
 			}
 			break;

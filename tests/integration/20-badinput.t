@@ -250,4 +250,11 @@ printf '_25._tcp.mx.example.net. IN TLSA 3 1 1 %s\n%s\n' "$z64" "_25._tcp.mx.exa
 run --verify "$B/verify-badgeneric.zone" "$GOOD"
 check "--verify file with a bad generic (RFC 3597) line 2" "$(ere "$B/verify-badgeneric.zone"): line [0-9]+" "line 2"
 
+# "cert.pem chain.pem" without -H: the chain is not a second server.
+FX=$TOP/tests/fixtures/p256
+run "$FX/leaf.pem" "$FX/int.pem"
+check "a leaf and its issuer as two inputs, no -H" "$(ere "$FX/int.pem")" "a ca certificate, not a server's: give issuers with -i .* and the owner with -h"
+run -f bogus "$GOOD"
+check "-f with an unknown format" "-f bogus" "want zone, generic, json, nsupdate, fragment or signed"
+
 done_testing

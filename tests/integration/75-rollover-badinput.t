@@ -204,13 +204,13 @@ is "config: no state directory was created by any of that" "$?" 0
 # ---- bad command lines: exit 2, one line ----------------------------------------
 C="-f $CFG"
 fails_with "usage: unknown command" 2 'unknown command' $C frobnicate
-fails_with "usage: import with too few arguments" 2 'wrong arguments' $C import mx "$WORK/pki/A.pem"
-fails_with "usage: import with too many arguments" 2 'wrong arguments' $C import mx "$WORK/pki/A.pem" "$WORK/pki/A.key" "$WORK/pki/int.pem" extra
-fails_with "usage: stage without a service" 2 'wrong arguments' $C stage
-fails_with "usage: stage with too many arguments" 2 'wrong arguments' $C stage mx mx extra
-fails_with "usage: abort without a service" 2 'wrong arguments' $C abort
-fails_with "usage: publish without a service" 2 'wrong arguments' $C publish
-fails_with "usage: validate-config with an argument" 2 'wrong arguments' $C validate-config mx
+fails_with "usage: import with too few arguments" 2 'import: missing KEY \(usage: tlsa-rollover import SERVICE CERT KEY \[CHAIN\]\)' $C import mx "$WORK/pki/A.pem"
+fails_with "usage: import with too many arguments" 2 'import: too many arguments' $C import mx "$WORK/pki/A.pem" "$WORK/pki/A.key" "$WORK/pki/int.pem" extra
+fails_with "usage: stage without a service" 2 'stage: missing SERVICE' $C stage
+fails_with "usage: stage with too many arguments" 2 'stage: too many arguments' $C stage mx mx extra
+fails_with "usage: abort without a service" 2 'abort: missing SERVICE' $C abort
+fails_with "usage: publish without a service" 2 'publish: missing SERVICE' $C publish
+fails_with "usage: validate-config with an argument" 2 'validate-config: too many arguments' $C validate-config mx
 fails_with "usage: import for an unknown service" 2 'no service "nosuch"' $C import nosuch "$WORK/pki/A.pem" "$WORK/pki/A.key"
 fails_with "usage: stage for an unknown service" 2 'no service "nosuch"' $C stage nosuch
 fails_with "usage: abort for an unknown service" 2 'no service "nosuch"' $C abort nosuch
