@@ -26,6 +26,7 @@
 #include "roll_config.h"
 #include "roll_deploy.h"
 #include "roll_hook.h"
+#include "roll_init.h"
 #include "roll_run.h"
 #include "roll_state.h"
 #include "roll_store.h"
@@ -69,6 +70,8 @@ usage(int status)
 "  publish|switch|retire service\n"
 "                             one step by hand, refused unless it is safe\n"
 "  abort service              forget the pending certificate (not once live)\n"
+"  init --zone Z --primary A --tsig-key F --host H... --deploy-dir D [...]\n"
+"                             write a commented configuration (see init --help)\n"
 "  validate-config [--online] check the configuration, and what it names, and\n"
 "                             say what it means; --online also asks the primary\n"
 "                             (signed), the check servers and the resolver (AD)\n"
@@ -803,6 +806,11 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "check") == 0) {
 		rc = roll_check_cmd(config, config_given, json_out, verbose,
 		    argc, argv);
+		goto done;
+	}
+	/* init writes the configuration: there is none to load yet. */
+	if (strcmp(cmd, "init") == 0) {
+		rc = roll_init_cmd(config, argc, argv);
 		goto done;
 	}
 	/* hook takes its client's arguments as they come: its own parser. */

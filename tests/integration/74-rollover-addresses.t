@@ -75,6 +75,28 @@ serves() {	# ADDR CERT: does ADDR serve CERT's key?
 is "the lab's /etc/hosts points mx1 elsewhere" "$(getent hosts mx1.example.test | awk '{ print $1 }')" 127.0.1.1
 is "DNS says mx1 is 127.0.0.20" "$(dig @127.0.0.53 +short mx1.example.test A)" 127.0.0.20
 
+# ---- init: a configuration from a few flags ----------------------------------
+INIT="--zone example.test --primary 127.0.0.40 --tsig-key $DNS_TSIG_KEY --resolver 127.0.0.53 --host mx1.example.test --host mx2.example.test --deploy-dir $WORK/deploy --state-dir $WORK/init-state --mta postfix"
+out=$("$R" -f "$WORK/init.yaml" init $INIT 2>&1)
+is "init: exit 0" "$?" 0
+like "init: says what it wrote and what to do next" "$out" "init\.yaml: written for service mx; next: tlsa-rollover -f .* validate-config --online"
+ok "init: what it wrote passes validate-config --online" "$R" -f "$WORK/init.yaml" validate-config --online
+like "init: the Postfix setting is in its comments" "$(cat "$WORK/init.yaml")" "smtpd_tls_chain_files = $WORK/deploy/current/privkey.pem"
+before=$(cksum < "$WORK/init.yaml")
+out=$("$R" -f "$WORK/init.yaml" init $INIT --ttl 60 2>&1)
+is "init: an existing file is not replaced: exit 1" "$?" 1
+like "... and says so" "$out" "init\.yaml: exists; not replaced \(give --force to\)"
+is "... the file is unchanged" "$(cksum < "$WORK/init.yaml")" "$before"
+ok "init --force replaces it" "$R" -f "$WORK/init.yaml" init $INIT --ttl 60 --force
+like "... with the new TTL" "$(cat "$WORK/init.yaml")" 'ttl: 60$'
+out=$("$R" -f "$WORK/init2.yaml" init --zone example.test --primary 127.0.0.40 2>&1)
+is "init without --tsig-key: exit 2" "$?" 2
+like "... names what is missing" "$out" "init: missing --tsig-key FILE"
+out=$("$R" -f "$WORK/init2.yaml" init $INIT --host mx9.example.org 2>&1)
+is "init with a host outside the zone: exit 1" "$?" 1
+like "... one line, naming the file it would have written" "$out" "^tlsa-rollover: init: the configuration would not be usable: $WORK/init2\.yaml: service mx: hosts: mx9\.example\.org\.? is not in zone"
+nok "... and nothing is written" sh -c "ls '$WORK' | grep -q init2"
+
 # ---- validate-config --online: the servers as the rollover will use them ----
 write_config ""
 out=$("$R" $C validate-config --online 2>&1)
