@@ -127,10 +127,57 @@ chk_opts_default(struct chk_opts *o)
 	o->jobs = 512;
 	o->warn_days = 14;
 	o->hygiene = 2;
+	o->lvl_legacy = CHK_OK;
+	o->lvl_weak = CHK_WARNING;
+	o->lvl_krsa = CHK_OK;
+	o->lvl_nopfs = CHK_WARNING;
 	if (gethostname(o->helo, sizeof(o->helo)) == -1 ||
 	    o->helo[0] == '\0' || strchr(o->helo, '.') == NULL)
 		snprintf(o->helo, sizeof(o->helo), "localhost.localdomain");
 	o->helo[sizeof(o->helo) - 1] = '\0';
+}
+
+int
+chk_hygiene_levels(struct chk_opts *o, const char *spec, char *err,
+    size_t errlen)
+{
+	char buf[256], *item, *save = NULL, *eq;
+	int *dst, lvl;
+
+	if (snprintf(buf, sizeof(buf), "%s", spec) >= (int)sizeof(buf)) {
+		errfmt(err, errlen, "\"%s\": too long", spec);
+		return -1;
+	}
+	for (item = strtok_r(buf, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		if ((eq = strchr(item, '=')) == NULL)
+			goto bad;
+		*eq++ = '\0';
+		if (strcmp(item, "legacy") == 0)
+			dst = &o->lvl_legacy;
+		else if (strcmp(item, "weak") == 0)
+			dst = &o->lvl_weak;
+		else if (strcmp(item, "krsa") == 0)
+			dst = &o->lvl_krsa;
+		else if (strcmp(item, "nopfs") == 0)
+			dst = &o->lvl_nopfs;
+		else
+			goto bad;
+		if (strcmp(eq, "ok") == 0)
+			lvl = CHK_OK;
+		else if (strcmp(eq, "warning") == 0)
+			lvl = CHK_WARNING;
+		else if (strcmp(eq, "critical") == 0)
+			lvl = CHK_CRITICAL;
+		else
+			goto bad;
+		*dst = lvl;
+	}
+	return 0;
+bad:
+	errfmt(err, errlen, "\"%s\": want KIND=LEVEL[,...], KIND legacy, "
+	    "weak, krsa or nopfs, LEVEL ok, warning or critical", spec);
+	return -1;
 }
 
 static void
@@ -1027,11 +1074,10 @@ judge_chain(struct chk_run *r, struct chk_addr *a, struct chk_chain *c)
 		    recs->v[i].spec.selector, recs->v[i].spec.mtype, rec);
 	}
 	if (!c->s->pfs && r->o.hygiene) {
-		note(&a->f, r->o.hygiene == 2 ? CHK_WARNING : CHK_OK, "%s: "
-		    "negotiated %s without forward secrecy", where,
-		    c->s->cipher);
-		if (r->o.hygiene == 2)
-			c->status = chk_worse(c->status, CHK_WARNING);
+		bad = r->o.hygiene == 2 ? r->o.lvl_nopfs : CHK_OK;
+		note(&a->f, bad, "%s: negotiated %s without forward secrecy",
+		    where, c->s->cipher);
+		c->status = chk_worse(c->status, bad);
 	}
 	if (h->given == NULL && h->no_dane[0] != '\0') {
 		/* Whatever it matches, senders cannot use it. */
@@ -1064,7 +1110,7 @@ static void
 judge_hygiene(struct chk_run *r, struct chk_addr *a)
 {
 	const char *where = a->addr;
-	int bad = r->o.hygiene == 2 ? CHK_WARNING : CHK_OK;
+	int warn = r->o.hygiene == 2;
 	struct chk_probe_res *l = &a->p[CHK_P_LEGACY], *t0 = &a->p[CHK_P_TLS10];
 	struct chk_probe_res *w = &a->p[CHK_P_WEAK], *k = &a->p[CHK_P_KRSA];
 	char host[300];
@@ -1073,20 +1119,21 @@ judge_hygiene(struct chk_run *r, struct chk_addr *a)
 	if (!r->o.hygiene)
 		return;
 	if (l->done && l->ok)
-		note(&a->f, bad, "%s: accepts %s%s", host, l->s.version,
+		note(&a->f, warn ? r->o.lvl_legacy : CHK_OK, "%s: accepts "
+		    "%s%s", host, l->s.version,
 		    t0->done && t0->ok ? " and TLSv1" : "");
 	else if (l->done && !l->s.tls_failed)
 		note(&a->f, CHK_OK, "%s: TLS < 1.2 not tested: %s", host,
 		    l->error);
 	if (w->done && w->ok)
-		note(&a->f, bad, "%s: accepts the weak cipher %s", host,
-		    w->s.cipher);
+		note(&a->f, warn ? r->o.lvl_weak : CHK_OK, "%s: accepts the "
+		    "weak cipher %s", host, w->s.cipher);
 	else if (w->done && !w->s.tls_failed)
 		note(&a->f, CHK_OK, "%s: weak ciphers not tested: %s", host,
 		    w->error);
 	if (k->done && k->ok)
-		note(&a->f, bad, "%s: accepts %s, a key exchange without "
-		    "forward secrecy", host, k->s.cipher);
+		note(&a->f, warn ? r->o.lvl_krsa : CHK_OK, "%s: accepts %s, a "
+		    "key exchange without forward secrecy", host, k->s.cipher);
 	else if (k->done && !k->s.tls_failed)
 		note(&a->f, CHK_OK, "%s: RSA key exchange not tested: %s",
 		    host, k->error);

@@ -132,6 +132,12 @@ struct chk_opts {
 	int			 jobs;		/* concurrent connections */
 	int			 warn_days;
 	int			 hygiene;	/* 0 off, 1 report, 2 warn */
+	/*
+	 * With hygiene 2, the state each finding raises (enum chk_status):
+	 * TLS below 1.2 accepted, a weak cipher accepted, RSA key exchange
+	 * accepted, a handshake that negotiated no forward secrecy.
+	 */
+	int			 lvl_legacy, lvl_weak, lvl_krsa, lvl_nopfs;
 	int			 hosts_only;	/* names are MX hosts */
 	int			 family;	/* 4 or 6: only that; 0: both */
 	char			 helo[256];
@@ -152,10 +158,20 @@ struct chk_run {
 
 /*
  * Defaults: port 25, STARTTLS by port, 15 s per connection, 120 s in
- * all, 512 connections at once, warn 14 days before expiry, hygiene
- * findings are warnings.
+ * all, 512 connections at once, warn 14 days before expiry; hygiene as
+ * for a sending MTA's opportunistic TLS, where a stock Postfix or Exim
+ * is OK: weak ciphers accepted, or a handshake without forward secrecy,
+ * are warnings; TLS 1.0 and 1.1 and RSA key exchange merely accepted
+ * (clients that can do better never use them) are notes.
  */
 void chk_opts_default(struct chk_opts *o);
+
+/*
+ * Parse "KIND=LEVEL[,KIND=LEVEL...]" (KIND legacy, weak, krsa or nopfs;
+ * LEVEL ok, warning or critical) into o.  0, or -1 with a reason.
+ */
+int chk_hygiene_levels(struct chk_opts *o, const char *spec, char *err,
+    size_t errlen);
 
 /*
  * Add a domain (MX lookup; as_host: a host name, no MX lookup) or a

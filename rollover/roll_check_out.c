@@ -470,7 +470,15 @@ check_usage(int status)
 "  --warn-days N           warn when a certificate expires sooner (14)\n"
 "  --hygiene warn|report|off\n"
 "                          legacy TLS, weak ciphers, no forward secrecy:\n"
-"                          a warning (default), a note, or not probed\n"
+"                          at the levels below (default), all notes, or\n"
+"                          not probed\n"
+"  --hygiene-levels KIND=LEVEL[,...]\n"
+"                          KIND legacy (TLS 1.0/1.1 accepted), weak (weak\n"
+"                          ciphers accepted), krsa (RSA key exchange\n"
+"                          accepted), nopfs (negotiated without forward\n"
+"                          secrecy); LEVEL ok, warning or critical\n"
+"                          (default legacy=ok,weak=warning,krsa=ok,\n"
+"                          nopfs=warning: a stock Postfix or Exim is OK)\n"
 "  --helo NAME             EHLO name (default: this host's name)\n"
 "  --json                  JSON instead of text\n"
 "\n"
@@ -500,7 +508,8 @@ roll_check_cmd(const char *config, int config_given, int json, int verbose,
     int argc, char **argv)
 {
 	enum { O_RESOLVER = 256, O_HOST, O_PORT, O_STARTTLS, O_TIMEOUT,
-	    O_DEADLINE, O_JOBS, O_WARN, O_HYGIENE, O_HELO, O_JSON };
+	    O_DEADLINE, O_JOBS, O_WARN, O_HYGIENE, O_HELO, O_JSON,
+	    O_HYGLEVELS };
 	static const struct option longopts[] = {
 		{ "resolver", required_argument, NULL, O_RESOLVER },
 		{ "host", no_argument, NULL, O_HOST },
@@ -511,6 +520,7 @@ roll_check_cmd(const char *config, int config_given, int json, int verbose,
 		{ "jobs", required_argument, NULL, O_JOBS },
 		{ "warn-days", required_argument, NULL, O_WARN },
 		{ "hygiene", required_argument, NULL, O_HYGIENE },
+		{ "hygiene-levels", required_argument, NULL, O_HYGLEVELS },
 		{ "helo", required_argument, NULL, O_HELO },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -590,6 +600,13 @@ roll_check_cmd(const char *config, int config_given, int json, int verbose,
 			else {
 				log_error("check: --hygiene: \"%s\": want warn, "
 				    "report or off", optarg);
+				return CHK_UNKNOWN;
+			}
+			break;
+		case O_HYGLEVELS:
+			if (chk_hygiene_levels(&r.o, optarg, err,
+			    sizeof(err)) == -1) {
+				log_error("check: --hygiene-levels: %s", err);
 				return CHK_UNKNOWN;
 			}
 			break;

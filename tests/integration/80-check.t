@@ -210,7 +210,7 @@ like "details section" "$(sed -n '/^details:$/,$p' "$WORK/out" | head -n 1)" '^d
 nok "no WARNING or CRITICAL details" grep -Eq '^  (WARNING|CRITICAL|UNKNOWN):' "$WORK/out"
 
 # ---- the lab hosts one by one, in one run (JSON) --------------------------------
-chk --json --host mx1.$Z mx2.$Z mx3.$Z mx4.$Z mx4ta.$Z mx5.$Z mx6.$Z
+chk --hygiene-levels legacy=warning,krsa=warning --json --host mx1.$Z mx2.$Z mx3.$Z mx4.$Z mx4ta.$Z mx5.$Z mx6.$Z
 cp "$WORK/out" "$WORK/hosts.json"
 is "hosts: exit 2 (the worst)" "$rc" 2
 is "JSON: status" "$(js 'd["status"]')" CRITICAL
@@ -257,7 +257,7 @@ like "JSON mx6: kRSA (warning)" "$(js 'F(A("mx6.'$Z'"))')" "WARNING: mx6.$Z 127.
 like "JSON: weak cipher classes tested" "$(js 'd["weak_ciphers_tested"]')" 'eNULL'
 
 # The same run as text: one line per host/address/kind, worst first.
-chk --host mx1.$Z mx2.$Z mx3.$Z mx4.$Z mx4ta.$Z mx5.$Z mx6.$Z
+chk --hygiene-levels legacy=warning,krsa=warning --host mx1.$Z mx2.$Z mx3.$Z mx4.$Z mx4ta.$Z mx5.$Z mx6.$Z
 is "text: the same exit" "$rc" 2
 like "text: Nagios status line" "$(line1)" "$NAGIOS"
 like "text: the summary shows the worst first" "$(line1)" '^DANE CRITICAL - .*(DANE verification failed|does not offer STARTTLS|certificate expired).*\(and [0-9]+ more\) \|'
@@ -269,9 +269,20 @@ is "text: CRITICAL details before WARNING details" \
 	"$(sed -n '/^details:$/,$p' "$WORK/out" | grep -Eo '^  [A-Za-z]+' | uniq | tr -d ' ' | tr '\n' ,)" "CRITICAL,WARNING,"
 
 # ---- exit codes by the worst verdict -----------------------------------------------
-chk --host mx6.$Z
+chk --hygiene-levels legacy=warning,krsa=warning --host mx6.$Z
 is "mx6 alone: exit 1 (WARNING)" "$rc" 1
 like "mx6 alone: DANE WARNING" "$(line1)" "^DANE WARNING - mx6.$Z 127.0.0.25: accepts TLSv1.1 and TLSv1"
+# The defaults: TLS 1.0 and RSA key exchange merely accepted are notes, as
+# for a stock Postfix, which accepts both; a weak cipher stays a warning.
+chk --json --host mx6.$Z
+is "mx6 with the default levels: OK" "$(js 'A("mx6.'$Z'")["status"]')" OK
+like "... TLS 1.0 accepted is a note" "$(js 'F(A("mx6.'$Z'"))')" "OK: mx6.$Z 127.0.0.25: accepts TLSv1.1 and TLSv1"
+like "... so is kRSA accepted" "$(js 'F(A("mx6.'$Z'"))')" "OK: mx6.$Z 127.0.0.25: accepts [A-Z0-9-]+, a key exchange without forward secrecy"
+chk --hygiene-levels legacy=critical --host mx6.$Z
+is "--hygiene-levels legacy=critical: exit 2" "$rc" 2
+chk --hygiene-levels legacy=bogus --host mx6.$Z
+is "--hygiene-levels with a bad level: exit 3" "$rc" 3
+like "... and says what it wants" "$(cat "$WORK/err")" "hygiene-levels: .*want KIND=LEVEL"
 chk --hygiene report --host mx6.$Z
 is "mx6 --hygiene report: exit 0" "$rc" 0
 like "mx6 --hygiene report: DANE OK" "$(line1)" '^DANE OK - '
