@@ -33,10 +33,18 @@ void zone_server_from_sa(const struct sockaddr *sa, socklen_t len,
     struct zone_server *srv);
 
 struct zone_xfer_opts {
-	int	 timeout_ms;	/* per try */
+	int	 timeout_ms;	/* per UDP try; the whole TCP exchange */
 	int	 tries;		/* UDP tries before giving up */
 	int	 tcp;		/* always TCP */
 };
+
+/*
+ * One deadline for every exchange from now on: seconds from now (0: no
+ * deadline).  An exchange that would end later ends then, and one asked
+ * for after it fails at once; both with an error that says so.  For a
+ * whole run of a program that must not hang (a cron job holding a lock).
+ */
+void zone_net_set_run_deadline(unsigned seconds);
 
 /* TSIG error codes (RFC 8945) and a name for any rcode/TSIG error. */
 const char *zone_rcode_name(int rcode);
@@ -45,8 +53,12 @@ const char *zone_rcode_name(int rcode);
  * Send q to srv and return its reply in *reply (caller frees).  With key,
  * q is signed and the reply's TSIG must verify; a reply with a TSIG error
  * (BADSIG, BADKEY, BADTIME) is reported by name (BADTIME with the clock
- * skew).  Checks the reply's ID, QR bit and question.  Returns 0, or -1
- * with a one-line reason naming the server.
+ * skew).  Checks the reply's ID, QR bit and question.  Over UDP the
+ * socket is connected to srv and a datagram that is not the answer
+ * (unparsable, another ID or question, QR clear) is dropped and reading
+ * goes on until the try's end (timeout_ms x tries in all); over TCP the
+ * whole exchange has one deadline (timeout_ms), however the bytes are
+ * spread.  Returns 0, or -1 with a one-line reason naming the server.
  */
 int zone_exchange(const struct zone_server *srv, ldns_pkt *q,
     const struct zone_tsig *key, const struct zone_xfer_opts *o,

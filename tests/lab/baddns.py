@@ -14,6 +14,15 @@ Modes (UDP and TCP alike, unless said):
   qr-clear   a well-formed answer with the QR bit clear
   otherquestion  an answer to another question (example.invalid. A)
   empty      UDP: a zero-length datagram; TCP: closes at once
+  spoof-first  UDP: first an answer with another ID, one to another
+             question, and garbage, then the right answer (NOERROR, AA,
+             no records); TCP: the right answer
+  wrongid-flood  UDP: ten answers with other IDs for every query
+  drip       UDP: TC set; TCP: the right answer, one byte a second
+  bigttl     NOERROR, AA, with a TLSA record at the name asked for and
+             the SOA (authority section for other types), all with TTL
+             2147483647 (2^31-1); TTL 4294967295 when SECONDS is given
+             as e.g. 30:top (the top bit set); AD set (for a resolver)
 Stops by itself after SECONDS (default 30).  Loopback only.
 """
 import os
@@ -22,6 +31,36 @@ import socket
 import struct
 import sys
 import time
+
+
+def name_end(query):
+    pos = 12
+    while pos < len(query) and query[pos] != 0:
+        pos += 1 + query[pos]
+    return pos
+
+
+def bigttl(query, ttl):
+    qid = struct.unpack("!H", query[:2])[0]
+    pos = name_end(query)
+    question = query[12:pos + 5]
+    qtype = struct.unpack("!H", query[pos + 1:pos + 3])[0] if pos + 3 <= len(query) else 0
+    # SOA rdata: mname, rname (the root), serial, refresh, retry, expire, minimum
+    soa = b"\x00\x00" + struct.pack("!IIIII", 1, 3600, 600, 86400, ttl)
+    soa_rr = b"\xc0\x0c" + struct.pack("!HHIH", 6, 1, ttl, len(soa)) + soa
+    if qtype == 52:
+        data = bytes([3, 1, 1]) + bytes(32)
+        rr = b"\xc0\x0c" + struct.pack("!HHIH", 52, 1, ttl, len(data)) + data
+        return struct.pack("!HHHHHH", qid, 0x8420, 1, 1, 0, 0) + question + rr
+    if qtype == 6:
+        return struct.pack("!HHHHHH", qid, 0x8420, 1, 1, 0, 0) + question + soa_rr
+    return struct.pack("!HHHHHH", qid, 0x8420, 1, 0, 1, 0) + question + soa_rr
+
+
+def good(query):
+    qid = struct.unpack("!H", query[:2])[0]
+    question = query[12:name_end(query) + 5]
+    return struct.pack("!HHHHHH", qid, 0x8400, 1, 0, 0, 0) + question
 
 
 def answer(query, mode, tcp):
@@ -35,6 +74,10 @@ def answer(query, mode, tcp):
     question = query[12:pos + 5]
     if mode == "silent":
         return None
+    if mode in ("spoof-first", "drip"):
+        return good(query)
+    if mode.startswith("bigttl"):
+        return bigttl(query, 4294967295 if mode.endswith(":top") else 2147483647)
     if mode == "garbage":
         return os.urandom(40)
     if mode == "short":
@@ -68,7 +111,11 @@ def answer(query, mode, tcp):
 
 def main():
     addr, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    seconds = float(sys.argv[4]) if len(sys.argv) > 4 else 30.0
+    arg = sys.argv[4] if len(sys.argv) > 4 else "30"
+    if arg.endswith(":top"):
+        mode += ":top"
+        arg = arg[:-4]
+    seconds = float(arg)
     if not addr.startswith("127.") and addr != "::1":
         sys.exit("baddns: loopback addresses only")
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
@@ -83,6 +130,19 @@ def main():
         r, _, _ = select.select([u, t], [], [], 0.2)
         if u in r:
             q, peer = u.recvfrom(65535)
+            if len(q) >= 12 and mode == "spoof-first":
+                qid = struct.unpack("!H", q[:2])[0] ^ 0x5a5a
+                u.sendto(struct.pack("!H", qid) + good(q)[2:], peer)
+                u.sendto(answer(q, "otherquestion", False), peer)
+                u.sendto(os.urandom(40), peer)
+            if len(q) >= 12 and mode == "wrongid-flood":
+                for i in range(10):
+                    a = answer(q, "wrongid", False)
+                    u.sendto(struct.pack("!H", (struct.unpack("!H", q[:2])[0] + 1 + i) & 0xffff) + a[2:], peer)
+                continue
+            if len(q) >= 12 and mode == "drip":
+                u.sendto(struct.pack("!H", struct.unpack("!H", q[:2])[0]) + b"\x86\x00" + good(q)[4:], peer)
+                continue
             a = answer(q, mode, False)
             if a is not None:
                 u.sendto(a, peer)
@@ -100,7 +160,13 @@ def main():
                             break
                         q += chunk
                     a = answer(q, mode, True)
-                    if a:
+                    if a and mode == "drip":
+                        for b in struct.pack("!H", len(a)) + a:
+                            if time.monotonic() >= deadline:
+                                break
+                            c.sendall(bytes([b]))
+                            time.sleep(1)
+                    elif a:
                         c.sendall(struct.pack("!H", len(a)) + a)
                     elif a is None and mode == "silent":
                         time.sleep(min(5, max(0, deadline - time.monotonic())))
