@@ -255,97 +255,6 @@ reply_matches(const ldns_pkt *q, uint16_t id, const uint8_t *wire,
 }
 
 /*
- * UDP on a socket connected to the server, so that the kernel drops
- * datagrams from other addresses; datagrams that do not answer q are
- * dropped too, and reading goes on until the try's end.  Up to o->tries
- * sends, o->timeout_ms apart.  0 with *wire, *wlen and *r, or -1.
- */
-static int
-udp_exchange(const struct zone_server *srv, const ldns_pkt *q, uint16_t id,
-    ldns_buffer *qbuf, const struct zone_xfer_opts *o, uint8_t **wire,
-    size_t *wlen, ldns_pkt **r, char *err, size_t errlen)
-{
-	uint8_t *buf = NULL;
-	char why[ERRBUF_LEN];
-	long long end, try_end, left, total;
-	struct pollfd pfd;
-	unsigned discarded = 0;
-	ssize_t n;
-	int fd = -1, try, rc = -1, saved = 0, by_run, tries;
-
-	tries = o->tries > 0 ? o->tries : 1;
-	total = (long long)o->timeout_ms * tries;
-	end = exchange_end(total, &by_run);
-	why[0] = '\0';
-	if ((buf = malloc(65536)) == NULL) {
-		errfmt(err, errlen, "out of memory");
-		goto out;
-	}
-	if ((fd = socket(srv->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) ==
-	    -1 || connect(fd, (const struct sockaddr *)&srv->ss,
-	    srv->sslen) == -1) {
-		errfmt(err, errlen, "%s: no answer over UDP (%s)", srv->name,
-		    strerror(errno));
-		goto out;
-	}
-	for (try = 0; try < tries && now_ms() < end; try++) {
-		if (send(fd, ldns_buffer_begin(qbuf),
-		    ldns_buffer_position(qbuf), 0) == -1) {
-			saved = errno;
-			if (saved != ECONNREFUSED)
-				break;
-			continue;
-		}
-		try_end = now_ms() + o->timeout_ms;
-		if (try_end > end)
-			try_end = end;
-		while ((left = try_end - now_ms()) > 0) {
-			pfd.fd = fd;
-			pfd.events = POLLIN;
-			pfd.revents = 0;
-			if (poll(&pfd, 1, (int)left) <= 0)
-				break;	/* this try is over */
-			if ((n = recv(fd, buf, 65536, 0)) == -1) {
-				saved = errno;
-				if (saved == EINTR || saved == EAGAIN)
-					continue;
-				break;	/* ICMP unreachable: next try */
-			}
-			if (reply_matches(q, id, buf, (size_t)n, r, why,
-			    sizeof(why)) == -1) {
-				discarded++;
-				continue;
-			}
-			*wire = buf;
-			*wlen = (size_t)n;
-			buf = NULL;
-			rc = 0;
-			goto out;
-		}
-	}
-	if (discarded > 0) {
-		char what[ERRBUF_LEN];
-
-		snprintf(what, sizeof(what), "%u datagram%s discarded, the "
-		    "last: %s", discarded, discarded == 1 ? "" : "s", why);
-		timed_out(srv, "UDP", by_run && now_ms() >= end, total,
-		    "no answer that belongs to the query", what, err, errlen);
-	} else if (saved != 0 && saved != EAGAIN && saved != EINTR)
-		errfmt(err, errlen, "%s: no answer over UDP (%s)", srv->name,
-		    strerror(saved));
-	else if (by_run && now_ms() >= end)
-		timed_out(srv, "UDP", 1, total, "no answer", "", err, errlen);
-	else
-		errfmt(err, errlen, "%s: no answer over UDP (timed out or "
-		    "refused)", srv->name);
-out:
-	if (fd != -1)
-		close(fd);
-	free(buf);
-	return rc;
-}
-
-/*
  * Wait for fd to be ready for events until end; 1 ready, 0 time is up,
  * -1 error (errno).
  */
@@ -368,6 +277,175 @@ wait_fd(int fd, short events, long long end)
 	}
 }
 
+int
+zone_net_sys_open(const struct zone_server *srv, int tcp, long long end)
+{
+	socklen_t sl = sizeof(int);
+	int fd, e = 0, w;
+
+	if ((fd = socket(srv->ss.ss_family, (tcp ? SOCK_STREAM |
+	    SOCK_NONBLOCK : SOCK_DGRAM) | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	/* UDP too: the kernel then drops datagrams from other sources. */
+	if (connect(fd, (const struct sockaddr *)&srv->ss, srv->sslen) == 0)
+		return fd;
+	if (tcp && errno == EINPROGRESS) {
+		if ((w = wait_fd(fd, POLLOUT, end)) == 0)
+			errno = ETIMEDOUT;
+		else if (w == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
+		    &sl) == 0 && (errno = e) == 0)
+			return fd;
+	}
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+int
+zone_net_sys_send(int fd, int tcp, const uint8_t *p, size_t len, long long end)
+{
+	size_t sent = 0;
+	ssize_t n;
+	int w;
+
+	if (!tcp)
+		return send(fd, p, len, 0) == (ssize_t)len ? 1 : -1;
+	while (sent < len) {
+		if ((w = wait_fd(fd, POLLOUT, end)) != 1)
+			return w;
+		if ((n = send(fd, p + sent, len - sent, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -1;
+		}
+		sent += (size_t)n;
+	}
+	return 1;
+}
+
+int
+zone_net_sys_recv(int fd, int tcp, uint8_t *p, size_t len, long long end,
+    size_t *n)
+{
+	ssize_t r;
+	int w;
+
+	for (;;) {
+		if ((w = wait_fd(fd, POLLIN, end)) != 1)
+			return w;
+		if ((r = recv(fd, p, len, 0)) == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -1;
+		}
+		if (r == 0 && tcp) {
+			errno = 0;
+			return -1;
+		}
+		*n = (size_t)r;
+		return 1;
+	}
+}
+
+void
+zone_net_sys_close(int fd)
+{
+	close(fd);
+}
+
+/* What zone_exchange calls: these, unless a test harness has its own. */
+int zone_net_open(const struct zone_server *, int, long long)
+    __attribute__((weak, alias("zone_net_sys_open")));
+int zone_net_send(int, int, const uint8_t *, size_t, long long)
+    __attribute__((weak, alias("zone_net_sys_send")));
+int zone_net_recv(int, int, uint8_t *, size_t, long long, size_t *)
+    __attribute__((weak, alias("zone_net_sys_recv")));
+void zone_net_close(int) __attribute__((weak, alias("zone_net_sys_close")));
+
+/*
+ * UDP on a socket connected to the server, so that the kernel drops
+ * datagrams from other addresses; datagrams that do not answer q are
+ * dropped too, and reading goes on until the try's end.  Up to o->tries
+ * sends, o->timeout_ms apart.  0 with *wire, *wlen and *r, or -1.
+ */
+static int
+udp_exchange(const struct zone_server *srv, const ldns_pkt *q, uint16_t id,
+    ldns_buffer *qbuf, const struct zone_xfer_opts *o, uint8_t **wire,
+    size_t *wlen, ldns_pkt **r, char *err, size_t errlen)
+{
+	uint8_t *buf = NULL;
+	char why[ERRBUF_LEN];
+	long long end, try_end, total;
+	unsigned discarded = 0;
+	size_t n;
+	int fd = -1, try, rc = -1, saved = 0, by_run, tries, w;
+
+	tries = o->tries > 0 ? o->tries : 1;
+	total = (long long)o->timeout_ms * tries;
+	end = exchange_end(total, &by_run);
+	why[0] = '\0';
+	if ((buf = malloc(65536)) == NULL) {
+		errfmt(err, errlen, "out of memory");
+		goto out;
+	}
+	if ((fd = zone_net_open(srv, 0, end)) == -1) {
+		errfmt(err, errlen, "%s: no answer over UDP (%s)", srv->name,
+		    strerror(errno));
+		goto out;
+	}
+	for (try = 0; try < tries && now_ms() < end; try++) {
+		if (zone_net_send(fd, 0, ldns_buffer_begin(qbuf),
+		    ldns_buffer_position(qbuf), end) != 1) {
+			saved = errno;
+			if (saved != ECONNREFUSED)
+				break;
+			continue;
+		}
+		try_end = now_ms() + o->timeout_ms;
+		if (try_end > end)
+			try_end = end;
+		for (;;) {
+			if ((w = zone_net_recv(fd, 0, buf, 65536, try_end,
+			    &n)) != 1) {
+				if (w == -1)	/* ICMP unreachable, say */
+					saved = errno;
+				break;		/* this try is over */
+			}
+			if (reply_matches(q, id, buf, n, r, why,
+			    sizeof(why)) == -1) {
+				discarded++;
+				continue;
+			}
+			*wire = buf;
+			*wlen = n;
+			buf = NULL;
+			rc = 0;
+			goto out;
+		}
+	}
+	if (discarded > 0) {
+		char what[ERRBUF_LEN];
+
+		snprintf(what, sizeof(what), "%u datagram%s discarded, the "
+		    "last: %s", discarded, discarded == 1 ? "" : "s", why);
+		timed_out(srv, "UDP", by_run && now_ms() >= end, total,
+		    "no answer that belongs to the query", what, err, errlen);
+	} else if (saved != 0 && saved != EAGAIN && saved != EINTR)
+		errfmt(err, errlen, "%s: no answer over UDP (%s)", srv->name,
+		    strerror(saved));
+	else if (by_run && now_ms() >= end)
+		timed_out(srv, "UDP", 1, total, "no answer", "", err, errlen);
+	else
+		errfmt(err, errlen, "%s: no answer over UDP (timed out or "
+		    "refused)", srv->name);
+out:
+	if (fd != -1)
+		zone_net_close(fd);
+	free(buf);
+	return rc;
+}
+
 /*
  * Read exactly len bytes by end.  1 done, 0 time is up, -1 closed or
  * error (errno, 0 for closed).  *got counts what arrived.
@@ -375,24 +453,15 @@ wait_fd(int fd, short events, long long end)
 static int
 read_by(int fd, uint8_t *p, size_t len, long long end, size_t *got)
 {
-	size_t have = 0;
-	ssize_t n;
+	size_t have = 0, n;
 	int r;
 
 	while (have < len) {
-		if ((r = wait_fd(fd, POLLIN, end)) != 1)
+		if ((r = zone_net_recv(fd, 1, p + have, len - have, end, &n)) !=
+		    1)
 			return r;
-		if ((n = recv(fd, p + have, len - have, 0)) == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = 0;
-			return -1;
-		}
-		have += (size_t)n;
-		*got += (size_t)n;
+		have += n;
+		*got += n;
 	}
 	return 1;
 }
@@ -410,11 +479,9 @@ tcp_exchange(const struct zone_server *srv, const ldns_pkt *q, uint16_t id,
 {
 	uint8_t hdr[2], *buf = NULL, *msg = NULL;
 	char why[ERRBUF_LEN];
-	size_t qlen = ldns_buffer_position(qbuf), sent = 0, got = 0, len;
+	size_t qlen = ldns_buffer_position(qbuf), got = 0, len;
 	long long end, ms = o->timeout_ms;
-	socklen_t sl = sizeof(int);
-	ssize_t n;
-	int fd = -1, rc = -1, by_run, e = 0, w;
+	int fd = -1, rc = -1, by_run, w;
 
 	end = exchange_end(ms, &by_run);
 	if ((msg = malloc(qlen + 2)) == NULL) {
@@ -424,37 +491,15 @@ tcp_exchange(const struct zone_server *srv, const ldns_pkt *q, uint16_t id,
 	msg[0] = (uint8_t)(qlen >> 8);
 	msg[1] = (uint8_t)qlen;
 	memcpy(msg + 2, ldns_buffer_begin(qbuf), qlen);
-	if ((fd = socket(srv->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0)) == -1)
+	if ((fd = zone_net_open(srv, 1, end)) == -1) {
+		if (errno == ETIMEDOUT)
+			goto slow;
 		goto syserr;
-	if (connect(fd, (const struct sockaddr *)&srv->ss, srv->sslen) ==
-	    -1) {
-		if (errno != EINPROGRESS)
-			goto syserr;
-		if ((w = wait_fd(fd, POLLOUT, end)) == 0)
-			goto slow;
-		if (w == -1)
-			goto syserr;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) == -1)
-			goto syserr;
-		if (e != 0) {
-			errno = e;
-			goto syserr;
-		}
 	}
-	while (sent < qlen + 2) {
-		if ((w = wait_fd(fd, POLLOUT, end)) == 0)
-			goto slow;
-		if (w == -1)
-			goto syserr;
-		if ((n = send(fd, msg + sent, qlen + 2 - sent,
-		    MSG_NOSIGNAL)) == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			goto syserr;
-		}
-		sent += (size_t)n;
-	}
+	if ((w = zone_net_send(fd, 1, msg, qlen + 2, end)) == 0)
+		goto slow;
+	if (w == -1)
+		goto syserr;
 	if ((w = read_by(fd, hdr, 2, end, &got)) == 0)
 		goto slow;
 	if (w == -1)
@@ -494,7 +539,7 @@ syserr:
 	    "in the middle of the answer" : "connection closed");
 out:
 	if (fd != -1)
-		close(fd);
+		zone_net_close(fd);
 	free(msg);
 	free(buf);
 	return rc;

@@ -46,6 +46,34 @@ struct zone_xfer_opts {
  */
 void zone_net_set_run_deadline(unsigned seconds);
 
+/*
+ * The wire under zone_exchange, one socket at a time; end is a deadline
+ * in milliseconds on CLOCK_MONOTONIC.  These are weak symbols so that a
+ * test harness (tests/fuzz/fuzz_dns.c) can put its own in their place
+ * and feed replies without a network (or record what the real ones,
+ * zone_net_sys_*, receive).
+ * zone_net_open: a socket connected to srv (UDP too, so that the kernel
+ *   drops datagrams from other sources), TCP by end; fd, or -1 (errno,
+ *   ETIMEDOUT when end passed).
+ * zone_net_send: all of p; 1 sent, 0 end passed, -1 error (errno).
+ * zone_net_recv: UDP one datagram, TCP what has arrived (at most len);
+ *   1 with *n, 0 end passed, -1 error (errno; 0: TCP closed).
+ */
+int zone_net_open(const struct zone_server *srv, int tcp, long long end);
+int zone_net_send(int fd, int tcp, const uint8_t *p, size_t len,
+    long long end);
+int zone_net_recv(int fd, int tcp, uint8_t *p, size_t len, long long end,
+    size_t *n);
+void zone_net_close(int fd);
+
+/* The real ones (zone_net_open and the others are weak aliases of these). */
+int zone_net_sys_open(const struct zone_server *srv, int tcp, long long end);
+int zone_net_sys_send(int fd, int tcp, const uint8_t *p, size_t len,
+    long long end);
+int zone_net_sys_recv(int fd, int tcp, uint8_t *p, size_t len, long long end,
+    size_t *n);
+void zone_net_sys_close(int fd);
+
 /* TSIG error codes (RFC 8945) and a name for any rcode/TSIG error. */
 const char *zone_rcode_name(int rcode);
 
