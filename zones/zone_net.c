@@ -643,6 +643,16 @@ zone_query(const struct zone_server *srv, const char *name,
     const struct zone_xfer_opts *o, ldns_pkt **reply, char *err,
     size_t errlen)
 {
+	return zone_query_key(srv, name, type, rd, dnssec, cd, NULL, o, reply,
+	    err, errlen);
+}
+
+int
+zone_query_key(const struct zone_server *srv, const char *name,
+    ldns_rr_type type, int rd, int dnssec, int cd,
+    const struct zone_tsig *key, const struct zone_xfer_opts *o,
+    ldns_pkt **reply, char *err, size_t errlen)
+{
 	ldns_pkt *q = NULL;
 	ldns_rdf *d = NULL;
 	int rc = -1;
@@ -664,7 +674,7 @@ zone_query(const struct zone_server *srv, const char *name,
 	}
 	if (cd)
 		ldns_pkt_set_cd(q, 1);
-	rc = zone_exchange(srv, q, NULL, o, reply, err, errlen);
+	rc = zone_exchange(srv, q, key, o, reply, err, errlen);
 	ldns_pkt_free(q);
 	return rc;
 }

@@ -102,4 +102,14 @@ int zone_query(const struct zone_server *srv, const char *name,
     const struct zone_xfer_opts *o, ldns_pkt **reply, char *err,
     size_t errlen);
 
+/*
+ * zone_query, signed with key (NULL: unsigned): the reply must carry a
+ * TSIG that verifies (see zone_exchange).  For a server that answers
+ * only those who hold the key (a hidden primary).
+ */
+int zone_query_key(const struct zone_server *srv, const char *name,
+    ldns_rr_type type, int rd, int dnssec, int cd,
+    const struct zone_tsig *key, const struct zone_xfer_opts *o,
+    ldns_pkt **reply, char *err, size_t errlen);
+
 #endif

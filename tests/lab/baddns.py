@@ -24,13 +24,97 @@ Modes (UDP and TCP alike, unless said):
              2147483647 (2^31-1); TTL 4294967295 when SECONDS is given
              as e.g. 30:top (the top bit set); AD set (for a resolver)
 Stops by itself after SECONDS (default 30).  Loopback only.
+
+With BADDNS_TSIG=NAME:BASE64 (an hmac-sha256 key) in the environment,
+the answer to a query signed with that key is signed too (RFC 8945), in
+every mode; with BADDNS_TSIG_ONLY=1 as well, unsigned queries get
+REFUSED (a hidden primary that answers only those who hold the key).
 """
+import base64
+import hashlib
+import hmac
 import os
 import select
 import socket
 import struct
 import sys
 import time
+
+
+def wire_name(name):
+    out = b""
+    for label in name.strip(".").lower().split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\x00"
+
+
+def skip_name(msg, pos):
+    while pos < len(msg):
+        n = msg[pos]
+        if n == 0:
+            return pos + 1
+        if n & 0xc0 == 0xc0:
+            return pos + 2
+        pos += 1 + n
+    return pos
+
+
+def query_mac(query):
+    """The MAC of the query's TSIG RR (the last additional record), or None."""
+    try:
+        qd, an, ns, ar = struct.unpack("!HHHH", query[4:12])
+        pos = 12
+        for _ in range(qd):
+            pos = skip_name(query, pos) + 4
+        last = None
+        for _ in range(an + ns + ar):
+            pos = skip_name(query, pos)
+            rtype, _, _, rdlen = struct.unpack("!HHIH", query[pos:pos + 10])
+            last = (rtype, query[pos + 10:pos + 10 + rdlen])
+            pos += 10 + rdlen
+        if last is None or last[0] != 250:
+            return None
+        rd = last[1]
+        p = skip_name(rd, 0) + 8
+        size = struct.unpack("!H", rd[p:p + 2])[0]
+        return rd[p + 2:p + 2 + size]
+    except (struct.error, IndexError):
+        return None
+
+
+def tsig_sign(msg, reqmac, keyname, secret):
+    alg = wire_name("hmac-sha256")
+    now = int(time.time())
+    t6 = struct.pack("!HI", now >> 32, now & 0xffffffff)
+    tv = wire_name(keyname) + struct.pack("!HI", 255, 0) + alg + t6 + \
+        struct.pack("!HHH", 300, 0, 0)
+    mac = hmac.new(secret, struct.pack("!H", len(reqmac)) + reqmac + msg + tv,
+                   hashlib.sha256).digest()
+    rdata = alg + t6 + struct.pack("!HH", 300, len(mac)) + mac + msg[:2] + \
+        struct.pack("!HH", 0, 0)
+    rr = wire_name(keyname) + struct.pack("!HHIH", 250, 255, 0, len(rdata)) + rdata
+    arcount = struct.unpack("!H", msg[10:12])[0] + 1
+    return msg[:10] + struct.pack("!H", arcount) + msg[12:] + rr
+
+
+TSIG = os.environ.get("BADDNS_TSIG")
+TSIG_ONLY = os.environ.get("BADDNS_TSIG_ONLY") == "1"
+
+
+def finish(query, a):
+    """Sign a for a signed query (or refuse an unsigned one)."""
+    if TSIG is None or a is None or len(a) < 12 or len(query) < 12:
+        return a
+    reqmac = query_mac(query)
+    if reqmac is None:
+        if TSIG_ONLY:
+            return struct.pack("!H", struct.unpack("!H", query[:2])[0]) + \
+                b"\x84\x05" + a[4:6] + b"\x00\x00\x00\x00\x00\x00" + \
+                query[12:name_end(query) + 5]
+        return a
+    name, b64 = TSIG.split(":", 1)
+    return tsig_sign(a, reqmac, name, base64.b64decode(b64))
 
 
 def name_end(query):
@@ -143,7 +227,7 @@ def main():
             if len(q) >= 12 and mode == "drip":
                 u.sendto(struct.pack("!H", struct.unpack("!H", q[:2])[0]) + b"\x86\x00" + good(q)[4:], peer)
                 continue
-            a = answer(q, mode, False)
+            a = finish(q, answer(q, mode, False))
             if a is not None:
                 u.sendto(a, peer)
         if t in r:
@@ -159,7 +243,7 @@ def main():
                         if not chunk:
                             break
                         q += chunk
-                    a = answer(q, mode, True)
+                    a = finish(q, answer(q, mode, True))
                     if a and mode == "drip":
                         for b in struct.pack("!H", len(a)) + a:
                             if time.monotonic() >= deadline:
