@@ -425,7 +425,7 @@ udp_exchange(const struct zone_server *srv, const ldns_pkt *q, uint16_t id,
 		}
 	}
 	if (discarded > 0) {
-		char what[ERRBUF_LEN];
+		char what[ERRBUF_LEN + 64];
 
 		snprintf(what, sizeof(what), "%u datagram%s discarded, the "
 		    "last: %s", discarded, discarded == 1 ? "" : "s", why);
