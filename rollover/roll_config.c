@@ -34,7 +34,7 @@ enum {
 	DNS_ZONE = 1 << 0, DNS_PRIMARY = 1 << 1, DNS_TSIG = 1 << 2,
 	DNS_CHECK = 1 << 3, DNS_RESOLVER = 1 << 4, DNS_TTL = 1 << 5,
 	DNS_TA = 1 << 6, DNS_MINHOLD = 1 << 7, DNS_MARGIN = 1 << 8,
-	DNS_VISWAIT = 1 << 9
+	DNS_VISWAIT = 1 << 9, DNS_MAXTTL = 1 << 10
 };
 
 struct reader {
@@ -430,6 +430,15 @@ read_dns(struct reader *r, struct roll_dns *d, const char *where)
 				goto out;
 			}
 			d->set |= DNS_VISWAIT;
+		} else if (strcmp(key, "max_ttl") == 0) {
+			/* The largest TTL from DNS answers the hold uses. */
+			if (duration_value(r, key, &d->max_ttl) == -1)
+				goto out;
+			if (d->max_ttl < 1 || d->max_ttl > 0x7fffffff) {
+				fail(r, &vm, "max_ttl: want 1s to 2147483647s");
+				goto out;
+			}
+			d->set |= DNS_MAXTTL;
 		} else {
 			unknown_key(r, &km, key, where);
 			goto out;
@@ -895,6 +904,8 @@ merge_dns(struct roll_dns *s, const struct roll_dns *g)
 	if (!(s->set & DNS_VISWAIT))
 		s->visible_timeout = (g->set & DNS_VISWAIT) ?
 		    g->visible_timeout : 3600;
+	if (!(s->set & DNS_MAXTTL))
+		s->max_ttl = (g->set & DNS_MAXTTL) ? g->max_ttl : 86400;
 	return 0;
 }
 
@@ -1007,6 +1018,14 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 				fail(&r, &r.ev.start_mark, "state_dir: want an "
 				    "absolute path of at most %d bytes",
 				    ROLL_MAX_PATH);
+				goto out;
+			}
+		} else if (strcmp(key, "lock_timeout") == 0) {
+			if (duration_value(&r, key, &c->lock_timeout) == -1)
+				goto out;
+			if (c->lock_timeout < 2) {
+				fail(&r, &r.ev.start_mark, "lock_timeout: "
+				    "must be at least 2s");
 				goto out;
 			}
 		} else if (strcmp(key, "dns") == 0) {
@@ -1126,4 +1145,11 @@ roll_config_service(struct roll_config *c, const char *name)
 		if (strcmp(c->services[i].name, name) == 0)
 			return &c->services[i];
 	return NULL;
+}
+
+uint32_t
+roll_lock_timeout(const struct roll_config *c)
+{
+	return c->lock_timeout > 0 ? c->lock_timeout :
+	    ROLL_LOCK_TIMEOUT_DEFAULT;
 }

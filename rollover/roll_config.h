@@ -29,6 +29,7 @@ struct roll_dns {
 	uint32_t	 min_hold;	/* seconds */
 	uint32_t	 hold_margin;	/* seconds */
 	uint32_t	 visible_timeout; /* seconds in VISIBLE before an alert */
+	uint32_t	 max_ttl;	/* largest TTL from DNS the hold uses */
 	unsigned	 set;		/* which fields were given (bits) */
 };
 
@@ -64,6 +65,7 @@ struct roll_service {
 struct roll_config {
 	char			*path;
 	char			*state_dir;
+	uint32_t		 lock_timeout;	/* seconds; 0: default */
 	struct roll_dns		 dns;
 	struct roll_service	*services;
 	size_t			 nservices;
@@ -84,6 +86,14 @@ void roll_config_free(struct roll_config *c);
  */
 char **roll_service_addrs(const struct roll_service *s, const char *host,
     size_t *n);
+
+/*
+ * How long a run may hold the lock before another run calls it stuck
+ * (lock_timeout, default 1 hour); a run stops talking to DNS servers
+ * after half of it.
+ */
+#define ROLL_LOCK_TIMEOUT_DEFAULT 3600
+uint32_t roll_lock_timeout(const struct roll_config *c);
 
 /* The service called name, or NULL. */
 struct roll_service *roll_config_service(struct roll_config *c,

@@ -364,6 +364,34 @@ append_behind(char *buf, size_t len, const char *role, const char *name)
 		    role, name[0] ? " " : "", name);
 }
 
+uint32_t
+roll_ttl_clamp(const struct roll_service *s, uint32_t ttl)
+{
+	uint32_t bound = s->dns.max_ttl > s->dns.ttl ? s->dns.max_ttl :
+	    s->dns.ttl;
+
+	ttl = zone_ttl_rfc2181(ttl);
+	return ttl > bound ? bound : ttl;
+}
+
+/*
+ * A TTL a server gave, as the hold may use it: capped by roll_ttl_clamp;
+ * a TTL over the bound becomes the run's alert (x->warn, the first
+ * one), naming the server.
+ */
+static uint32_t
+roll_ttl_bound(struct roll_ctx *x, const struct zone_vis *v,
+    const char *what, uint32_t ttl)
+{
+	uint32_t c = roll_ttl_clamp(x->s, ttl);
+
+	if (c < ttl && x->warn[0] == '\0')	/* the first one says it */
+		errfmt(x->warn, sizeof(x->warn), "service %s: %s %s gives "
+		    "%s %u, above max_ttl %u: the hold uses %u", x->s->name,
+		    v->role, v->srv.name, what, ttl, c, c);
+	return c;
+}
+
 /*
  * Is the published RRset served by every authoritative server (the
  * configured check_servers, else the NS set) and the primary, and does
@@ -375,6 +403,7 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
     char *behind, size_t behindlen, char *err, size_t errlen)
 {
 	struct zone_server resolver, primary;
+	struct zone_tsig key = { 0 };
 	struct zone_vis *v = NULL;
 	struct zone_rrset got;
 	char *owner = NULL, *zone = NULL, why[ERRBUF_LEN];
@@ -384,18 +413,19 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 	why[0] = '\0';
 	behind[0] = '\0';
 	*ttl = x->s->dns.ttl;
-	if (zone_server_parse(x->s->dns.primary, &primary, err, errlen) == -1)
-		return -1;
+	/* The primary is asked with our key: it may answer only us. */
+	if (primary_open(x, &primary, &key, err, errlen) == -1)
+		goto out;
 	if (x->s->dns.resolver != NULL && zone_server_parse(x->s->dns.resolver,
 	    &resolver, err, errlen) == -1)
-		return -1;
+		goto out;
 	for (h = 0; h < x->s->nhosts; h++) {
 		free(owner);
 		if ((owner = owner_of(x->s, h, err, errlen)) == NULL)
 			goto out;
 		if (zone == NULL) {
 			zone = x->s->dns.zone != NULL ? strdup(x->s->dns.zone) :
-			    zone_find_apex(&primary, owner, 0, NULL, &xfer, err,
+			    zone_find_apex(&primary, owner, 0, &key, &xfer, err,
 			    errlen);
 			if (zone == NULL)
 				goto out;
@@ -425,6 +455,7 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 			memset(&v[n], 0, sizeof(v[n]));
 			v[n].srv = primary;
 			v[n].role = "primary";
+			v[n].key = &key;
 			n++;
 		}
 		bad = zone_visibility(v, n, zone, owner, &st->published,
@@ -444,10 +475,12 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 				continue;
 			}
 			if (v[i].ttl > *ttl)
-				*ttl = v[i].ttl;
+				*ttl = roll_ttl_bound(x, &v[i], "TLSA TTL",
+				    v[i].ttl);
 			/* A resolver may cache "no such RRset" that long. */
 			if (v[i].has_serial && v[i].neg_ttl > *ttl)
-				*ttl = v[i].neg_ttl;
+				*ttl = roll_ttl_bound(x, &v[i], "negative TTL",
+				    v[i].neg_ttl);
 		}
 		if (bad > 0)
 			ok = 0;
@@ -492,6 +525,7 @@ out:
 	if (rc == -1 && err[0] == '\0')
 		errfmt(err, errlen, "out of memory");
 	zone_vis_free(v, n);
+	zone_tsig_free(&key);
 	free(owner);
 	free(zone);
 	return rc;
@@ -954,7 +988,8 @@ roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
 		if (r == 0)
 			break;
 		*moved = 1;
-		st->alert[0] = '\0';
+		/* A step that went on despite something odd says so. */
+		snprintf(st->alert, sizeof(st->alert), "%s", x->warn);
 		say(x, "%s: %s -> %s\n", x->s->name, roll_phase_name(from),
 		    roll_phase_name(st->phase));
 		if (save(x, st, err, errlen) == -1)
@@ -1252,7 +1287,7 @@ roll_manual(struct roll_ctx *x, struct roll_state *st, int phase, char *err,
 		return -1;
 	}
 	if (r == 1) {
-		st->alert[0] = '\0';
+		snprintf(st->alert, sizeof(st->alert), "%s", x->warn);
 		say(x, "%s: %s -> %s\n", x->s->name, roll_phase_name(from),
 		    roll_phase_name(st->phase));
 	}

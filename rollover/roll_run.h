@@ -24,6 +24,8 @@ struct roll_ctx {
 	int				 dry_run;
 	struct sbuf			*out;	/* what happened, for people */
 	time_t				 now;
+	char				 warn[512]; /* an alert a step */
+						    /* raised but went on */
 };
 
 /*
@@ -75,6 +77,13 @@ int roll_abort(struct roll_ctx *x, struct roll_state *st, char *err,
  */
 int roll_manual(struct roll_ctx *x, struct roll_state *st, int phase,
     char *err, size_t errlen);
+
+/*
+ * A TTL from a DNS answer as the hold uses it: 0 when its top bit is
+ * set (RFC 2181 section 8), at most the service's max_ttl (or its ttl,
+ * when larger).
+ */
+uint32_t roll_ttl_clamp(const struct roll_service *s, uint32_t ttl);
 
 /* Seconds left in HOLD (0 when over or not holding). */
 long roll_hold_left(const struct roll_service *s, const struct roll_state *st,

@@ -95,27 +95,22 @@ parse_time(const char *s, time_t *t)
 	return 0;
 }
 
-int
-roll_state_load(const char *state_dir, const char *service,
+/*
+ * Parse the state text buf (len bytes, NUL-terminated after them; it is
+ * cut up in place) into st; errors name path.  0 or -1.
+ */
+static int
+parse_state(const char *path, unsigned char *buf, size_t len,
     struct roll_state *st, char *err, size_t errlen)
 {
-	char path[PATH_MAX], lerr[ERRBUF_LEN], *line, *next, *val;
-	unsigned char *buf;
+	char lerr[ERRBUF_LEN], *line, *next, *val;
 	struct tlsa_reclist rl = { 0 };
-	size_t len, lineno = 0, i;
+	size_t lineno = 0, i;
 	int rc = -1, have_phase = 0;
 	char seen[16][32];
 	size_t nseen = 0, k;
 
 	memset(st, 0, sizeof(*st));
-	snprintf(path, sizeof(path), "%s/%s/state", state_dir, service);
-	if (access(path, F_OK) == -1 && errno == ENOENT)
-		return 0;
-	if (read_file_bounded(path, 1024 * 1024, &buf, &len, lerr,
-	    sizeof(lerr)) == -1) {
-		errfmt(err, errlen, "%s: %s", path, lerr);
-		return -1;
-	}
 	if (len == 0) {
 		errfmt(err, errlen, "%s: empty: the state file is damaged "
 		    "(restore it from state.prev: see RECOVERY in "
@@ -249,73 +244,88 @@ bad:
 	    "tlsa-rollover(8))", path, lineno);
 out:
 	tlsa_reclist_free(&rl);
-	free(buf);
 	if (rc != 0)
 		roll_state_free(st);
 	return rc;
 }
 
 int
-roll_state_save(const char *state_dir, const char *service,
+roll_state_load(const char *state_dir, const char *service,
     struct roll_state *st, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], path[PATH_MAX], prev[PATH_MAX], ptmp[PATH_MAX],
-	    *hex;
-	struct sbuf b = { 0 };
+	char path[PATH_MAX], lerr[ERRBUF_LEN];
+	unsigned char *buf;
+	size_t len;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(path, sizeof(path), "%s/%s/state", state_dir, service);
+	if (access(path, F_OK) == -1 && errno == ENOENT)
+		return 0;
+	if (read_file_bounded(path, 1024 * 1024, &buf, &len, lerr,
+	    sizeof(lerr)) == -1) {
+		errfmt(err, errlen, "%s: %s", path, lerr);
+		return -1;
+	}
+	rc = parse_state(path, buf, len, st, err, errlen);
+	free(buf);
+	return rc;
+}
+
+int
+roll_state_serialise(const char *service, const struct roll_state *st,
+    struct sbuf *b, char *err, size_t errlen)
+{
+	struct roll_state back;
+	unsigned char *copy;
+	char lerr[ERRBUF_LEN], what[PATH_MAX], *hex;
 	size_t i;
 	int rc;
 
-	snprintf(dir, sizeof(dir), "%s/%s", state_dir, service);
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		errfmt(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	snprintf(path, sizeof(path), "%s/state", dir);
-	st->updated_at = time(NULL);
-	sbuf_printf(&b, "# tlsa-rollover state of service %s; written by "
+	sbuf_printf(b, "# tlsa-rollover state of service %s; written by "
 	    "tlsa-rollover, do not edit\n", service);
-	sbuf_printf(&b, "phase: %s\n", roll_phase_name(st->phase));
+	sbuf_printf(b, "phase: %s\n", roll_phase_name(st->phase));
 	for (i = 0; i < (size_t)st->nslots; i++) {
 		const struct roll_slot *sl = &st->slot[i];
 		const char *sp = sl->name[0] ? " " : "";
 
 		if (sl->current[0])
-			sbuf_printf(&b, "current: %s%s%s\n", sl->name, sp,
+			sbuf_printf(b, "current: %s%s%s\n", sl->name, sp,
 			    sl->current);
 		if (sl->previous[0])
-			sbuf_printf(&b, "previous: %s%s%s\n", sl->name, sp,
+			sbuf_printf(b, "previous: %s%s%s\n", sl->name, sp,
 			    sl->previous);
 		if (sl->pending[0])
-			sbuf_printf(&b, "pending: %s%s%s\n", sl->name, sp,
+			sbuf_printf(b, "pending: %s%s%s\n", sl->name, sp,
 			    sl->pending);
 	}
 	if (st->staged[0])
-		sbuf_printf(&b, "staged: %s\n", st->staged);
+		sbuf_printf(b, "staged: %s\n", st->staged);
 	if (st->have_published && st->published.n == 0)
-		sbuf_printf(&b, "published: none\n");
+		sbuf_printf(b, "published: none\n");
 	for (i = 0; i < st->published.n; i++) {
 		hex = tlsa_hex(st->published.v[i].data,
 		    st->published.v[i].len);
-		sbuf_printf(&b, "published: %u %u %u %s\n",
+		sbuf_printf(b, "published: %u %u %u %s\n",
 		    st->published.v[i].spec.usage,
 		    st->published.v[i].spec.selector,
 		    st->published.v[i].spec.mtype, hex != NULL ? hex : "");
 		free(hex);
 	}
 	if (st->published_hosts[0])
-		sbuf_printf(&b, "published_hosts: %s\n", st->published_hosts);
+		sbuf_printf(b, "published_hosts: %s\n", st->published_hosts);
 	if (st->published_at)
-		sbuf_printf(&b, "published_at: %lld\n",
+		sbuf_printf(b, "published_at: %lld\n",
 		    (long long)st->published_at);
 	if (st->visible_at)
-		sbuf_printf(&b, "visible_at: %lld\n",
+		sbuf_printf(b, "visible_at: %lld\n",
 		    (long long)st->visible_at);
 	if (st->hold_ttl)
-		sbuf_printf(&b, "hold_ttl: %u\n", st->hold_ttl);
+		sbuf_printf(b, "hold_ttl: %u\n", st->hold_ttl);
 	if (st->switched_at)
-		sbuf_printf(&b, "switched_at: %lld\n",
+		sbuf_printf(b, "switched_at: %lld\n",
 		    (long long)st->switched_at);
-	sbuf_printf(&b, "updated_at: %lld\n", (long long)st->updated_at);
+	sbuf_printf(b, "updated_at: %lld\n", (long long)st->updated_at);
 	if (st->alert[0]) {
 		char one[sizeof(st->alert)];
 
@@ -327,13 +337,59 @@ roll_state_save(const char *state_dir, const char *service,
 		for (c = one; *c != '\0'; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				*c = ' ';
-		sbuf_printf(&b, "alert: %s\n", one);
+		sbuf_printf(b, "alert: %s\n", one);
 	}
-	if (b.failed) {
-		sbuf_free(&b);
+	if (b->failed) {
 		errfmt(err, errlen, "out of memory");
 		return -1;
 	}
+	/*
+	 * Never write what the loader would refuse (a TTL or time out of
+	 * its range, say): that would stop every later command.
+	 */
+	if ((copy = malloc(b->len + 1)) == NULL) {
+		errfmt(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(copy, b->s, b->len);
+	copy[b->len] = '\0';
+	snprintf(what, sizeof(what), "service %s: new state", service);
+	rc = parse_state(what, copy, b->len, &back, lerr, sizeof(lerr));
+	free(copy);
+	if (rc == -1) {
+		char *cut;
+
+		/* Nothing is damaged: the advice on recovery does not apply. */
+		if ((cut = strstr(lerr, ": the state file is damaged")) != NULL)
+			*cut = '\0';
+		errfmt(err, errlen, "service %s: refusing to save a state the "
+		    "loader would not read back (%s)", service, lerr);
+		return -1;
+	}
+	roll_state_free(&back);
+	return 0;
+}
+
+int
+roll_state_save(const char *state_dir, const char *service,
+    struct roll_state *st, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], path[PATH_MAX], prev[PATH_MAX], ptmp[PATH_MAX];
+	struct sbuf b = { 0 };
+	int rc;
+
+	st->updated_at = time(NULL);
+	if (roll_state_serialise(service, st, &b, err, errlen) == -1) {
+		sbuf_free(&b);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s/%s", state_dir, service);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		errfmt(err, errlen, "%s: %s", dir, strerror(errno));
+		sbuf_free(&b);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/state", dir);
 	{
 		char point[64];
 
@@ -385,14 +441,20 @@ roll_lock(const char *state_dir, char *err, size_t errlen)
 		n = pread(fd, pid, sizeof(pid) - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\n")] = '\0';
+		if (strspn(pid, "0123456789") != strlen(pid))
+			pid[0] = '\0';
 		errfmt(err, errlen, "%s: another tlsa-rollover (pid %s) is "
 		    "running; this one stops here", path,
 		    pid[0] ? pid : "?");
 		close(fd);
 		return -1;
 	}
-	/* Overwrite, then cut: on a full disk the file keeps its block. */
-	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	/*
+	 * The pid, and when the lock was taken (for roll_lock_age).
+	 * Overwrite, then cut: on a full disk the file keeps its block.
+	 */
+	snprintf(pid, sizeof(pid), "%ld\n%lld\n", (long)getpid(),
+	    (long long)time(NULL));
 	if (pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid) ||
 	    ftruncate(fd, (off_t)strlen(pid)) == -1) {
 		errfmt(err, errlen, "%s: %s", path, strerror(errno));
@@ -400,4 +462,29 @@ roll_lock(const char *state_dir, char *err, size_t errlen)
 		return -1;
 	}
 	return fd;
+}
+
+long long
+roll_lock_age(const char *state_dir, time_t now)
+{
+	char path[PATH_MAX], buf[64], *t, *end;
+	long long since;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/lock", state_dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	if ((t = strchr(buf, '\n')) == NULL)
+		return -1;
+	t++;
+	errno = 0;
+	since = strtoll(t, &end, 10);
+	if (errno != 0 || end == t || *end != '\n' || since <= 0 ||
+	    since > (long long)now)
+		return -1;
+	return (long long)now - since;
 }

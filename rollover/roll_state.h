@@ -69,7 +69,19 @@ int roll_state_pending(const struct roll_state *st);
 int roll_state_load(const char *state_dir, const char *service,
     struct roll_state *st, char *err, size_t errlen);
 
-/* Write it atomically (0600), creating the service directory. */
+/*
+ * The state as text, appended to b (caller frees), and parsed back: a
+ * state the loader would refuse (a hold_ttl or time out of its range)
+ * is an error here, so that it is never written.  0 or -1.
+ */
+struct sbuf;
+int roll_state_serialise(const char *service, const struct roll_state *st,
+    struct sbuf *b, char *err, size_t errlen);
+
+/*
+ * Write it atomically (0600), creating the service directory; refused
+ * (nothing written) when roll_state_serialise refuses it.
+ */
 int roll_state_save(const char *state_dir, const char *service,
     struct roll_state *st, char *err, size_t errlen);
 
@@ -81,5 +93,13 @@ void roll_state_free(struct roll_state *st);
  * its pid.  Released at exit.
  */
 int roll_lock(const char *state_dir, char *err, size_t errlen);
+
+/*
+ * How long (seconds) the holder of STATE_DIR/lock has held it, from the
+ * time roll_lock wrote beside its pid; -1 when that is not known (no
+ * file, an older tlsa-rollover, another program holding it).  Only
+ * meaningful while roll_lock says the lock is taken.
+ */
+long long roll_lock_age(const char *state_dir, time_t now);
 
 #endif

@@ -87,7 +87,8 @@ usage(int status)
 "  -h, --help, -V, --version\n"
 "\n"
 "Exit status: 0 success, 1 a step failed or an alert is raised, 2 bad usage\n"
-"or configuration; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n",
+"or configuration, 3 run found the lock held longer than lock_timeout;\n"
+"check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n",
 	    DEFAULT_CONFIG);
 	exit(status);
 }
@@ -458,13 +459,25 @@ cmd_run(struct roll_config *c, char **names, int n)
 	 */
 	if (!dry_run && (fd = roll_lock(c->state_dir, err, sizeof(err))) ==
 	    -1) {
-		if (strstr(err, "another tlsa-rollover") != NULL) {
-			printf("%s\n", err);
-			return 0;
+		long long age;
+
+		if (strstr(err, "another tlsa-rollover") == NULL) {
+			log_error("%s", err);
+			return 1;
 		}
-		log_error("%s", err);
-		return 1;
+		/* Held for longer than any run takes: it is stuck. */
+		age = roll_lock_age(c->state_dir, time(NULL));
+		if (age > (long long)roll_lock_timeout(c)) {
+			log_error("%s (lock held for %lld s, longer than "
+			    "lock_timeout %u s: stuck?)", err, age,
+			    roll_lock_timeout(c));
+			return 3;
+		}
+		printf("%s\n", err);
+		return 0;
 	}
+	/* Every DNS exchange of this run ends by then. */
+	zone_net_set_run_deadline(roll_lock_timeout(c) / 2);
 	for (i = 0; i < c->nservices; i++) {
 		for (k = 0; k < n; k++)
 			if (strcmp(names[k], c->services[i].name) == 0)

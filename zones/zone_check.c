@@ -144,6 +144,12 @@ out:
 	return rc;
 }
 
+uint32_t
+zone_ttl_rfc2181(uint32_t ttl)
+{
+	return (ttl & 0x80000000u) != 0 ? 0 : ttl;
+}
+
 /* SOA serial and negative TTL from any section of p. */
 static void
 soa_of(const ldns_pkt *p, struct zone_vis *v)
@@ -162,9 +168,10 @@ soa_of(const ldns_pkt *p, struct zone_vis *v)
 				continue;
 			v->has_serial = 1;
 			v->serial = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2));
-			min = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
-			v->neg_ttl = min < ldns_rr_ttl(rr) ? min :
-			    ldns_rr_ttl(rr);
+			min = zone_ttl_rfc2181(ldns_rdf2native_int32(
+			    ldns_rr_rdf(rr, 6)));
+			v->neg_ttl = min < zone_ttl_rfc2181(ldns_rr_ttl(rr)) ?
+			    min : zone_ttl_rfc2181(ldns_rr_ttl(rr));
 			return;
 		}
 }
@@ -184,15 +191,15 @@ zone_visibility(struct zone_vis *v, size_t n, const char *zone,
 		zone_rrset_free(&x->rrset);
 		x->error[0] = '\0';
 		x->has_serial = 0;
-		if (zone_query(&x->srv, zone, LDNS_RR_TYPE_SOA, 0, 0, 0, o,
-		    &r, x->error, sizeof(x->error)) == 0) {
+		if (zone_query_key(&x->srv, zone, LDNS_RR_TYPE_SOA, 0, 0, 0,
+		    x->key, o, &r, x->error, sizeof(x->error)) == 0) {
 			if (ldns_pkt_aa(r))
 				soa_of(r, x);
 			ldns_pkt_free(r);
 			r = NULL;
 		}
-		if (zone_query(&x->srv, owner, LDNS_RR_TYPE_TLSA, 0, 0, 0, o,
-		    &r, x->error, sizeof(x->error)) == -1) {
+		if (zone_query_key(&x->srv, owner, LDNS_RR_TYPE_TLSA, 0, 0, 0,
+		    x->key, o, &r, x->error, sizeof(x->error)) == -1) {
 			x->state = ZONE_VIS_ERROR;
 			bad++;
 			continue;
@@ -211,7 +218,7 @@ zone_visibility(struct zone_vis *v, size_t n, const char *zone,
 			zone_rrset_from_pkt(r, owner, &x->rrset);
 			if (x->rrset.n == 0)
 				soa_of(r, x);
-			x->ttl = x->rrset.ttl;
+			x->ttl = zone_ttl_rfc2181(x->rrset.ttl);
 			if (want == NULL)
 				want = &x->rrset;
 			x->state = zone_rrset_equal(&x->rrset, want) ?
@@ -247,8 +254,10 @@ follow_cnames(struct zone_answer *a)
 	for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(an, i);
 
-		if (a->ttl == 0 || ldns_rr_ttl(rr) < a->ttl)
-			a->ttl = ldns_rr_ttl(rr);
+		uint32_t rt = zone_ttl_rfc2181(ldns_rr_ttl(rr));
+
+		if (a->ttl == 0 || rt < a->ttl)
+			a->ttl = rt;
 	}
 	for (hop = 0; hop < 16; hop++) {
 		found = 0;

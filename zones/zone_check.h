@@ -16,6 +16,12 @@
 #include "zone_net.h"
 #include "zone_update.h"
 
+/*
+ * A TTL as RFC 2181 section 8 has it: one with the top bit set counts
+ * as 0.  Every TTL taken from an answer goes through this.
+ */
+uint32_t zone_ttl_rfc2181(uint32_t ttl);
+
 enum zone_vis_state {
 	ZONE_VIS_MATCH,		/* exactly the expected RRset, with AA */
 	ZONE_VIS_DIFFERS,	/* another RRset (or none) */
@@ -26,12 +32,13 @@ enum zone_vis_state {
 struct zone_vis {
 	struct zone_server	 srv;
 	const char		*role;		/* "ns", "primary" */
+	const struct zone_tsig	*key;		/* sign the queries, or NULL */
 	char			 nsname[256];	/* NS host name, if known */
 	int			 state;		/* enum zone_vis_state */
 	int			 aa, rcode;
 	int			 has_serial;
 	uint32_t		 serial;
-	uint32_t		 ttl;		/* of the TLSA RRset */
+	uint32_t		 ttl;		/* of the TLSA RRset (RFC 2181) */
 	uint32_t		 neg_ttl;	/* SOA minimum / negative TTL */
 	struct zone_rrset	 rrset;
 	char			 error[256];
@@ -48,8 +55,8 @@ int zone_ns_servers(const struct zone_server *resolver, const char *zone,
 
 /*
  * Ask every server in v[0..n-1] for owner's TLSA RRset and the zone's
- * SOA; compare with expect (NULL: compare with each other, the first
- * answer counting as expected).  Fills in each entry.  Returns the
+ * SOA (signed with the entry's key, if any); compare with expect (NULL:
+ * compare with each other, the first answer counting as expected).  Fills in each entry.  Returns the
  * number of servers whose state is not MATCH.
  */
 size_t zone_visibility(struct zone_vis *v, size_t n, const char *zone,

@@ -3,14 +3,17 @@
  * does against a server (zone_exchange's reply checks: ID, QR, question,
  * truncation and TCP retry, TSIG errors and verification; then the
  * callers' checks of rcode, AA, sections and RRsets), but the replies
- * come from the fuzz input: ldns_udp_send and ldns_tcp_send, which
- * zone_exchange calls to talk to a server, are replaced here (the
- * executable's definitions interpose on libldns's), so nothing touches
- * the network.
+ * come from the fuzz input: zone_net_open, zone_net_send, zone_net_recv
+ * and zone_net_close, the wire under zone_exchange, are weak symbols in
+ * zone_net.c and replaced here, so nothing touches the network.  Over
+ * UDP each reply is one datagram (one that does not belong is dropped
+ * and the next one read, as from a server); over TCP each connection
+ * gets the next reply as its stream.
  *
  * Input: byte 0 picks the operation, byte 1 holds flags, then each reply
  * in turn as a 2-byte big-endian length and the message (as in DNS over
- * TCP); when the replies run out, the "server" does not answer.
+ * TCP); when the replies run out, the "server" does not answer (UDP) or
+ * closes the connection (TCP).
  *
  *   flag 0x01  sign the queries with a TSIG key (tlsa-update., SHA-256)
  *   flag 0x02  sign each reply properly with that key (the reply is
@@ -27,6 +30,7 @@
  */
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,17 +174,24 @@ init_sets(void)
 static const uint8_t *in_p;
 static size_t in_left;
 
-/* Sign reply (wire, *len) as the answer to query q with the fuzz key. */
+/* The last query sent, without the TCP length (its ID and MAC). */
+static uint8_t *last_q;
+static size_t last_qlen;
+/* The TCP stream of the connection open now. */
+static uint8_t *stream;
+static size_t stream_len, stream_pos;
+
+/* Sign reply (wire, *len) as the answer to the last query with the fuzz key. */
 static uint8_t *
-sign_reply(uint8_t *wire, size_t *len, ldns_buffer *qbin)
+sign_reply(uint8_t *wire, size_t *len)
 {
 	ldns_pkt *q = NULL, *r = NULL;
 	const ldns_rr *qt;
 	uint8_t *out = NULL;
 	size_t olen;
 
-	if (ldns_wire2pkt(&q, ldns_buffer_begin(qbin),
-	    ldns_buffer_position(qbin)) != LDNS_STATUS_OK ||
+	if (last_q == NULL || ldns_wire2pkt(&q, last_q, last_qlen) !=
+	    LDNS_STATUS_OK ||
 	    (qt = ldns_pkt_tsig(q)) == NULL || ldns_rr_rd_count(qt) < 4 ||
 	    ldns_wire2pkt(&r, wire, *len) != LDNS_STATUS_OK)
 		goto out;
@@ -201,16 +212,15 @@ out:
 	return wire;
 }
 
-static ldns_status
-fake_send(uint8_t **result, ldns_buffer *qbin, size_t *answersize)
+/* The next reply from the input (caller frees), or NULL when none. */
+static uint8_t *
+next_reply(size_t *lenp)
 {
 	size_t len;
 	uint8_t *wire;
 
-	*result = NULL;
-	*answersize = 0;
 	if (in_left < 2)
-		return LDNS_STATUS_NETWORK_ERR;
+		return NULL;
 	len = (size_t)in_p[0] << 8 | in_p[1];
 	in_p += 2;
 	in_left -= 2;
@@ -221,36 +231,91 @@ fake_send(uint8_t **result, ldns_buffer *qbin, size_t *answersize)
 	memcpy(wire, in_p, len);
 	in_p += len;
 	in_left -= len;
-	if (!(flags & F_RAWID) && len >= 2 &&
-	    ldns_buffer_position(qbin) >= 2)
-		memcpy(wire, ldns_buffer_begin(qbin), 2);
+	if (!(flags & F_RAWID) && len >= 2 && last_qlen >= 2)
+		memcpy(wire, last_q, 2);
 	if ((flags & F_SIGN) && key_in_use != NULL)
-		wire = sign_reply(wire, &len, qbin);
-	*result = wire;
-	*answersize = len;
-	return LDNS_STATUS_OK;
+		wire = sign_reply(wire, &len);
+	*lenp = len;
+	return wire;
 }
 
-ldns_status
-ldns_udp_send(uint8_t **result, ldns_buffer *qbin,
-    const struct sockaddr_storage *to, socklen_t tolen,
-    struct timeval timeout, size_t *answersize)
+int
+zone_net_open(const struct zone_server *srv, int tcp, long long end)
 {
-	(void)to;
-	(void)tolen;
-	(void)timeout;
-	return fake_send(result, qbin, answersize);
+	(void)srv;
+	(void)tcp;
+	(void)end;
+	free(stream);
+	stream = NULL;
+	stream_len = stream_pos = 0;
+	return 1000;	/* no such descriptor: nothing is done with it */
 }
 
-ldns_status
-ldns_tcp_send(uint8_t **result, ldns_buffer *qbin,
-    const struct sockaddr_storage *to, socklen_t tolen,
-    struct timeval timeout, size_t *answersize)
+int
+zone_net_send(int fd, int tcp, const uint8_t *p, size_t len, long long end)
 {
-	(void)to;
-	(void)tolen;
-	(void)timeout;
-	return fake_send(result, qbin, answersize);
+	(void)fd;
+	(void)end;
+	if (tcp && len >= 2) {
+		p += 2;
+		len -= 2;
+	}
+	free(last_q);
+	if ((last_q = malloc(len > 0 ? len : 1)) == NULL)
+		abort();
+	memcpy(last_q, p, len);
+	last_qlen = len;
+	return 1;
+}
+
+int
+zone_net_recv(int fd, int tcp, uint8_t *p, size_t len, long long end,
+    size_t *n)
+{
+	uint8_t *wire;
+	size_t wlen;
+
+	(void)fd;
+	(void)end;
+	if (!tcp) {
+		if ((wire = next_reply(&wlen)) == NULL)
+			return 0;	/* the try times out */
+		*n = wlen < len ? wlen : len;
+		memcpy(p, wire, *n);
+		free(wire);
+		return 1;
+	}
+	if (stream == NULL) {
+		if ((wire = next_reply(&wlen)) == NULL) {
+			errno = 0;	/* closed */
+			return -1;
+		}
+		if ((stream = malloc(wlen + 2)) == NULL)
+			abort();
+		stream[0] = (uint8_t)(wlen >> 8);
+		stream[1] = (uint8_t)wlen;
+		memcpy(stream + 2, wire, wlen);
+		stream_len = wlen + 2;
+		stream_pos = 0;
+		free(wire);
+	}
+	if (stream_pos == stream_len) {
+		errno = 0;
+		return -1;
+	}
+	*n = stream_len - stream_pos < len ? stream_len - stream_pos : len;
+	memcpy(p, stream + stream_pos, *n);
+	stream_pos += *n;
+	return 1;
+}
+
+void
+zone_net_close(int fd)
+{
+	(void)fd;
+	free(stream);
+	stream = NULL;
+	stream_len = stream_pos = 0;
 }
 
 int
@@ -295,47 +360,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #else /* FUZZ_DNS_RECORD */
 
-#include <dlfcn.h>
-
-typedef ldns_status (*send_fn)(uint8_t **, ldns_buffer *,
-    const struct sockaddr_storage *, socklen_t, struct timeval, size_t *);
 static FILE *rec;
 
-static ldns_status
-record(const char *which, uint8_t **result, ldns_buffer *qbin,
-    const struct sockaddr_storage *to, socklen_t tolen,
-    struct timeval timeout, size_t *answersize)
+/*
+ * Every reply as the real wire receives it, in the input format: over
+ * UDP each datagram with its length; over TCP the stream as it comes,
+ * which is that format already.
+ */
+int
+zone_net_recv(int fd, int tcp, uint8_t *p, size_t len, long long end,
+    size_t *n)
 {
-	send_fn real = (send_fn)dlsym(RTLD_NEXT, which);
-	ldns_status st;
+	int r = zone_net_sys_recv(fd, tcp, p, len, end, n);
 
-	if (real == NULL)
-		abort();
-	st = real(result, qbin, to, tolen, timeout, answersize);
-	if (st == LDNS_STATUS_OK && *result != NULL) {
-		fputc((int)(*answersize >> 8 & 0xff), rec);
-		fputc((int)(*answersize & 0xff), rec);
-		fwrite(*result, 1, *answersize, rec);
+	if (r == 1) {
+		if (!tcp) {
+			fputc((int)(*n >> 8 & 0xff), rec);
+			fputc((int)(*n & 0xff), rec);
+		}
+		fwrite(p, 1, *n, rec);
 	}
-	return st;
-}
-
-ldns_status
-ldns_udp_send(uint8_t **result, ldns_buffer *qbin,
-    const struct sockaddr_storage *to, socklen_t tolen,
-    struct timeval timeout, size_t *answersize)
-{
-	return record("ldns_udp_send", result, qbin, to, tolen, timeout,
-	    answersize);
-}
-
-ldns_status
-ldns_tcp_send(uint8_t **result, ldns_buffer *qbin,
-    const struct sockaddr_storage *to, socklen_t tolen,
-    struct timeval timeout, size_t *answersize)
-{
-	return record("ldns_tcp_send", result, qbin, to, tolen, timeout,
-	    answersize);
+	return r;
 }
 
 /*

@@ -42,6 +42,7 @@
 #include "roll_config.h"
 #include "roll_run.h"
 #include "roll_state.h"
+#include "zone_check.h"
 
 static char tmpdir[PATH_MAX];
 static char keyfile[PATH_MAX];		/* mode 0600 */
@@ -1362,6 +1363,82 @@ test_hold_left(void **state)
 	assert_true(roll_hold_left(&s, &st, 1000000) > 0);
 }
 
+/*
+ * TTLs from DNS answers: the top bit set counts as 0 (RFC 2181 section
+ * 8), and the hold never uses more than max_ttl (default 1 day) or the
+ * service's own ttl when that is larger.
+ */
+static void
+test_ttl_clamp(void **state)
+{
+	struct roll_config c;
+	struct roll_service *s;
+
+	(void)state;
+	assert_int_equal(zone_ttl_rfc2181(0), 0);
+	assert_int_equal(zone_ttl_rfc2181(3600), 3600);
+	assert_int_equal(zone_ttl_rfc2181(0x7fffffffu), 0x7fffffffu);
+	assert_int_equal(zone_ttl_rfc2181(0x80000000u), 0);
+	assert_int_equal(zone_ttl_rfc2181(0xffffffffu), 0);
+
+	load_ok("maxttl-default.yaml", HEAD SVC_MX, &c);
+	s = &c.services[0];
+	assert_int_equal(s->dns.max_ttl, 86400);
+	assert_int_equal(roll_lock_timeout(&c), 3600);
+	assert_int_equal(roll_ttl_clamp(s, 300), 300);
+	assert_int_equal(roll_ttl_clamp(s, 86400), 86400);
+	assert_int_equal(roll_ttl_clamp(s, 86401), 86400);
+	assert_int_equal(roll_ttl_clamp(s, 0x7fffffffu), 86400);
+	assert_int_equal(roll_ttl_clamp(s, 0x80000000u), 0);
+	assert_int_equal(roll_ttl_clamp(s, 0xffffffffu), 0);
+	/* our own records' TTL is never cut */
+	s->dns.ttl = 200000;
+	assert_int_equal(roll_ttl_clamp(s, 0x7fffffffu), 200000);
+	roll_config_free(&c);
+
+	load_ok("maxttl-set.yaml", "lock_timeout: 30m\n" HEAD
+	    "  - name: mx\n    hosts: [mx1.example.test]\n"
+	    "    deploy_dir: /etc/ssl/mx\n    dns:\n      max_ttl: 2h\n",
+	    &c);
+	assert_int_equal(c.services[0].dns.max_ttl, 7200);
+	assert_int_equal(roll_lock_timeout(&c), 1800);
+	assert_int_equal(roll_ttl_clamp(&c.services[0], 7201), 7200);
+	roll_config_free(&c);
+}
+
+/* A state the loader would refuse is never written; the old one stays. */
+static void
+test_state_save_refuses_unreadable(void **state)
+{
+	struct roll_state a, b;
+
+	(void)state;
+	fresh_statedir("state-refuse");
+	memset(&a, 0, sizeof(a));
+	a.phase = ROLL_HOLD;
+	a.visible_at = 1700000100;
+	a.hold_ttl = 3600;
+	assert_int_equal(roll_state_save(statedir, "mx", &a, err,
+	    sizeof(err)), 0);
+	a.hold_ttl = 0x80000000u;	/* what a TTL of 2^31 once gave */
+	err[0] = '\0';
+	assert_int_equal(roll_state_save(statedir, "mx", &a, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "would not read back"));
+	assert_null(strstr(err, "damaged"));
+	assert_null(strchr(err, '\n'));
+	a.hold_ttl = 3600;
+	a.visible_at = (time_t)253402300800LL;	/* past the year 9999 */
+	assert_int_equal(roll_state_save(statedir, "mx", &a, err,
+	    sizeof(err)), -1);
+	assert_int_equal(roll_state_load(statedir, "mx", &b, err,
+	    sizeof(err)), 0);
+	assert_int_equal(b.hold_ttl, 3600);
+	assert_int_equal(b.visible_at, 1700000100);
+	roll_state_free(&a);
+	roll_state_free(&b);
+}
+
 int
 main(void)
 {
@@ -1388,6 +1465,8 @@ main(void)
 		cmocka_unit_test(test_state_missing_is_fresh),
 		cmocka_unit_test(test_state_damaged),
 		cmocka_unit_test(test_hold_left),
+		cmocka_unit_test(test_ttl_clamp),
+		cmocka_unit_test(test_state_save_refuses_unreadable),
 	};
 
 	return cmocka_run_group_tests_name("rollover", tests, global_setup,
