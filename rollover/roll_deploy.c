@@ -142,6 +142,67 @@ roll_deployed(const struct roll_service *s, const char *slot, char *id,
 	return 0;
 }
 
+/*
+ * In the child, before execve: a process group of its own (so that a
+ * timeout reaches everything it started), every signal back to its
+ * default and none blocked (whatever cron or our caller left ignored or
+ * masked is not inherited by the MTA's reload), a fixed umask, stdin
+ * from /dev/null.  Never returns.
+ */
+static void
+reload_child(const struct roll_service *s, char *const env[])
+{
+	struct sigaction sa;
+	sigset_t none;
+	int sig, devnull;
+
+	(void)setpgid(0, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL);	/* EINVAL: RT */
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	(void)umask(022);
+	if ((devnull = open("/dev/null", O_RDONLY)) != -1) {
+		dup2(devnull, STDIN_FILENO);
+		close(devnull);
+	}
+	execve(s->reload[0], s->reload, env);
+	fprintf(stderr, "tlsa-rollover: reload: %s: %s\n", s->reload[0],
+	    strerror(errno));
+	_exit(127);
+}
+
+/*
+ * Kill the reload's process group: TERM, up to RELOAD_GRACE_MS for the
+ * group to empty, then KILL.  The leader (pid) is reaped into *status
+ * unless *reaped says it was already.
+ */
+#define RELOAD_GRACE_MS	2000
+static void
+reload_kill_group(pid_t pid, int *status, int *reaped)
+{
+	struct timespec ts = { 0, 50 * 1000000L };
+	int i;
+
+	(void)kill(-pid, SIGTERM);
+	for (i = 0; i < RELOAD_GRACE_MS / 50; i++) {
+		if (!*reaped && waitpid(pid, status, WNOHANG) == pid)
+			*reaped = 1;
+		/* ESRCH: nobody left in the group (the leader reaped). */
+		if (*reaped && kill(-pid, 0) == -1 && errno == ESRCH)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	(void)kill(-pid, SIGKILL);
+	while (!*reaped && waitpid(pid, status, 0) == -1 && errno == EINTR)
+		;
+	*reaped = 1;
+}
+
 int
 roll_reload(const struct roll_service *s, int timeout, char *err,
     size_t errlen)
@@ -150,54 +211,64 @@ roll_reload(const struct roll_service *s, int timeout, char *err,
 		"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL
 	};
 	struct timespec ts = { 0, 50 * 1000000L };
+	struct sigaction dfl, old;
 	time_t deadline;
 	pid_t pid, w;
-	int status, devnull;
+	int status = 0, reaped = 0, rc = -1;
 
 	if (s->reload == NULL || s->nreload == 0)
 		return 0;
-	if ((pid = fork()) == -1) {
-		errfmt(err, errlen, "reload: fork: %s", strerror(errno));
+	/*
+	 * SIGCHLD ignored (inherited from cron or a parent that set
+	 * SIG_IGN) makes the kernel reap the child itself and waitpid fail
+	 * with ECHILD: wait with the default, and put the old one back.
+	 */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	if (sigaction(SIGCHLD, &dfl, &old) == -1) {
+		errfmt(err, errlen, "reload: SIGCHLD: %s", strerror(errno));
 		return -1;
 	}
-	if (pid == 0) {
-		if ((devnull = open("/dev/null", O_RDONLY)) != -1) {
-			dup2(devnull, STDIN_FILENO);
-			close(devnull);
-		}
-		execve(s->reload[0], s->reload, env);
-		fprintf(stderr, "tlsa-rollover: reload: %s: %s\n",
-		    s->reload[0], strerror(errno));
-		_exit(127);
+	if ((pid = fork()) == -1) {
+		errfmt(err, errlen, "reload: fork: %s", strerror(errno));
+		goto out;
 	}
+	if (pid == 0)
+		reload_child(s, env);
+	/* Both sides set the group, so that it exists before any kill. */
+	(void)setpgid(pid, pid);
 	deadline = time(NULL) + timeout;
 	for (;;) {
 		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
+		if (w == pid) {
+			reaped = 1;
 			break;
+		}
 		if (w == -1 && errno != EINTR) {
 			errfmt(err, errlen, "reload: waitpid: %s",
 			    strerror(errno));
-			return -1;
+			reload_kill_group(pid, &status, &reaped);
+			goto out;
 		}
 		if (time(NULL) >= deadline) {
-			kill(pid, SIGTERM);
-			nanosleep(&(struct timespec){ 1, 0 }, NULL);
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
+			reload_kill_group(pid, &status, &reaped);
 			errfmt(err, errlen, "reload: %s did not finish within "
-			    "%d s and was killed", s->reload[0], timeout);
-			return -1;
+			    "%d s and was killed (with its process group)",
+			    s->reload[0], timeout);
+			goto out;
 		}
 		nanosleep(&ts, NULL);
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if (WIFEXITED(status))
+		rc = 0;
+	else if (WIFEXITED(status))
 		errfmt(err, errlen, "reload: %s exited with status %d",
 		    s->reload[0], WEXITSTATUS(status));
 	else
 		errfmt(err, errlen, "reload: %s died of signal %d",
 		    s->reload[0], WTERMSIG(status));
-	return -1;
+out:
+	(void)sigaction(SIGCHLD, &old, NULL);
+	return rc;
 }

@@ -30,8 +30,12 @@ int roll_deployed(const struct roll_service *s, const char *slot, char *id,
     size_t idlen);
 
 /*
- * Run the reload argv with execve, no shell, a fixed environment, and at
- * most timeout seconds (then TERM, then KILL).  0 when it exited 0.
+ * Run the reload argv with execve, no shell, a fixed environment, in a
+ * process group of its own with default signal dispositions, an empty
+ * signal mask and umask 022, for at most timeout seconds: then the
+ * whole group gets TERM and, 2 s later, KILL (so nothing it forked
+ * outlives the timeout).  SIGCHLD is at its default while it runs,
+ * whatever the caller inherited.  0 when it exited 0.
  */
 int roll_reload(const struct roll_service *s, int timeout, char *err,
     size_t errlen);

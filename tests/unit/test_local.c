@@ -1,0 +1,215 @@
+/*
+ * test_local.c: defences against local attackers and a hostile
+ * environment (issue 12): the reload command's process group and
+ * signals.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+#include "roll_config.h"
+#include "roll_deploy.h"
+
+static char tmpdir[512];
+static char err[ERRBUF_LEN];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "%s/tlsa-local.XXXXXX",
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(tmpdir));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A service whose reload is /bin/sh -c SCRIPT. */
+static int
+reload_sh(const char *script, int timeout)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
+	struct roll_service s;
+
+	memset(&s, 0, sizeof(s));
+	s.reload = argv;
+	s.nreload = 3;
+	return roll_reload(&s, timeout, err, sizeof(err));
+}
+
+static pid_t
+read_pid(const char *path)
+{
+	FILE *f;
+	long v = 0;
+	int i;
+
+	/* The script writes it first thing: wait at most 2 s. */
+	for (i = 0; i < 40; i++) {
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fscanf(f, "%ld", &v) == 1 && v > 1) {
+				fclose(f);
+				return (pid_t)v;
+			}
+			fclose(f);
+		}
+		nanosleep(&(struct timespec){ 0, 50000000L }, NULL);
+	}
+	return -1;
+}
+
+/* A process is gone when kill(0) says so, or it is a zombie of init's. */
+static int
+gone(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int i;
+
+	for (i = 0; i < 40; i++) {	/* init may take a moment to reap */
+		if (kill(pid, 0) == -1 && errno == ESRCH)
+			return 1;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+		if ((f = fopen(path, "r")) != NULL) {
+			p = fgets(buf, sizeof(buf), f);
+			fclose(f);
+			if (p != NULL && (p = strrchr(buf, ')')) != NULL &&
+			    p[1] == ' ' && p[2] == 'Z')
+				return 1;
+		}
+		nanosleep(&(struct timespec){ 0, 50000000L }, NULL);
+	}
+	return 0;
+}
+
+/*
+ * A reload that forks a grandchild (which even ignores TERM) and sleeps
+ * past the timeout: the whole process group goes, not only the child.
+ */
+static void
+test_reload_timeout_kills_group(void **state)
+{
+	char pidfile[1024], script[4096];
+	pid_t gc;
+
+	(void)state;
+	snprintf(pidfile, sizeof(pidfile), "%s/grandchild.pid", tmpdir);
+	snprintf(script, sizeof(script),
+	    "sh -c 'trap \"\" TERM; exec sleep 30' & echo $! > '%s'; "
+	    "exec sleep 30", pidfile);
+	assert_int_equal(reload_sh(script, 1), -1);
+	assert_non_null(strstr(err, "did not finish within 1 s"));
+	gc = read_pid(pidfile);
+	assert_true(gc > 1);
+	if (!gone(gc)) {
+		(void)kill(gc, SIGKILL);
+		fail_msg("the reload's grandchild %ld outlived the timeout",
+		    (long)gc);
+	}
+}
+
+/* SIGCHLD ignored by whoever started us: the reload still succeeds. */
+static void
+test_reload_sigchld_ignored(void **state)
+{
+	struct sigaction ign, old, now;
+
+	(void)state;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	assert_int_equal(sigaction(SIGCHLD, &ign, &old), 0);
+	assert_int_equal(reload_sh("exit 0", 10), 0);
+	assert_int_equal(reload_sh("exit 3", 10), -1);
+	assert_non_null(strstr(err, "exited with status 3"));
+	/* and the caller's disposition is given back */
+	assert_int_equal(sigaction(SIGCHLD, &old, &now), 0);
+	assert_true(now.sa_handler == SIG_IGN);
+}
+
+/*
+ * The reload starts with default signals, an empty mask and umask 022,
+ * whatever this process has.
+ */
+static void
+test_reload_clean_signals_umask(void **state)
+{
+	char out[1024], script[4096], line[256];
+	struct sigaction ign, oldint;
+	sigset_t set, oldset;
+	mode_t oldmask;
+	FILE *f;
+	int have_mask = 0, have_umask = 0, have_ign = 0;
+
+	(void)state;
+	snprintf(out, sizeof(out), "%s/status", tmpdir);
+	snprintf(script, sizeof(script), "grep -E '^(SigBlk|SigIgn):' "
+	    "/proc/self/status > '%s'; umask >> '%s'", out, out);
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	assert_int_equal(sigaction(SIGINT, &ign, &oldint), 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	assert_int_equal(sigprocmask(SIG_BLOCK, &set, &oldset), 0);
+	oldmask = umask(077);
+	assert_int_equal(reload_sh(script, 10), 0);
+	(void)umask(oldmask);
+	(void)sigprocmask(SIG_SETMASK, &oldset, NULL);
+	(void)sigaction(SIGINT, &oldint, NULL);
+	assert_non_null(f = fopen(out, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "SigBlk:", 7) == 0)
+			have_mask = strspn(line + 7, "\t 0") ==
+			    strlen(line + 7) - 1;
+		else if (strncmp(line, "SigIgn:", 7) == 0)
+			have_ign = strspn(line + 7, "\t 0") ==
+			    strlen(line + 7) - 1;
+		else if (strcmp(line, "0022\n") == 0)
+			have_umask = 1;
+	}
+	fclose(f);
+	assert_true(have_mask);		/* nothing blocked */
+	assert_true(have_ign);		/* nothing ignored (the sh's own) */
+	assert_true(have_umask);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reload_timeout_kills_group,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_sigchld_ignored,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_clean_signals_umask,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
