@@ -188,14 +188,15 @@ test_reload_clean_signals_umask(void **state)
 			have_mask = strspn(line + 7, "\t 0") ==
 			    strlen(line + 7) - 1;
 		else if (strncmp(line, "SigIgn:", 7) == 0)
-			have_ign = strspn(line + 7, "\t 0") ==
-			    strlen(line + 7) - 1;
+			/* 1-31; 32 and up are glibc's (sigaction refuses) */
+			have_ign = (strtoull(line + 7, NULL, 16) &
+			    0x7fffffffULL) == 0;
 		else if (strcmp(line, "0022\n") == 0)
 			have_umask = 1;
 	}
 	fclose(f);
 	assert_true(have_mask);		/* nothing blocked */
-	assert_true(have_ign);		/* nothing ignored (the sh's own) */
+	assert_true(have_ign);		/* no standard signal ignored */
 	assert_true(have_umask);
 }
 
