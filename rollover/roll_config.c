@@ -775,6 +775,8 @@ secret_file_ok(const char *path, char *e, size_t elen)
 		errfmt(e, elen, "%s: %s", path, strerror(errno));
 		return 0;
 	}
+	if (fileio_owner_check(path, "TSIG key file", e, elen) == -1)
+		return 0;
 	if ((st.st_mode & 077) != 0) {
 		errfmt(e, elen, "%s: TSIG key file is accessible by group or "
 		    "others (mode %04o); chmod 600 it", path,
@@ -839,6 +841,10 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 	r.path = path;
 	r.err = err;
 	r.errlen = errlen;
+	/* It names commands run as root: only root (or we) may change it. */
+	if (fileio_file_trusted(path, "configuration file", err, errlen) ==
+	    -1)
+		return -1;
 	if (read_file_bounded(path, 1024 * 1024, &buf, &len, e,
 	    sizeof(e)) == -1) {
 		errfmt(err, errlen, "%s: %s", path, e);

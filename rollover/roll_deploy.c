@@ -46,6 +46,10 @@ copy_file(const char *from, const char *to, mode_t mode, char *err,
 	char lerr[ERRBUF_LEN];
 	int rc;
 
+	/* The stored key is ours: refuse one that someone swapped in. */
+	if (mode == 0600 && fileio_owner_check(from, "private key file",
+	    err, errlen) == -1)
+		return -1;
 	if (read_file_bounded(from, 4 * 1024 * 1024, &buf, &len, lerr,
 	    sizeof(lerr)) == -1) {
 		errfmt(err, errlen, "%s: %s", from, lerr);

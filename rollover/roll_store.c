@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "atomic.h"
+#include "fileio.h"
 #include "log.h"
 #include "roll_store.h"
 #include "tlsa_load.h"
@@ -183,6 +184,10 @@ roll_store_import(const char *state_dir, const struct roll_service *s,
 		errfmt(err, errlen, "%s: no certificate", cert);
 		goto out;
 	}
+	/* A key that another user owns is theirs to swap or keep. */
+	if (strcmp(key, "-") != 0 && fileio_owner_check(key,
+	    "private key file", err, errlen) == -1)
+		goto out;
 	if (tlsa_load_file(key, 1, &ki, lerr, sizeof(lerr)) == -1) {
 		errfmt(err, errlen, "%s: %s", key, lerr);
 		goto out;
@@ -322,6 +327,9 @@ roll_store_stage_key(const char *state_dir, const struct roll_service *s,
 	char lerr[ERRBUF_LEN], dir[PATH_MAX], ent[PATH_MAX];
 	int dlen, rc = -1;
 
+	if (strcmp(keyfile, "-") != 0 && fileio_owner_check(keyfile,
+	    "private key file", err, errlen) == -1)
+		return -1;
 	if (tlsa_load_file(keyfile, 1, &ki, lerr, sizeof(lerr)) == -1) {
 		errfmt(err, errlen, "%s: %s", keyfile, lerr);
 		return -1;

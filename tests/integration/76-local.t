@@ -11,6 +11,12 @@
 #                   hosts its subjectAltName DNS names cover: a CN-only
 #                   certificate and a partial wildcard (mx*.example.test)
 #                   cover nothing
+#   owners, modes   a configuration file (it names commands run as root)
+#                   that another user owns or may write, or under a
+#                   directory that another user owns or may write (a
+#                   sticky one excepted), is refused; so is a TSIG key or
+#                   private key file owned by another user.  Tests run as
+#                   root: "another user" is nobody (65534).
 . "$(dirname "$0")/../lib.sh"
 need_cmd openssl strings stat
 . "$TOP/tests/lab/certs.sh"
@@ -110,5 +116,65 @@ for n in cn partial; do
 done
 RENEWED_LINEAGE=$WORK/lin-wild rr "$R" -f "$WORK/hook.yaml" hook certbot
 is "hook certbot: a whole-label wildcard SAN covers mx1: imported (exit 0)" "$rc" 0
+
+# ---- owners and modes: the configuration and the key files -----------------------
+# bad_cfg NAME RC ERE ARGS...: exit RC and exactly one stderr line matching ERE.
+bad_cfg() {
+	_bc_name=$1 _bc_rc=$2 _bc_re=$3
+	shift 3
+	rr "$@"
+	if [ "$rc" -eq "$_bc_rc" ] && [ "$(grep -c '' "$WORK/err")" -eq 1 ] && grep -Eq -- "$_bc_re" "$WORK/err"; then
+		_report 0 "$_bc_name"
+	else
+		_report 1 "$_bc_name" "command: $*" "exit $rc (want $_bc_rc)" "stderr: $(cat "$WORK/err")" \
+			"want one line matching /$_bc_re/"
+	fi
+}
+NOBODY=65534
+mkdir -p "$WORK/cfg" && chmod 755 "$WORK/cfg" || bail "mkdir cfg"
+write_config "$WORK/cfg/roll.yaml" "$WORK/state-cfg" "$WORK/deploy-cfg"
+rr "$R" -f "$WORK/cfg/roll.yaml" validate-config
+is "config: the base case is valid (exit 0)" "$rc" 0
+chmod 664 "$WORK/cfg/roll.yaml"
+bad_cfg "config: group-writable file refused" 2 \
+	"^tlsa-rollover: $WORK/cfg/roll.yaml: configuration file is writable by group or others \(mode 0664\)" \
+	"$R" -f "$WORK/cfg/roll.yaml" validate-config
+chmod 644 "$WORK/cfg/roll.yaml" && chown $NOBODY "$WORK/cfg/roll.yaml"
+bad_cfg "config: a file owned by nobody refused, naming the owner" 2 \
+	"^tlsa-rollover: $WORK/cfg/roll.yaml: configuration file is owned by uid $NOBODY( \([a-z]+\))?, not root" \
+	"$R" -f "$WORK/cfg/roll.yaml" validate-config
+chown 0 "$WORK/cfg/roll.yaml" && chmod 775 "$WORK/cfg"
+bad_cfg "config: a group-writable directory above it refused" 2 \
+	"^tlsa-rollover: $WORK/cfg: directory above $WORK/cfg/roll.yaml is writable by group or others \(mode 0775\)" \
+	"$R" -f "$WORK/cfg/roll.yaml" validate-config
+chmod 755 "$WORK/cfg" && chown $NOBODY "$WORK/cfg"
+bad_cfg "config: a directory above it owned by nobody refused" 2 \
+	"^tlsa-rollover: $WORK/cfg: directory above $WORK/cfg/roll.yaml is owned by uid $NOBODY" \
+	"$R" -f "$WORK/cfg/roll.yaml" validate-config
+chown 0 "$WORK/cfg" && chmod 1777 "$WORK/cfg"
+rr "$R" -f "$WORK/cfg/roll.yaml" validate-config
+is "config: a sticky world-writable directory (like /tmp) is accepted" "$rc" 0
+chmod 755 "$WORK/cfg"
+mkdir -p "$WORK/open" && chmod 777 "$WORK/open" && mv "$WORK/cfg/roll.yaml" "$WORK/open/roll.yaml" &&
+	ln -s "$WORK/open/roll.yaml" "$WORK/cfg/roll.yaml"
+bad_cfg "config: a symlink into a world-writable directory: the target's directory is checked" 2 \
+	"^tlsa-rollover: $WORK/open: directory above $WORK/cfg/roll.yaml is writable by group or others" \
+	"$R" -f "$WORK/cfg/roll.yaml" validate-config
+rm -f "$WORK/cfg/roll.yaml" && mv "$WORK/open/roll.yaml" "$WORK/cfg/roll.yaml"
+
+cp -p "$WORK/tsig.key" "$WORK/tsig-nobody.key" && chown $NOBODY "$WORK/tsig-nobody.key"
+sed "s|$WORK/tsig.key|$WORK/tsig-nobody.key|" "$WORK/cfg/roll.yaml" > "$WORK/cfg/tsig.yaml"
+bad_cfg "config: a TSIG key file owned by nobody refused, naming file and owner" 2 \
+	"$WORK/tsig-nobody.key: TSIG key file is owned by uid $NOBODY( \([a-z]+\))?, not root" \
+	"$R" -f "$WORK/cfg/tsig.yaml" validate-config
+bad_cfg "tlsagen --tsig-key: a key file owned by nobody refused" 1 \
+	"^tlsagen: $WORK/tsig-nobody.key: TSIG key file is owned by uid $NOBODY( \([a-z]+\))?, not root" \
+	"$TLSAGEN" --update 127.0.0.1@9 --tsig-key "$WORK/tsig-nobody.key" -z example.test -H mx1.example.test \
+	"$WORK/pki/A.chain.pem"
+cp -p "$WORK/pki/A.key" "$WORK/A-nobody.key" && chown $NOBODY "$WORK/A-nobody.key"
+bad_cfg "import: a private key file owned by nobody refused" 1 \
+	"$WORK/A-nobody.key: private key file is owned by uid $NOBODY( \([a-z]+\))?, not root" \
+	"$R" -f "$WORK/cfg/roll.yaml" import mx "$WORK/pki/A.chain.pem" "$WORK/A-nobody.key"
+ok "import: ... and nothing stored" test ! -d "$WORK/state-cfg/mx/certs"
 
 done_testing
