@@ -946,6 +946,11 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 	}
 	if (dup_names(&r, c) == -1)
 		goto out;
+	/* Root writes there: nobody else may swap what the names reach. */
+	if (fileio_parents_trusted(c->state_dir, e, sizeof(e)) == -1) {
+		fail(&r, NULL, "state_dir: %s", e);
+		goto out;
+	}
 	for (i = 0; i < c->nservices; i++) {
 		struct roll_service *s = &c->services[i];
 		yaml_mark_t sm;
@@ -976,6 +981,12 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 		}
 		if (!secret_file_ok(s->dns.tsig_key_file, e, sizeof(e))) {
 			fail(&r, &sm, "service \"%s\": %s", s->name, e);
+			goto out;
+		}
+		if (s->deploy_dir != NULL && fileio_parents_trusted(
+		    s->deploy_dir, e, sizeof(e)) == -1) {
+			fail(&r, &sm, "service \"%s\": deploy_dir: %s",
+			    s->name, e);
 			goto out;
 		}
 	}

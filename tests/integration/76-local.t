@@ -17,6 +17,10 @@
 #                   sticky one excepted), is refused; so is a TSIG key or
 #                   private key file owned by another user.  Tests run as
 #                   root: "another user" is nobody (65534).
+#   deploy, state   a deploy_dir or state_dir under a directory that another
+#                   user may write or owns is refused by validate-config and
+#                   run, in one line (the symlink cases are unit tests in
+#                   tests/unit/test_local.c)
 . "$(dirname "$0")/../lib.sh"
 need_cmd openssl strings stat
 . "$TOP/tests/lab/certs.sh"
@@ -176,5 +180,28 @@ bad_cfg "import: a private key file owned by nobody refused" 1 \
 	"$WORK/A-nobody.key: private key file is owned by uid $NOBODY( \([a-z]+\))?, not root" \
 	"$R" -f "$WORK/cfg/roll.yaml" import mx "$WORK/pki/A.chain.pem" "$WORK/A-nobody.key"
 ok "import: ... and nothing stored" test ! -d "$WORK/state-cfg/mx/certs"
+
+# ---- deploy_dir and state_dir: every directory above them ---------------------------
+mkdir -p "$WORK/shared" && chmod 777 "$WORK/shared" || bail "mkdir shared"
+write_config "$WORK/cfg/dd.yaml" "$WORK/state-dd" "$WORK/shared/deploy"
+bad_cfg "validate-config: a deploy_dir in a directory others may write is refused" 2 \
+	"^tlsa-rollover: $WORK/cfg/dd.yaml:[0-9]+:[0-9]+: service \"mx\": deploy_dir: $WORK/shared: directory above $WORK/shared/deploy is writable by group or others \(mode 0777\)" \
+	"$R" -f "$WORK/cfg/dd.yaml" validate-config
+bad_cfg "run: the same, refused before anything is done" 2 \
+	"deploy_dir: $WORK/shared: directory above $WORK/shared/deploy is writable" \
+	"$R" -f "$WORK/cfg/dd.yaml" run
+ok "run: ... and no state directory made" test ! -e "$WORK/state-dd"
+write_config "$WORK/cfg/sd.yaml" "$WORK/shared/state" "$WORK/deploy-sd"
+bad_cfg "validate-config: a state_dir in a directory others may write is refused" 2 \
+	"^tlsa-rollover: $WORK/cfg/sd.yaml: state_dir: $WORK/shared: directory above $WORK/shared/state is writable" \
+	"$R" -f "$WORK/cfg/sd.yaml" validate-config
+mkdir -p "$WORK/theirs/deep" && chown -R $NOBODY "$WORK/theirs"
+write_config "$WORK/cfg/own.yaml" "$WORK/state-own" "$WORK/theirs/deep/deploy"
+bad_cfg "validate-config: a deploy_dir under a directory owned by nobody is refused" 2 \
+	"deploy_dir: $WORK/theirs/deep: directory above $WORK/theirs/deep/deploy is owned by uid $NOBODY" \
+	"$R" -f "$WORK/cfg/own.yaml" validate-config
+chmod 1777 "$WORK/shared"
+rr "$R" -f "$WORK/cfg/dd.yaml" validate-config
+is "validate-config: a sticky world-writable directory above deploy_dir is accepted" "$rc" 0
 
 done_testing

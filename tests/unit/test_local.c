@@ -1,7 +1,7 @@
 /*
  * test_local.c: defences against local attackers and a hostile
  * environment (issue 12): the reload command's process group and
- * signals.
+ * signals; deployment that never follows a planted symlink.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -24,6 +24,7 @@
 #include "log.h"
 #include "roll_config.h"
 #include "roll_deploy.h"
+#include "roll_state.h"
 
 static char tmpdir[512];
 static char err[ERRBUF_LEN];
@@ -200,6 +201,182 @@ test_reload_clean_signals_umask(void **state)
 	assert_true(have_umask);
 }
 
+/* ---- deploy: symlinks planted where we expect our own directories ---- */
+
+static char state_dir[600], deploy_dir[600], victim[600];
+
+static void
+put(const char *path, const char *text, mode_t mode)
+{
+	FILE *f;
+
+	(void)unlink(path);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* An id of the right form, made from c, with its store entry. */
+static void
+stored(char c, char *id)
+{
+	char d[1024], f[1100];
+
+	memset(id, c, ROLL_ID_LEN);
+	id[ROLL_ID_LEN] = '\0';
+	snprintf(d, sizeof(d), "%s/mx/certs/%s", state_dir, id);
+	snprintf(f, sizeof(f), "mkdir -p '%s'", d);
+	assert_int_equal(system(f), 0);
+	snprintf(f, sizeof(f), "%s/fullchain.pem", d);
+	put(f, "chain\n", 0644);
+	snprintf(f, sizeof(f), "%s/privkey.pem", d);
+	put(f, "key\n", 0600);
+}
+
+static int
+deploy(const char *id)
+{
+	struct roll_service s;
+
+	memset(&s, 0, sizeof(s));
+	s.name = "mx";
+	s.deploy_dir = deploy_dir;
+	return roll_deploy(state_dir, &s, "", id, err, sizeof(err));
+}
+
+static int
+setup_deploy(void **state)
+{
+	setup(state);
+	snprintf(state_dir, sizeof(state_dir), "%s/state", tmpdir);
+	snprintf(deploy_dir, sizeof(deploy_dir), "%s/deploy", tmpdir);
+	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+	assert_int_equal(mkdir(state_dir, 0700), 0);
+	put(victim, "precious\n", 0600);
+	return 0;
+}
+
+static mode_t
+mode_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+static void
+test_deploy_plain(void **state)
+{
+	char id[ROLL_ID_LEN + 1], got[ROLL_ID_LEN + 1], f[1100];
+	struct roll_service s;
+
+	(void)state;
+	stored('a', id);
+	assert_int_equal(deploy(id), 0);
+	memset(&s, 0, sizeof(s));
+	s.deploy_dir = deploy_dir;
+	assert_int_equal(roll_deployed(&s, "", got, sizeof(got)), 0);
+	assert_string_equal(got, id);
+	snprintf(f, sizeof(f), "%s/current/privkey.pem", deploy_dir);
+	assert_int_equal(mode_of(f), 0600);
+	snprintf(f, sizeof(f), "%s/versions/%s", deploy_dir, id);
+	assert_int_equal(mode_of(f), 0755);
+}
+
+/* The reproduced attack: versions/ID.tmp -> a file root must not chmod. */
+static void
+test_deploy_tmp_symlink(void **state)
+{
+	char id[ROLL_ID_LEN + 1], f[1100], first[ROLL_ID_LEN + 1];
+
+	(void)state;
+	stored('a', first);
+	assert_int_equal(deploy(first), 0);	/* makes versions/ */
+	stored('b', id);
+	snprintf(f, sizeof(f), "%s/versions/%s.tmp", deploy_dir, id);
+	assert_int_equal(symlink(victim, f), 0);
+	assert_int_equal(deploy(id), -1);
+	assert_int_equal(mode_of(victim), 0600);	/* was made 0755 */
+	assert_non_null(strstr(err, f));
+	assert_non_null(strstr(err, "symlink is refused"));
+	/* a symlink to a directory: nothing written through it */
+	assert_int_equal(unlink(f), 0);
+	assert_int_equal(symlink(tmpdir, f), 0);
+	assert_int_equal(deploy(id), -1);
+	assert_int_equal(mode_of(tmpdir), 0700);
+	snprintf(f, sizeof(f), "%s/privkey.pem", tmpdir);
+	assert_int_equal(access(f, F_OK), -1);
+}
+
+/* versions/ID (the version itself) or versions/ planted as a symlink. */
+static void
+test_deploy_version_symlink(void **state)
+{
+	char id[ROLL_ID_LEN + 1], f[2100], first[ROLL_ID_LEN + 1];
+
+	(void)state;
+	stored('a', first);
+	assert_int_equal(deploy(first), 0);
+	stored('c', id);
+	snprintf(f, sizeof(f), "%s/versions/%s", deploy_dir, id);
+	assert_int_equal(symlink(tmpdir, f), 0);
+	assert_int_equal(deploy(id), -1);
+	assert_non_null(strstr(err, "symlink is refused"));
+	assert_int_equal(unlink(f), 0);
+	snprintf(f, sizeof(f), "rm -rf '%s/versions' && ln -s '%s' "
+	    "'%s/versions'", deploy_dir, tmpdir, deploy_dir);
+	assert_int_equal(system(f), 0);
+	assert_int_equal(deploy(id), -1);
+	assert_non_null(strstr(err, "/versions: not a directory"));
+	assert_int_equal(mode_of(tmpdir), 0700);
+}
+
+/* A leftover ID.tmp that another user owns (or may write) is refused. */
+static void
+test_deploy_tmp_not_ours(void **state)
+{
+	char id[ROLL_ID_LEN + 1], f[1100], first[ROLL_ID_LEN + 1];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	stored('a', first);
+	assert_int_equal(deploy(first), 0);
+	stored('d', id);
+	snprintf(f, sizeof(f), "%s/versions/%s.tmp", deploy_dir, id);
+	assert_int_equal(mkdir(f, 0755), 0);
+	assert_int_equal(chown(f, 65534, 65534), 0);
+	assert_int_equal(deploy(id), -1);
+	assert_non_null(strstr(err, f));
+	assert_non_null(strstr(err, "must be owned by uid 0"));
+	assert_int_equal(chown(f, 0, 0), 0);
+	assert_int_equal(chmod(f, 0777), 0);
+	assert_int_equal(deploy(id), -1);
+	/* ours and only ours: a crash's leftover is reused */
+	assert_int_equal(chmod(f, 0700), 0);
+	assert_int_equal(deploy(id), 0);
+}
+
+/* A deploy_dir whose parent another user may write is refused. */
+static void
+test_deploy_parent_writable(void **state)
+{
+	char id[ROLL_ID_LEN + 1];
+
+	(void)state;
+	stored('e', id);
+	assert_int_equal(chmod(tmpdir, 0777), 0);
+	assert_int_equal(deploy(id), -1);
+	assert_non_null(strstr(err, tmpdir));
+	assert_non_null(strstr(err, "writable by group or others (mode "
+	    "0777)"));
+	assert_int_equal(chmod(tmpdir, 01777), 0);	/* sticky: fine */
+	assert_int_equal(deploy(id), 0);
+	assert_int_equal(chmod(tmpdir, 0700), 0);
+}
+
 int
 main(void)
 {
@@ -210,6 +387,16 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_clean_signals_umask,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deploy_plain,
+		    setup_deploy, teardown),
+		cmocka_unit_test_setup_teardown(test_deploy_tmp_symlink,
+		    setup_deploy, teardown),
+		cmocka_unit_test_setup_teardown(test_deploy_version_symlink,
+		    setup_deploy, teardown),
+		cmocka_unit_test_setup_teardown(test_deploy_tmp_not_ours,
+		    setup_deploy, teardown),
+		cmocka_unit_test_setup_teardown(test_deploy_parent_writable,
+		    setup_deploy, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
