@@ -1,6 +1,6 @@
 # tlsa-tools: tlsagen (and, later, tlsa-rollover).
 #
-#   make              build into build/
+#   make              build into build/ (release: no test hooks)
 #   make check        unit tests (cmocka) + integration tests (prove)
 #   make asan         the same tests against an ASan+UBSan build
 #   make install      PREFIX (/usr/local) and DESTDIR honoured
@@ -49,6 +49,34 @@ UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 all: $(B)/tlsagen $(B)/tlsa-rollover
 
+# The test build: the same programs with the test-only environment
+# switches (TLSA_ROLLOVER_CRASH_AT, TLSA_ROLLOVER_CRASH_TRACE,
+# TLSA_PRIVSEP_USER) compiled in by -DTLSA_TEST_HOOKS.  Only the objects
+# that read them are compiled twice; the release binaries (make, make
+# install, the lab demo) never have them.  The tests run these.
+HOOK_SRC   = common/crashpoint.c common/privsep.c
+HOOK_OBJ   = $(HOOK_SRC:%.c=$(B)/obj-test/%.o)
+TEST_LIB_OBJ = $(filter-out $(HOOK_SRC:%.c=$(B)/obj/%.o),$(LIB_OBJ)) $(HOOK_OBJ)
+TB	   = $(abspath $(B))/test
+
+test-bins: $(B)/test/tlsagen $(B)/test/tlsa-rollover
+
+$(B)/obj-test/%.o: %.c $(wildcard common/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) -DTLSA_TEST_HOOKS -c -o $@ $<
+
+$(B)/libtlsa-test.a: $(TEST_LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(TEST_LIB_OBJ)
+
+$(B)/test/tlsagen: $(B)/obj/tlsagen/tlsagen.o $(B)/libtlsa-test.a
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/test/tlsa-rollover: $(B)/obj/rollover/tlsa-rollover.o $(B)/libtlsa-test.a
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(B)/obj/%.o: %.c $(wildcard common/*.h tlsagen/*.h zones/*.h rollover/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -c -o $@ $<
@@ -76,8 +104,13 @@ $(B)/tests/%: tests/unit/%.c $(B)/libtlsa.a
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "# $$t"; $$t; done
 
-integration: $(B)/tlsagen $(B)/tlsa-rollover
-	TLSAGEN=$(abspath $(B))/tlsagen TLSA_ROLLOVER=$(abspath $(B))/tlsa-rollover \
+# TLSAGEN_RELEASE, TLSA_ROLLOVER_RELEASE: the release build, for the
+# test that it ignores the test switches.
+RELEASE_ENV = TLSAGEN_RELEASE=$(abspath $(B))/tlsagen \
+	      TLSA_ROLLOVER_RELEASE=$(abspath $(B))/tlsa-rollover
+
+integration: all test-bins
+	$(RELEASE_ENV) TLSAGEN=$(TB)/tlsagen TLSA_ROLLOVER=$(TB)/tlsa-rollover \
 	    prove -v tests/integration/*.t
 
 check: all unit integration
@@ -98,16 +131,16 @@ VALGRIND = valgrind -q --tool=memcheck --vgdb=no --leak-check=full \
 	   --suppressions=$(CURDIR)/tests/valgrind.supp \
 	   --log-file=$(abspath $(VG_DIR))/logs/%p.log
 
-check-valgrind: all $(UNIT_BIN)
+check-valgrind: all test-bins $(UNIT_BIN)
 	rm -rf $(VG_DIR) && mkdir -p $(VG_DIR)/logs && chmod 1777 $(VG_DIR)/logs
 	for p in tlsagen tlsa-rollover; do \
 	    printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(VALGRIND)" \
-	        "$(abspath $(B))/$$p" > $(VG_DIR)/$$p && chmod 755 $(VG_DIR)/$$p; \
+	        "$(TB)/$$p" > $(VG_DIR)/$$p && chmod 755 $(VG_DIR)/$$p; \
 	done
 	@start=$$(date +%s); set -e; \
 	for t in $(UNIT_BIN); do echo "# $$t (valgrind)"; $(VALGRIND) $$t; done; \
-	TLSAGEN=$(abspath $(VG_DIR))/tlsagen TLSA_ROLLOVER=$(abspath $(VG_DIR))/tlsa-rollover \
-	    prove -v tests/integration/*.t || fail=1; \
+	$(RELEASE_ENV) TLSAGEN=$(abspath $(VG_DIR))/tlsagen \
+	    TLSA_ROLLOVER=$(abspath $(VG_DIR))/tlsa-rollover prove -v tests/integration/*.t || fail=1; \
 	echo "# check-valgrind: $$(ls $(VG_DIR)/logs | wc -l) processes in $$(( $$(date +%s) - start )) s"; \
 	bad=$$(find $(VG_DIR)/logs -type f -size +0 | sort); \
 	for f in $$bad; do echo "# valgrind: $$f:"; sed 's/^/#   /' $$f; done; \
@@ -179,5 +212,5 @@ install-hooks:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit integration check asan bench install install-hooks clean fuzz fuzz-build \
+.PHONY: all test-bins unit integration check asan bench install install-hooks clean fuzz fuzz-build \
 	fuzz-bins fuzz-smoke

@@ -19,6 +19,15 @@
 int atomic_write(const char *path, const void *buf, size_t len, mode_t mode,
     char *err, size_t errlen);
 
+/*
+ * The same for the entry name (no slash) in the directory open at dfd:
+ * the temporary file is made there with O_EXCL | O_NOFOLLOW, renamed
+ * with renameat, and dfd is fsynced; nothing is looked up by a path
+ * that someone could change meanwhile.  shown names the file in err.
+ */
+int atomic_write_at(int dfd, const char *name, const char *shown,
+    const void *buf, size_t len, mode_t mode, char *err, size_t errlen);
+
 /* fsync the directory holding path (after a rename into it). */
 int fsync_parent(const char *path);
 

@@ -5,6 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -125,4 +128,143 @@ dir_is_ours(const char *dir, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+int
+fileio_owner_ok(const struct stat *st)
+{
+	return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
+const char *
+fileio_owner_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw != NULL && pw->pw_name != NULL)
+		snprintf(buf, len, "uid %ld (%s)", (long)uid, pw->pw_name);
+	else
+		snprintf(buf, len, "uid %ld", (long)uid);
+	return buf;
+}
+
+int
+fileio_owner_check(const char *path, const char *what, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	char who[64];
+
+	if (stat(path, &st) == -1) {
+		errfmt(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!fileio_owner_ok(&st)) {
+		errfmt(err, errlen, "%s: %s is owned by %s, not root or uid %ld",
+		    path, what, fileio_owner_name(st.st_uid, who, sizeof(who)),
+		    (long)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
+/* One directory above what we trust: ours or root's, and only we may
+ * change its entries (no group/other write unless sticky). */
+static int
+parent_ok(const char *dir, const char *what, char *err, size_t errlen)
+{
+	struct stat st;
+	char who[64];
+
+	if (stat(dir, &st) == -1) {
+		errfmt(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		errfmt(err, errlen, "%s: not a directory", dir);
+		return -1;
+	}
+	if (!fileio_owner_ok(&st)) {
+		errfmt(err, errlen, "%s: directory above %s is owned by %s, "
+		    "not root or uid %ld", dir, what, fileio_owner_name(
+		    st.st_uid, who, sizeof(who)), (long)geteuid());
+		return -1;
+	}
+	if ((st.st_mode & 022) != 0 && (st.st_mode & S_ISVTX) == 0) {
+		errfmt(err, errlen, "%s: directory above %s is writable by "
+		    "group or others (mode %04o), who could replace it",
+		    dir, what, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+int
+fileio_parents_trusted(const char *path, char *err, size_t errlen)
+{
+	char buf[PATH_MAX], real[PATH_MAX], *slash;
+	size_t n;
+	int missing = 0;
+
+	/*
+	 * The nearest part of path that exists, with every symlink
+	 * resolved: what a later open by name will reach (a directory
+	 * that is still to be made is made under it).
+	 */
+	if ((n = strlen(path)) == 0 || n >= sizeof(buf)) {
+		errfmt(err, errlen, "%s: not a usable path", path);
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	while (realpath(buf, real) == NULL) {
+		if (errno != ENOENT || (slash = strrchr(buf, '/')) == NULL) {
+			errfmt(err, errlen, "%s: %s", buf, strerror(errno));
+			return -1;
+		}
+		if (slash == buf)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		missing = 1;
+	}
+	/* What is missing will be made in real: it is a parent too. */
+	if (missing && parent_ok(real, path, err, errlen) == -1)
+		return -1;
+	/* Every directory above it, up to and including /. */
+	for (;;) {
+		if ((slash = strrchr(real, '/')) == NULL)
+			break;
+		if (slash == real) {
+			if (real[1] == '\0')
+				break;		/* "/" itself: done below */
+			real[1] = '\0';
+		} else
+			*slash = '\0';
+		if (parent_ok(real, path, err, errlen) == -1)
+			return -1;
+		if (strcmp(real, "/") == 0)
+			break;
+	}
+	return 0;
+}
+
+int
+fileio_file_trusted(const char *path, const char *what, char *err,
+    size_t errlen)
+{
+	struct stat st;
+
+	if (fileio_owner_check(path, what, err, errlen) == -1)
+		return -1;
+	if (stat(path, &st) == -1) {
+		errfmt(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((st.st_mode & 022) != 0) {
+		errfmt(err, errlen, "%s: %s is writable by group or others "
+		    "(mode %04o); chmod go-w it", path, what,
+		    (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return fileio_parents_trusted(path, err, errlen);
 }

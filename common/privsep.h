@@ -13,7 +13,8 @@
  * saved; PR_SET_NO_NEW_PRIVS set.  Refused (-1) if the switch cannot be
  * proven (root regained).  A no-op (0) when not root: the caller then
  * has only its own rights anyway.  The environment variable
- * TLSA_PRIVSEP_USER overrides user (tests).
+ * TLSA_PRIVSEP_USER overrides user in the test build only
+ * (-DTLSA_TEST_HOOKS, see crashpoint.h); the release build ignores it.
  */
 int privsep_drop(const char *user, char *err, size_t errlen);
 

@@ -918,6 +918,8 @@ secret_file_ok(const char *path, char *e, size_t elen)
 		errfmt(e, elen, "%s: %s", path, strerror(errno));
 		return 0;
 	}
+	if (fileio_owner_check(path, "TSIG key file", e, elen) == -1)
+		return 0;
 	if ((st.st_mode & 077) != 0) {
 		errfmt(e, elen, "%s: TSIG key file is accessible by group or "
 		    "others (mode %04o); chmod 600 it", path,
@@ -982,6 +984,10 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 	r.path = path;
 	r.err = err;
 	r.errlen = errlen;
+	/* It names commands run as root: only root (or we) may change it. */
+	if (fileio_file_trusted(path, "configuration file", err, errlen) ==
+	    -1)
+		return -1;
 	if (read_file_bounded(path, 1024 * 1024, &buf, &len, e,
 	    sizeof(e)) == -1) {
 		errfmt(err, errlen, "%s: %s", path, e);
@@ -1091,6 +1097,11 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 	}
 	if (dup_names(&r, c) == -1)
 		goto out;
+	/* Root writes there: nobody else may swap what the names reach. */
+	if (fileio_parents_trusted(c->state_dir, e, sizeof(e)) == -1) {
+		fail(&r, NULL, "state_dir: %s", e);
+		goto out;
+	}
 	for (i = 0; i < c->nservices; i++) {
 		struct roll_service *s = &c->services[i];
 		yaml_mark_t sm;
@@ -1121,6 +1132,12 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 		}
 		if (!secret_file_ok(s->dns.tsig_key_file, e, sizeof(e))) {
 			fail(&r, &sm, "service \"%s\": %s", s->name, e);
+			goto out;
+		}
+		if (s->deploy_dir != NULL && fileio_parents_trusted(
+		    s->deploy_dir, e, sizeof(e)) == -1) {
+			fail(&r, &sm, "service \"%s\": deploy_dir: %s",
+			    s->name, e);
 			goto out;
 		}
 	}

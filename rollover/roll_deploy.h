@@ -14,7 +14,11 @@
  * Copy certs/ID from the store into DEPLOY_DIR/versions/ID (if not
  * there) and point the slot's link at it.  The deploy directory must be a real
  * directory (not a symlink) owned by us and not writable by group or
- * others.  Returns 0 or -1 with a reason.
+ * others, and every directory above it must pass
+ * fileio_parents_trusted.  The work is done with *at() calls from
+ * descriptors opened with O_NOFOLLOW: a symlink planted at versions,
+ * versions/ID or versions/ID.tmp, or a leftover ID.tmp that is not
+ * ours, is refused, never followed.  Returns 0 or -1 with a reason.
  */
 int roll_deploy(const char *state_dir, const struct roll_service *s,
     const char *slot, const char *id, char *err, size_t errlen);
@@ -30,8 +34,12 @@ int roll_deployed(const struct roll_service *s, const char *slot, char *id,
     size_t idlen);
 
 /*
- * Run the reload argv with execve, no shell, a fixed environment, and at
- * most timeout seconds (then TERM, then KILL).  0 when it exited 0.
+ * Run the reload argv with execve, no shell, a fixed environment, in a
+ * process group of its own with default signal dispositions, an empty
+ * signal mask and umask 022, for at most timeout seconds: then the
+ * whole group gets TERM and, 2 s later, KILL (so nothing it forked
+ * outlives the timeout).  SIGCHLD is at its default while it runs,
+ * whatever the caller inherited.  0 when it exited 0.
  */
 int roll_reload(const struct roll_service *s, int timeout, char *err,
     size_t errlen);

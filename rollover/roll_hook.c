@@ -307,7 +307,15 @@ roll_hook_services(const struct roll_config *c, const char *cert, int *sel,
 			snprintf(h, sizeof(h), "%s", s->hosts[j]);
 			if (h[0] != '\0' && h[strlen(h) - 1] == '.')
 				h[strlen(h) - 1] = '\0';
-			sel[i] = X509_check_host(leaf, h, 0, 0, NULL) == 1;
+			/*
+			 * Only subjectAltName DNS names, as RFC 7672 and
+			 * RFC 6125 want: no CN fallback, no partial
+			 * wildcards (mx*.example.net), so that a lineage
+			 * for other names is never deployed here.
+			 */
+			sel[i] = X509_check_host(leaf, h, 0,
+			    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+			    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL) == 1;
 		}
 		n += sel[i];
 	}

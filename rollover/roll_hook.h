@@ -51,6 +51,9 @@ int roll_hook_read(const char *client, int argc, char **argv,
 /*
  * The services of c whose every host the leaf certificate in cert
  * covers: sel[i] is set to 1 for each (sel has c->nservices entries).
+ * Covers means a subjectAltName DNS name equal to the host or a
+ * wildcard of a whole left-most label (*.example.net); the subject CN
+ * and partial wildcards (mx*.example.net) never count.
  * Returns how many (0: the reason, naming the certificate's names, in
  * err), or -1 when cert cannot be read (reason in err).
  */

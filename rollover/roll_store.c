@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "atomic.h"
+#include "fileio.h"
 #include "log.h"
 #include "roll_store.h"
 #include "tlsa_load.h"
@@ -70,40 +71,95 @@ to_pem(STACK_OF(X509) *chain, EVP_PKEY *key, char **out, size_t *len)
 	return 0;
 }
 
-/* Write dir/fullchain.pem (if chain) and dir/privkey.pem, via dir.tmp. */
+/*
+ * Write dir/fullchain.pem (if chain) and dir/privkey.pem, via dir.tmp,
+ * from descriptors: the parent is opened without following a symlink,
+ * and a dir or dir.tmp that is a symlink, or a dir.tmp someone else
+ * owns or may write, is refused (a leftover of ours is reused).
+ */
 static int
 store_entry(const char *dir, STACK_OF(X509) *chain, EVP_PKEY *key,
     char *err, size_t errlen)
 {
-	char tmp[PATH_MAX], f[PATH_MAX], *pem = NULL;
+	char parent[PATH_MAX], tmp[PATH_MAX], tname[NAME_MAX + 1], f[PATH_MAX],
+	    *pem = NULL, *slash;
+	const char *base;
 	size_t len = 0;
 	struct stat st;
-	int rc = -1;
+	int pfd = -1, tfd = -1, rc = -1;
 
-	if (stat(dir, &st) == 0)
-		return 0;	/* stored before: same id, same content */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", dir);
-	if (mkdir(tmp, 0700) == -1 && errno != EEXIST) {
-		errfmt(err, errlen, "%s: %s", tmp, strerror(errno));
+	err[0] = '\0';
+	snprintf(parent, sizeof(parent), "%s", dir);
+	if ((slash = strrchr(parent, '/')) == NULL || slash == parent) {
+		errfmt(err, errlen, "%s: not a store path", dir);
 		return -1;
+	}
+	*slash = '\0';
+	base = dir + (slash - parent) + 1;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", dir);
+	if ((size_t)snprintf(tname, sizeof(tname), "%s.tmp", base) >=
+	    sizeof(tname)) {
+		errfmt(err, errlen, "%s: name too long", dir);
+		return -1;
+	}
+	if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		errfmt(err, errlen, "%s: %s", parent, strerror(errno));
+		return -1;
+	}
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			close(pfd);
+			return 0;	/* stored before: same id, same content */
+		}
+		errfmt(err, errlen, "%s: not a directory (a symlink is "
+		    "refused)", dir);
+		close(pfd);
+		return -1;
+	}
+	if (mkdirat(pfd, tname, 0700) == -1 && errno != EEXIST) {
+		errfmt(err, errlen, "%s: %s", tmp, strerror(errno));
+		close(pfd);
+		return -1;
+	}
+	if ((tfd = openat(pfd, tname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fstat(tfd, &st) == -1) {
+		errfmt(err, errlen, "%s: %s", tmp, errno == ELOOP ||
+		    errno == ENOTDIR ? "not a directory (a symlink is "
+		    "refused)" : strerror(errno));
+		goto out;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+		errfmt(err, errlen, "%s: leftover temporary directory not "
+		    "ours (must be owned by uid %ld and not writable by group "
+		    "or others)", tmp, (long)geteuid());
+		close(tfd);
+		tfd = -1;	/* not ours: leave it alone */
+		goto out;
+	}
+	if (fchmod(tfd, 0700) == -1) {
+		errfmt(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
 	}
 	if (chain != NULL) {
 		snprintf(f, sizeof(f), "%s/fullchain.pem", tmp);
 		if (to_pem(chain, NULL, &pem, &len) == -1 ||
-		    atomic_write(f, pem, len, 0644, err, errlen) == -1)
+		    atomic_write_at(tfd, "fullchain.pem", f, pem, len, 0644,
+		    err, errlen) == -1)
 			goto out;
 		free(pem);
 		pem = NULL;
 	}
 	snprintf(f, sizeof(f), "%s/privkey.pem", tmp);
 	if (to_pem(NULL, key, &pem, &len) == -1 ||
-	    atomic_write(f, pem, len, 0600, err, errlen) == -1)
+	    atomic_write_at(tfd, "privkey.pem", f, pem, len, 0600, err,
+	    errlen) == -1)
 		goto out;
-	if (rename(tmp, dir) == -1) {
+	if (renameat(pfd, tname, pfd, base) == -1) {
 		errfmt(err, errlen, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
-	(void)fsync_parent(dir);
+	(void)fsync(pfd);
 	rc = 0;
 out:
 	if (pem != NULL) {
@@ -118,12 +174,15 @@ out:
 		    "encoding failed");
 		errfmt(err, errlen, "%s: cannot store (%s)", dir, why);
 		/* Leave nothing half written (a full disk, say). */
-		snprintf(f, sizeof(f), "%s/fullchain.pem", tmp);
-		(void)unlink(f);
-		snprintf(f, sizeof(f), "%s/privkey.pem", tmp);
-		(void)unlink(f);
-		(void)rmdir(tmp);
+		if (tfd != -1) {
+			(void)unlinkat(tfd, "fullchain.pem", 0);
+			(void)unlinkat(tfd, "privkey.pem", 0);
+			(void)unlinkat(pfd, tname, AT_REMOVEDIR);
+		}
 	}
+	if (tfd != -1)
+		close(tfd);
+	close(pfd);
 	return rc;
 }
 
@@ -183,6 +242,10 @@ roll_store_import(const char *state_dir, const struct roll_service *s,
 		errfmt(err, errlen, "%s: no certificate", cert);
 		goto out;
 	}
+	/* A key that another user owns is theirs to swap or keep. */
+	if (strcmp(key, "-") != 0 && fileio_owner_check(key,
+	    "private key file", err, errlen) == -1)
+		goto out;
 	if (tlsa_load_file(key, 1, &ki, lerr, sizeof(lerr)) == -1) {
 		errfmt(err, errlen, "%s: %s", key, lerr);
 		goto out;
@@ -322,6 +385,9 @@ roll_store_stage_key(const char *state_dir, const struct roll_service *s,
 	char lerr[ERRBUF_LEN], dir[PATH_MAX], ent[PATH_MAX];
 	int dlen, rc = -1;
 
+	if (strcmp(keyfile, "-") != 0 && fileio_owner_check(keyfile,
+	    "private key file", err, errlen) == -1)
+		return -1;
 	if (tlsa_load_file(keyfile, 1, &ki, lerr, sizeof(lerr)) == -1) {
 		errfmt(err, errlen, "%s: %s", keyfile, lerr);
 		return -1;

@@ -10,11 +10,14 @@
 #   need_cmd cmd...              bail out (a failure) when a tool is missing
 #   done_testing                 print the plan, exit non-zero on failures
 #
-# TLSAGEN: the binary under test (set by make).  TOP: the source tree.
+# TLSAGEN, TLSA_ROLLOVER: the binaries under test (set by make; default the
+# test build in build/test/, the one with the crash and privilege switches).
+# TOP: the source tree.
 # WORK: a fresh temporary directory, removed at exit.
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-: "${TLSAGEN:=$TOP/build/tlsagen}"
+: "${TLSAGEN:=$TOP/build/test/tlsagen}"
+: "${TLSA_ROLLOVER:=$TOP/build/test/tlsa-rollover}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tlsa-test.XXXXXX")
 _n=0
 _fail=0

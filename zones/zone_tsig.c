@@ -138,6 +138,12 @@ zone_tsig_load(const char *path, struct zone_tsig *k, char *err,
 		errfmt(err, errlen, "%s: not a regular file", path);
 		return -1;
 	}
+	if (!fileio_owner_ok(&st)) {
+		errfmt(err, errlen, "%s: TSIG key file is owned by %s, not "
+		    "root or uid %ld", path, fileio_owner_name(st.st_uid, vis,
+		    sizeof(vis)), (long)geteuid());
+		return -1;
+	}
 	if ((st.st_mode & 077) != 0) {
 		errfmt(err, errlen, "%s: TSIG key file is accessible by group "
 		    "or others (mode %04o); chmod 600 it", path,

@@ -117,12 +117,17 @@ while IFS='|' read -r kind in desc re; do
 	cert)	f=$(input "$in"); run "$f" "$TLSAGEN" -H mx.example.test "$f" ;;
 	issuer)	f=$(input "$in"); run "$f" "$TLSAGEN" -i "$f" "$GOOD" ;;
 	records) f=$(input "$in"); run "$f" "$TLSAGEN" --verify "$f" "$GOOD" ;;
-	tsig|tsig-open)
+	tsig|tsig-open|tsig-owner)
 		f=$(input "$in")
 		[ "$kind" = tsig-open ] && chmod 644 "$f"
+		[ "$kind" = tsig-owner ] && chown 65534 "$f"
 		run "$f" "$TLSAGEN" --update 127.0.0.1@9 --tsig-key "$f" -z example.test \
 			-H mx1.example.test "$GOOD" ;;
-	config)	f=$(input "$in"); run "$f" "$TLSA_ROLLOVER" -f "$f" validate-config ;;
+	config|config-open|config-owner)
+		f=$(input "$in")
+		[ "$kind" = config-open ] && chmod 664 "$f"
+		[ "$kind" = config-owner ] && chown 65534 "$f"
+		run "$f" "$TLSA_ROLLOVER" -f "$f" validate-config ;;
 	import-cert) f=$(input "$in"); run "$f" "$TLSA_ROLLOVER" -f "$WORK/good.yaml" import mx "$f" "$P/A.key" ;;
 	import-key) f=$(input "$in"); run "$f" "$TLSA_ROLLOVER" -f "$WORK/good.yaml" import mx "$P/A.pem" "$f" ;;
 	import-chain) f=$(input "$in"); run "$f" "$TLSA_ROLLOVER" -f "$WORK/good.yaml" import mx "$P/A.pem" "$P/A.key" "$f" ;;
