@@ -14,6 +14,7 @@ MANDIR	?= $(PREFIX)/share/man
 DOCDIR	?= $(PREFIX)/share/doc/tlsa-tools
 HOOKDIR	?= $(PREFIX)/libexec/tlsa-rollover
 UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 
 B	?= build
 CC	?= cc
@@ -180,7 +181,7 @@ bench: $(B)/tlsagen $(B)/tlsa-rollover
 	    sh tests/bench/check-bench.sh; \
 	else echo "# check-bench.sh skipped: it needs root (network namespace, Postfix)"; fi
 
-install: all install-hooks
+install: all install-hooks install-conf
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8
@@ -191,6 +192,14 @@ install: all install-hooks
 	    [ -f $$m ] || continue; \
 	    install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
 	done
+
+# The configuration directory, root's and not writable by others (the
+# configuration names commands root runs), and an example in it, never
+# over a configuration (no build needed).
+install-conf:
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/tlsa-rollover
+	install -m 0644 hooks/tlsa-rollover.yaml.example \
+	    $(DESTDIR)$(SYSCONFDIR)/tlsa-rollover/tlsa-rollover.yaml.example
 
 # ACME client hooks, systemd units and the cron example, with the paths
 # they name set to where this installs (no build needed).
@@ -206,6 +215,7 @@ install-hooks:
 	    sed 's|@SBINDIR@|$(SBINDIR)|g' hooks/$$f > $(DESTDIR)$(UNITDIR)/$$f; \
 	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$f; \
 	done
+	install -m 0644 hooks/tlsa-rollover.yaml.example $(DESTDIR)$(DOCDIR)/examples/tlsa-rollover.yaml
 	sed 's|@SBINDIR@|$(SBINDIR)|g' hooks/tlsa-rollover.cron > $(DESTDIR)$(DOCDIR)/examples/tlsa-rollover.cron
 	chmod 0644 $(DESTDIR)$(DOCDIR)/examples/tlsa-rollover.cron
 

@@ -97,6 +97,15 @@ is "init with a host outside the zone: exit 1" "$?" 1
 like "... one line, naming the file it would have written" "$out" "^tlsa-rollover: init: the configuration would not be usable: $WORK/init2\.yaml: service mx: hosts: mx9\.example\.org\.? is not in zone"
 nok "... and nothing is written" sh -c "ls '$WORK' | grep -q init2"
 
+# ---- make install-conf: /etc/tlsa-rollover and the example ------------------
+ok "make install-conf" make -s -C "$TOP" install-conf DESTDIR="$WORK/inst"
+is "the configuration directory is 0755" "$(stat -c %a "$WORK/inst/etc/tlsa-rollover")" 755
+EX=$WORK/inst/etc/tlsa-rollover/tlsa-rollover.yaml.example
+sed -e "s|/var/lib/tlsa-rollover|$WORK/ex-state|" -e "s|192\.0\.2\.53|127.0.0.40|" \
+	-e "s|/etc/tlsa-rollover/tsig\.key|$DNS_TSIG_KEY|" -e "s|127\.0\.0\.1|127.0.0.53|" \
+	-e "s|example\.net|example.test|g" -e "s|/etc/tlsa-rollover/live/mx|$WORK/deploy|" "$EX" > "$WORK/ex.yaml"
+ok "the installed example, with the lab's names, passes validate-config --online" "$R" -f "$WORK/ex.yaml" validate-config --online
+
 # ---- validate-config --online: the servers as the rollover will use them ----
 write_config ""
 out=$("$R" $C validate-config --online 2>&1)
