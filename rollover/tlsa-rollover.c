@@ -790,6 +790,12 @@ main(int argc, char **argv)
 	log_init("tlsa-rollover");
 	privsep_nocore();
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A parent (cron, a hook runner) may have left SIGCHLD ignored:
+	 * then children are reaped by the kernel and every waitpid() for
+	 * the probe process or the reload fails.  Take it back.
+	 */
+	signal(SIGCHLD, SIG_DFL);
 	umask(077);
 	/*
 	 * Global options come before the command ("+": stop at it); check
