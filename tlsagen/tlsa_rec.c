@@ -234,7 +234,8 @@ tlsa_rec_copy(struct tlsa_rec *dst, const struct tlsa_rec *src)
 	memset(dst, 0, sizeof(*dst));
 	if ((dst->data = malloc(src->len > 0 ? src->len : 1)) == NULL)
 		return -1;
-	memcpy(dst->data, src->data, src->len);
+	if (src->len > 0)
+		memcpy(dst->data, src->data, src->len);
 	dst->spec = src->spec;
 	dst->len = src->len;
 	return 0;

@@ -824,14 +824,19 @@ load_expect(const struct opts *o, struct zone_rrlist *ex)
 			goto out;
 		}
 		for (k = 0; k < o->nhosts; k++) {
+			struct tlsa_rec copy;
+
 			free(owner);
 			if ((owner = input_owner(o, k, NULL, NULL, err,
 			    sizeof(err))) == NULL) {
 				log_error("--expect: %s", err);
 				goto out;
 			}
-			if (zone_rrlist_add(ex, owner, 0, 0, o->rrclass,
-			    &rl.v[i], NULL) == -1) {
+			/* zone_rrlist_add() takes the record: one each. */
+			if (tlsa_rec_copy(&copy, &rl.v[i]) == -1 ||
+			    zone_rrlist_add(ex, owner, 0, 0, o->rrclass,
+			    &copy, NULL) == -1) {
+				tlsa_rec_clear(&copy);
 				log_error("out of memory");
 				goto out;
 			}

@@ -154,5 +154,8 @@ done
 run "$T" -n --update "$DNS_PRIMARY" --tsig-key "$DNS_TSIG_KEY" -z "$Z" --expect "$U1_EE" --delete \
 	-H "one.$Z" -H "two.$Z" "$P/U1.pem"
 is "--update --expect BARE with two -H: the bare record is expected at each owner" "$rc" 0
+for h in one two; do
+	like "--update --expect BARE with two -H: $h would lose the record" "$(out)" "^_25\._tcp\.$h\.$Z\.: would be updated: 0 added, 1 removed \(was: 3 1 1 $(echo "$U1_EE" | awk '{ print substr($4, 1, 16) }')"
+done
 
 done_testing
