@@ -199,6 +199,48 @@ parent_ok(const char *dir, const char *what, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Every directory that the absolute path names on its way (each proper
+ * prefix that exists) passes parent_ok(), and every symlink among its
+ * components is owned by root or us.
+ */
+static int
+lexical_ok(const char *path, char *err, size_t errlen)
+{
+	char pre[PATH_MAX], who[64];
+	struct stat st;
+	size_t i, n = strlen(path);
+
+	if (n >= sizeof(pre)) {
+		errfmt(err, errlen, "%s: not a usable path", path);
+		return -1;
+	}
+	if (parent_ok("/", path, err, errlen) == -1)
+		return -1;
+	for (i = 1; i <= n; i++) {
+		if (i < n && path[i] != '/')
+			continue;
+		memcpy(pre, path, i);
+		pre[i] = '\0';
+		if (lstat(pre, &st) == -1)
+			return 0;	/* the rest is still to be made */
+		if (S_ISLNK(st.st_mode)) {
+			if (!fileio_owner_ok(&st)) {
+				errfmt(err, errlen, "%s: symlink on the way to "
+				    "%s is owned by %s, not root or uid %ld",
+				    pre, path, fileio_owner_name(st.st_uid,
+				    who, sizeof(who)), (long)geteuid());
+				return -1;
+			}
+			continue;
+		}
+		if (i < n && S_ISDIR(st.st_mode) && parent_ok(pre, path, err,
+		    errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
 fileio_parents_trusted(const char *path, char *err, size_t errlen)
 {
@@ -229,6 +271,13 @@ fileio_parents_trusted(const char *path, char *err, size_t errlen)
 	}
 	/* What is missing will be made in real: it is a parent too. */
 	if (missing && parent_ok(real, path, err, errlen) == -1)
+		return -1;
+	/*
+	 * The path as given, too: a directory that holds a symlink on the
+	 * way is not on the resolved path, yet whoever may write it can
+	 * point the link elsewhere; and the link's owner can replace it.
+	 */
+	if (path[0] == '/' && lexical_ok(path, err, errlen) == -1)
 		return -1;
 	/* Every directory above it, up to and including /. */
 	for (;;) {

@@ -998,6 +998,7 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 		errfmt(err, errlen, "out of memory");
 		free(buf);
 		free(c->path);
+		c->path = NULL;
 		return -1;
 	}
 	yaml_parser_set_input_string(&r.p, buf, len);

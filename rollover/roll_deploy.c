@@ -38,11 +38,12 @@ open_dir_at(int pfd, const char *name, const char *shown, mode_t mode,
 	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (fd == -1 && errno == ENOENT) {
-		if (mkdirat(pfd, name, mode) == -1 && errno != EEXIST) {
+		if (mkdirat(pfd, name, mode) == 0)
+			made = 1;	/* ours: only then its mode is set */
+		else if (errno != EEXIST) {
 			errfmt(err, errlen, "%s: %s", shown, strerror(errno));
 			return -1;
 		}
-		made = 1;
 		fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 	}
@@ -295,6 +296,16 @@ reload_kill_group(pid_t pid, int *status, int *reaped)
 	*reaped = 1;
 }
 
+/* Seconds on the monotonic clock: a clock step must not kill a reload. */
+static time_t
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 int
 roll_reload(const struct roll_service *s, int timeout, char *err,
     size_t errlen)
@@ -330,7 +341,7 @@ roll_reload(const struct roll_service *s, int timeout, char *err,
 		reload_child(s, env);
 	/* Both sides set the group, so that it exists before any kill. */
 	(void)setpgid(pid, pid);
-	deadline = time(NULL) + timeout;
+	deadline = mono_s() + timeout;
 	for (;;) {
 		w = waitpid(pid, &status, WNOHANG);
 		if (w == pid) {
@@ -343,7 +354,7 @@ roll_reload(const struct roll_service *s, int timeout, char *err,
 			reload_kill_group(pid, &status, &reaped);
 			goto out;
 		}
-		if (time(NULL) >= deadline) {
+		if (mono_s() >= deadline) {
 			reload_kill_group(pid, &status, &reaped);
 			errfmt(err, errlen, "reload: %s did not finish within "
 			    "%d s and was killed (with its process group)",

@@ -65,8 +65,8 @@ check_reload(const struct roll_service *s, char *why, size_t len)
 }
 
 /*
- * state_dir exists as a directory, or its nearest existing ancestor is
- * a directory we may create it in.
+ * state_dir exists as a directory, or its parent does and we may create
+ * it there (only the last level is ever made).
  */
 static int
 check_creatable(const char *what, const char *dir, char *why, size_t len)
@@ -98,9 +98,17 @@ check_creatable(const char *what, const char *dir, char *why, size_t len)
 			    strerror(errno));
 			return -1;
 		}
-		if ((slash = strrchr(p, '/')) == NULL || slash == p)
-			return 0;	/* "/" exists */
-		*slash = '\0';
+		if (strcmp(p, dir) != 0) {
+			errfmt(why, len, "%s: %s cannot be created: %s does "
+			    "not exist", what, dir, p);
+			return -1;
+		}
+		if ((slash = strrchr(p, '/')) == NULL)
+			return 0;
+		if (slash == p)
+			slash[1] = '\0';	/* the parent is / */
+		else
+			*slash = '\0';
 	}
 }
 

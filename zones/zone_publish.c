@@ -88,6 +88,16 @@ read_back(const struct zone_server *srv, const char *owner,
 	return 0;
 }
 
+/* A read-back that failed: the update itself was applied; say so. */
+static void
+applied(char *err, size_t errlen)
+{
+	size_t used = strlen(err);
+
+	snprintf(err + used, errlen - used, " (reading the RRset back after "
+	    "the server confirmed the update)");
+}
+
 /*
  * After the server said NOERROR: is each changed RRset what the update
  * should have made of it?  Some servers answer a delete of one record
@@ -105,7 +115,7 @@ verify_changes(const struct zone_server *srv, const char *zone,
 	struct zone_rrset want = { 0 }, now = { 0 }, keep = { 0 };
 	struct zone_change fix;
 	char *d1 = NULL, *d2 = NULL;
-	size_t c, i, stuck;
+	size_t c, i, stuck, foreign;
 	int rc = -1, r;
 
 	for (c = 0; c < nch; c++) {
@@ -123,14 +133,29 @@ verify_changes(const struct zone_server *srv, const char *zone,
 			    zone_rrset_push_copy(&want, &ch[c].add->v[i]) == -1)
 				goto nomem;
 		if ((r = read_back(srv, ch[c].owner, po, &want, &now, err,
-		    errlen)) == -1)
+		    errlen)) == -1) {
+			applied(err, errlen);
 			goto out;
+		}
 		if (r == 1)
 			continue;
 		for (i = 0, stuck = 0; ch[c].del != NULL && i < ch[c].del->n;
 		    i++)
 			stuck += zone_rrset_has(&now, &ch[c].del->v[i]);
-		if (stuck > 0 && want.n > 0) {
+		/*
+		 * Repair only when all that is wrong is our own deletions
+		 * kept: a record someone else added meanwhile is not ours
+		 * to remove.
+		 */
+		for (i = 0, foreign = 0; i < now.n; i++)
+			if (!zone_rrset_has(&want, &now.v[i]) &&
+			    (ch[c].del == NULL ||
+			    !zone_rrset_has(ch[c].del, &now.v[i])))
+				foreign++;
+		for (i = 0; i < want.n; i++)
+			if (!zone_rrset_has(&now, &want.v[i]))
+				foreign++;
+		if (stuck > 0 && foreign == 0 && want.n > 0) {
 			memset(&fix, 0, sizeof(fix));
 			fix.owner = ch[c].owner;
 			fix.expect = &now;
@@ -142,8 +167,10 @@ verify_changes(const struct zone_server *srv, const char *zone,
 				goto out;
 			zone_rrset_free(&keep);
 			if ((r = read_back(srv, ch[c].owner, po, &want, &keep,
-			    err, errlen)) == -1)
+			    err, errlen)) == -1) {
+				applied(err, errlen);
 				goto out;
+			}
 			if (r == 1) {
 				sbuf_printf(report, "%s: the server answered "
 				    "the delete of %zu record%s but kept %s "

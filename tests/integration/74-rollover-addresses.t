@@ -106,6 +106,18 @@ sed -e "s|/var/lib/tlsa-rollover|$WORK/ex-state|" -e "s|192\.0\.2\.53|127.0.0.40
 	-e "s|example\.net|example.test|g" -e "s|/etc/tlsa-rollover/live/mx|$WORK/deploy|" "$EX" > "$WORK/ex.yaml"
 ok "the installed example, with the lab's names, passes validate-config --online" "$R" -f "$WORK/ex.yaml" validate-config --online
 
+# ---- a configuration reached through a symlink in a group-writable dir ----
+# Its resolved path is trusted, but whoever may write the directory
+# holding the link can point it at a file whose reload root runs.
+write_config ""
+mkdir -p "$WORK/gw" && chmod 0775 "$WORK/gw" && chgrp 65534 "$WORK/gw"
+ln -s "$WORK/roll.yaml" "$WORK/gw/roll.yaml"
+out=$("$R" -f "$WORK/gw/roll.yaml" validate-config 2>&1)
+is "a config behind a symlink in a group-writable directory: exit 2" "$?" 2
+like "... the directory holding the link is named" "$out" "$WORK/gw: directory above $WORK/gw/roll\.yaml is writable by group or others"
+chmod 0755 "$WORK/gw"
+ok "... and with that directory fixed it is taken" "$R" -f "$WORK/gw/roll.yaml" validate-config
+
 # ---- validate-config --online: the servers as the rollover will use them ----
 write_config ""
 out=$("$R" $C validate-config --online 2>&1)
