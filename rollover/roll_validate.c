@@ -16,7 +16,6 @@
 
 #include <ldns/ldns.h>
 
-#include "fileio.h"
 #include "log.h"
 #include "roll_validate.h"
 #include "tlsa_load.h"
@@ -25,8 +24,6 @@
 #include "zone_rr.h"
 #include "zone_tsig.h"
 #include "zone_update.h"
-
-#define TA_MAX_SIZE	(1024 * 1024)
 
 static const struct zone_xfer_opts online_xfer = { 3000, 2, 0 };
 
@@ -172,54 +169,22 @@ check_issuers(const struct roll_service *s, char *why, size_t len)
 	return 0;
 }
 
-/* A trust anchor file: DS or DNSKEY records, at least one, as ldns reads. */
+/* A trust anchor file: read as the visibility check will read it. */
 static int
 check_anchors(const struct roll_service *s, char *why, size_t len)
 {
-	unsigned char *buf = NULL;
-	char *line, *nl, lerr[ERRBUF_LEN];
-	size_t blen = 0, n = 0, lineno = 0;
-	ldns_rr *rr;
-	ldns_status st;
-	int rc = -1;
+	ldns_rr_list *l;
+	char lerr[ERRBUF_LEN];
 
 	if (s->dns.trust_anchor_file == NULL)
 		return 0;
-	if (read_file_bounded(s->dns.trust_anchor_file, TA_MAX_SIZE, &buf,
-	    &blen, lerr, sizeof(lerr)) == -1) {
+	if ((l = zone_load_anchors(s->dns.trust_anchor_file, lerr,
+	    sizeof(lerr))) == NULL) {
 		errfmt(why, len, "trust_anchor_file: %s", lerr);
 		return -1;
 	}
-	for (line = (char *)buf; line != NULL && *line != '\0'; line = nl) {
-		lineno++;
-		if ((nl = strchr(line, '\n')) != NULL)
-			*nl++ = '\0';
-		line += strspn(line, " \t\r");
-		if (*line == '\0' || *line == ';' || *line == '$')
-			continue;
-		rr = NULL;
-		st = ldns_rr_new_frm_str(&rr, line, 0, NULL, NULL);
-		if (st != LDNS_STATUS_OK || rr == NULL ||
-		    (ldns_rr_get_type(rr) != LDNS_RR_TYPE_DS &&
-		    ldns_rr_get_type(rr) != LDNS_RR_TYPE_DNSKEY)) {
-			ldns_rr_free(rr);
-			errfmt(why, len, "trust_anchor_file: %s: line %zu: not "
-			    "a DS or DNSKEY record", s->dns.trust_anchor_file,
-			    lineno);
-			goto out;
-		}
-		ldns_rr_free(rr);
-		n++;
-	}
-	if (n == 0) {
-		errfmt(why, len, "trust_anchor_file: %s: no DS or DNSKEY "
-		    "records", s->dns.trust_anchor_file);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(buf);
-	return rc;
+	ldns_rr_list_deep_free(l);
+	return 0;
 }
 
 /* Hosts: no wildcards, none outside the zone. */

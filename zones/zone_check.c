@@ -393,9 +393,8 @@ out:
 	return sec;
 }
 
-/* Trust anchors: DS or DNSKEY lines in zone file syntax. */
-static ldns_rr_list *
-load_anchors(const char *path, char *err, size_t errlen)
+ldns_rr_list *
+zone_load_anchors(const char *path, char *err, size_t errlen)
 {
 	ldns_rr_list *l;
 	unsigned char *buf;
@@ -460,7 +459,7 @@ zone_validate_local(const struct zone_server *via, const char *ta_file,
 	int sec = ZONE_SEC_ERROR;
 
 	memset(out, 0, sizeof(*out));
-	if ((anchors = load_anchors(ta_file, err, errlen)) == NULL)
+	if ((anchors = zone_load_anchors(ta_file, err, errlen)) == NULL)
 		return ZONE_SEC_ERROR;
 	if (via->ss.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)&via->ss;

@@ -109,6 +109,14 @@ int zone_resolve_validated(const struct zone_server *resolver,
     struct zone_rrset *out, char *err, size_t errlen);
 
 /*
+ * The trust anchors in path: DS or DNSKEY lines in zone file syntax
+ * (lines starting with ';' or '$' skipped), at least one.  A new list
+ * (caller frees with ldns_rr_list_deep_free), or NULL with a reason
+ * naming the file and the line.
+ */
+ldns_rr_list *zone_load_anchors(const char *path, char *err, size_t errlen);
+
+/*
  * Validate owner's TLSA RRset ourselves with ldns against the trust
  * anchors in ta_file (DS or DNSKEY lines), fetching data with CD through
  * via (a resolver or an authoritative server).  SECURE, BOGUS (with the
