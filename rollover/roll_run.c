@@ -464,7 +464,8 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 			if (v[i].state != ZONE_VIS_MATCH) {
 				char *d = zone_rrset_describe(&v[i].rrset);
 
-				say(x, "  %s %s: not yet: %s%s%s\n", v[i].role,
+				say(x, ROLL_INFO "  %s %s: not yet: %s%s%s\n",
+				    v[i].role,
 				    v[i].srv.name, v[i].error[0] ?
 				    v[i].error : "serves ", v[i].error[0] ?
 				    "" : d != NULL ? d : "?", "");
@@ -489,7 +490,8 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 			    &got, why, sizeof(why));
 			if (sec != ZONE_SEC_SECURE ||
 			    !zone_rrset_equal(&got, &st->published)) {
-				say(x, "  resolver %s: not yet: %s%s\n",
+				say(x, ROLL_INFO "  resolver %s: not yet: "
+				    "%s%s\n",
 				    resolver.name, zone_sec_name(sec),
 				    sec == ZONE_SEC_SECURE ?
 				    ", another RRset (cached?)" : "");
@@ -509,7 +511,8 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 			    why, sizeof(why));
 			if (sec != ZONE_SEC_SECURE ||
 			    !zone_rrset_equal(&got, &st->published)) {
-				say(x, "  local validation: not yet: %s\n",
+				say(x, ROLL_INFO "  local validation: not yet: "
+				    "%s\n",
 				    sec == ZONE_SEC_SECURE ? "secure, but "
 				    "another RRset" : why);
 				if (strstr(behind, "local validation") == NULL)
@@ -532,20 +535,35 @@ out:
 }
 
 long
-roll_hold_left(const struct roll_service *s, const struct roll_state *st,
-    time_t now)
+roll_hold_need(const struct roll_service *s, uint32_t ttl)
 {
-	long need, until;
+	long need;
 
-	if (st->visible_at == 0)
-		return 0;
 	/* RFC 7671 8.1: 2 x TTL (the largest of the configured TTL, the
 	 * RRset's TTL and the zone's negative TTL seen on the servers)
 	 * after every server serves it, plus a margin. */
-	need = 2L * (long)st->hold_ttl + (long)s->dns.hold_margin;
+	need = 2L * (long)ttl + (long)s->dns.hold_margin;
 	if (need < (long)s->dns.min_hold)
 		need = (long)s->dns.min_hold;
-	until = (long)st->visible_at + need;
+	return need;
+}
+
+int
+roll_wanted(struct roll_ctx *x, const struct roll_state *st,
+    int with_pending, struct zone_rrset *out, char *err, size_t errlen)
+{
+	return wanted(x, st, with_pending, out, err, errlen);
+}
+
+long
+roll_hold_left(const struct roll_service *s, const struct roll_state *st,
+    time_t now)
+{
+	long until;
+
+	if (st->visible_at == 0)
+		return 0;
+	until = (long)st->visible_at + roll_hold_need(s, st->hold_ttl);
 	return until > (long)now ? until - (long)now : 0;
 }
 
@@ -639,6 +657,8 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 			goto out;
 		}
 		st->visible_at = 0;
+		st->behind[0] = '\0';
+		st->checked_at = 0;
 		st->phase = ROLL_VISIBLE;
 		rc = 1;
 		break;
@@ -647,9 +667,11 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 		if ((r = visible(x, st, &ttl, behind, sizeof(behind), err,
 		    errlen)) == -1)
 			goto out;
+		st->checked_at = x->now;
+		snprintf(st->behind, sizeof(st->behind), "%s", behind);
 		if (r == 0) {
-			say(x, "  waiting until every server serves the new "
-			    "RRset\n");
+			say(x, ROLL_INFO "  waiting until every server serves "
+			    "the new RRset\n");
 			rc = 0;
 			/*
 			 * Keep waiting (nothing is deployed before it is
@@ -680,7 +702,7 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 
 	case ROLL_HOLD:
 		if ((left = roll_hold_left(x->s, st, x->now)) > 0) {
-			say(x, "  holding: %ld s left\n", left);
+			say(x, ROLL_INFO "  holding: %ld s left\n", left);
 			rc = 0;
 			goto out;
 		}
@@ -688,6 +710,8 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 		if ((r = visible(x, st, &ttl, behind, sizeof(behind), err,
 		    errlen)) == -1)
 			goto out;
+		st->checked_at = x->now;
+		snprintf(st->behind, sizeof(st->behind), "%s", behind);
 		if (r == 0 || ttl > st->hold_ttl) {
 			say(x, "  the RRset is no longer everywhere (or its "
 			    "TTL grew): back to waiting\n");
@@ -985,8 +1009,14 @@ roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
 			(void)save(x, st, e2, sizeof(e2));
 			return -1;
 		}
-		if (r == 0)
+		if (r == 0) {
+			/* A wait that asked the servers: keep who is behind,
+			 * for status. */
+			if (st->phase == ROLL_VISIBLE && save(x, st, err,
+			    errlen) == -1)
+				return -1;
 			break;
+		}
 		*moved = 1;
 		/* A step that went on despite something odd says so. */
 		snprintf(st->alert, sizeof(st->alert), "%s", x->warn);

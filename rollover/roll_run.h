@@ -18,6 +18,14 @@
 #include "roll_state.h"
 #include "sbuf.h"
 
+/*
+ * A line in roll_ctx.out may start with a priority in the form of
+ * sd-daemon(3): ROLL_INFO marks the progress of a wait (shown with -v,
+ * on a terminal or in the journal, kept out of cron's mail); a line
+ * without one is a notice.
+ */
+#define ROLL_INFO "<6>"
+
 struct roll_ctx {
 	const struct roll_config	*c;
 	const struct roll_service	*s;
@@ -84,6 +92,20 @@ int roll_manual(struct roll_ctx *x, struct roll_state *st, int phase,
  * when larger).
  */
 uint32_t roll_ttl_clamp(const struct roll_service *s, uint32_t ttl);
+
+/*
+ * How long the hold lasts once the RRset is visible, for this TTL:
+ * 2 x TTL + hold_margin, at least min_hold (seconds).
+ */
+long roll_hold_need(const struct roll_service *s, uint32_t ttl);
+
+/*
+ * The records the service needs now: every slot's current certificate
+ * (and its pending one, with with_pending) and the staged key, in out
+ * (caller frees).  0, or -1 (a store entry that cannot be read).
+ */
+int roll_wanted(struct roll_ctx *x, const struct roll_state *st,
+    int with_pending, struct zone_rrset *out, char *err, size_t errlen);
 
 /* Seconds left in HOLD (0 when over or not holding). */
 long roll_hold_left(const struct roll_service *s, const struct roll_state *st,

@@ -211,6 +211,11 @@ parse_state(const char *path, unsigned char *buf, size_t len,
 			st->hold_ttl = (uint32_t)t;
 		} else if (strcmp(line, "alert") == 0) {
 			snprintf(st->alert, sizeof(st->alert), "%s", val);
+		} else if (strcmp(line, "behind") == 0) {
+			snprintf(st->behind, sizeof(st->behind), "%s", val);
+		} else if (strcmp(line, "checked_at") == 0) {
+			if (parse_time(val, &st->checked_at) == -1)
+				goto bad;
 		} else if (strcmp(line, "published_hosts") == 0) {
 			snprintf(st->published_hosts,
 			    sizeof(st->published_hosts), "%s", val);
@@ -272,6 +277,25 @@ roll_state_load(const char *state_dir, const char *service,
 	return rc;
 }
 
+/*
+ * "key: text" when text is not empty, on one line: control bytes become
+ * spaces.  Not str_vis, whose escapes would double on every load and
+ * save.
+ */
+static void
+put_line(struct sbuf *b, const char *key, const char *text)
+{
+	char one[512], *c;
+
+	if (text[0] == '\0')
+		return;
+	snprintf(one, sizeof(one), "%s", text);
+	for (c = one; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	sbuf_printf(b, "%s: %s\n", key, one);
+}
+
 int
 roll_state_serialise(const char *service, const struct roll_state *st,
     struct sbuf *b, char *err, size_t errlen)
@@ -326,19 +350,11 @@ roll_state_serialise(const char *service, const struct roll_state *st,
 		sbuf_printf(b, "switched_at: %lld\n",
 		    (long long)st->switched_at);
 	sbuf_printf(b, "updated_at: %lld\n", (long long)st->updated_at);
-	if (st->alert[0]) {
-		char one[sizeof(st->alert)];
-
-		char *c;
-
-		/* One line: control bytes become spaces.  Not str_vis, whose
-		 * escapes would double on every load and save. */
-		snprintf(one, sizeof(one), "%s", st->alert);
-		for (c = one; *c != '\0'; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				*c = ' ';
-		sbuf_printf(b, "alert: %s\n", one);
-	}
+	if (st->checked_at)
+		sbuf_printf(b, "checked_at: %lld\n",
+		    (long long)st->checked_at);
+	put_line(b, "behind", st->behind);
+	put_line(b, "alert", st->alert);
 	if (b->failed) {
 		errfmt(err, errlen, "out of memory");
 		return -1;

@@ -51,6 +51,13 @@ struct roll_state {
 	time_t		 published_at, visible_at, switched_at, updated_at;
 	uint32_t	 hold_ttl;	/* the TTL the hold was computed from */
 	char		 alert[512];	/* last problem, or "" */
+	/*
+	 * While waiting for visibility: the servers that did not serve the
+	 * RRset at the last check ("ROLE NAME, ..."; "" when none), and
+	 * when that check was (0: never).  For status; never acted on.
+	 */
+	char		 behind[512];
+	time_t		 checked_at;
 };
 
 const char *roll_phase_name(int phase);

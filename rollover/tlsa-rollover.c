@@ -27,6 +27,8 @@
 #include "roll_deploy.h"
 #include "roll_hook.h"
 #include "roll_init.h"
+#include "roll_log.h"
+#include "roll_plan.h"
 #include "roll_run.h"
 #include "roll_state.h"
 #include "roll_store.h"
@@ -56,7 +58,8 @@ usage(int status)
 "Keep TLSA records and the deployed certificate in step (RFC 7671 8.1).\n"
 "\n"
 "Commands:\n"
-"  status [service...]        phase, certificates, published records, alerts\n"
+"  status [service...]        phase, who is behind, the next step and when,\n"
+"                             certificates, published records, alerts\n"
 "  run [service...]           advance every service as far as the rules allow\n"
 "                             (what cron or the systemd timer runs)\n"
 "  import service cert key [chain]\n"
@@ -81,9 +84,12 @@ usage(int status)
 "\n"
 "Options:\n"
 "  -f, --config FILE   configuration (default %s)\n"
-"  -n, --dry-run       say what would change, change nothing\n"
-"  -v, --verbose       more detail\n"
-"  --json              status as JSON\n"
+"  -n, --dry-run       say what would change, change nothing; run -n also\n"
+"                      prints the plan: every step ahead, and when\n"
+"  -v, --verbose       run: print the waits too (who is behind, the hold\n"
+"                      left), which cron output leaves to syslog; status:\n"
+"                      the whole plan\n"
+"  --json              status as JSON (with the plan)\n"
 "  -h, --help, -V, --version\n"
 "\n"
 "Exit status: 0 success, 1 a step failed or an alert is raised, 2 bad usage\n"
@@ -97,8 +103,7 @@ usage(int status)
 static void
 alert(const char *service, const char *msg)
 {
-	log_error("%s: %s", service, msg);
-	syslog(LOG_ERR, "%s: %s", service, msg);
+	roll_log_alert(service, msg);
 }
 
 static int
@@ -169,6 +174,72 @@ describe_cert(const struct roll_config *c, const struct roll_service *s,
 	roll_cert_free(&rc);
 }
 
+/*
+ * What status says of the wait and the steps ahead: who was behind at
+ * the last check, and when the next step can come (with -v or --json,
+ * the whole plan).
+ */
+static void
+status_plan(struct roll_config *c, struct roll_service *s,
+    const struct roll_state *st, int empty, json_t *obj)
+{
+	struct roll_ctx x;
+	struct sbuf b = { 0 };
+	const json_t *next;
+	json_t *plan;
+	char err[ERRBUF_LEN], when[64];
+	time_t now = time(NULL);
+
+	if (st->checked_at != 0 && st->phase == ROLL_VISIBLE) {
+		roll_plan_time(st->checked_at, when, sizeof(when));
+		if (json_out) {
+			json_object_set_new(obj, "behind",
+			    json_string(st->behind));
+			json_object_set_new(obj, "checked_at",
+			    json_integer((json_int_t)st->checked_at));
+		} else
+			printf("  behind    %s (at the check of %s)\n",
+			    st->behind[0] ? st->behind : "none", when);
+	}
+	if (empty)
+		return;
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.s = s;
+	x.now = now;
+	if ((plan = roll_plan(&x, st, err, sizeof(err))) == NULL) {
+		if (json_out)
+			json_object_set_new(obj, "plan_error", json_string(err));
+		else
+			printf("  next      cannot tell: %s\n", err);
+		return;
+	}
+	if (json_out) {
+		json_object_set(obj, "next_step", (next = roll_plan_next(plan))
+		    != NULL ? (json_t *)next : json_null());
+		json_object_set_new(obj, "plan", plan);
+		return;
+	}
+	if ((next = roll_plan_next(plan)) != NULL) {
+		json_t *one = json_array();
+
+		json_array_append(one, (json_t *)next);
+		roll_plan_text(one, now, &b);
+		json_decref(one);
+		/* "plan 1. STEP: ..." reads "next      STEP: ..." here */
+		if (b.s != NULL && !b.failed)
+			printf("  next      %s", b.s + strlen("plan 1. "));
+		sbuf_free(&b);
+	}
+	if (verbose) {
+		roll_plan_text(plan, now, &b);
+		if (b.s != NULL && !b.failed)
+			printf("%s", b.s);
+		sbuf_free(&b);
+	}
+	json_decref(plan);
+}
+
 static int
 cmd_status(struct roll_config *c, char **names, int n)
 {
@@ -232,6 +303,8 @@ cmd_status(struct roll_config *c, char **names, int n)
 			if (st.alert[0])
 				printf("  ALERT     %s\n", st.alert);
 		}
+		if (!json_out)
+			status_plan(c, s, &st, empty, obj);
 		for (k = 0; k < st.nslots; k++) {
 			struct roll_slot *sl = &st.slot[k];
 			json_t *so = json_object();
@@ -272,6 +345,7 @@ cmd_status(struct roll_config *c, char **names, int n)
 		}
 		if (json_out) {
 			json_object_set_new(obj, "published", recs);
+			status_plan(c, s, &st, empty, obj);
 			json_array_append_new(arr, obj);
 		} else {
 			json_decref(recs);
@@ -342,7 +416,7 @@ with_service_locked(struct roll_config *c, const char *name,
 	err[0] = '\0';
 	rc = f(&x, &st, arg, err, sizeof(err)) == 0 ? 0 : 1;
 	if (out.len > 0)
-		fwrite(out.s, 1, out.len, stdout);
+		roll_log_lines(name, out.s, out.len);
 	fflush(stdout);
 	if (rc != 0)
 		alert(name, err[0] ? err : "failed");
@@ -432,6 +506,17 @@ do_run(struct roll_ctx *x, struct roll_state *st, void *a, char *err,
 	if (!moved && verbose)
 		sbuf_printf(x->out, "%s: %s, nothing to do now\n", x->s->name,
 		    roll_phase_name(st->phase));
+	/* A dry run goes on, on paper: every step still ahead. */
+	if (x->dry_run) {
+		char perr[ERRBUF_LEN];
+		json_t *plan = roll_plan(x, st, perr, sizeof(perr));
+
+		if (plan == NULL)
+			sbuf_printf(x->out, "plan: cannot tell: %s\n", perr);
+		else
+			roll_plan_text(plan, x->now, x->out);
+		json_decref(plan);
+	}
 	if (st->alert[0] != '\0') {
 		/* An alert that stands: say what it is, every run. */
 		errfmt(err, errlen, "%s", st->alert);
@@ -821,7 +906,7 @@ main(int argc, char **argv)
 	if (argc < 1)
 		usage(2);
 	cmd = argv[0];
-	openlog("tlsa-rollover", LOG_PID, LOG_MAIL);
+	roll_log_init(verbose);
 	if (strcmp(cmd, "check") == 0) {
 		rc = roll_check_cmd(config, config_given, json_out, verbose,
 		    argc, argv);
@@ -846,6 +931,7 @@ main(int argc, char **argv)
 	argv += optind - 1;
 	argc -= optind - 1;
 	argv[0] = (char *)cmd;
+	roll_log_init(verbose);		/* -v may come after the command */
 	if (check_args(cmd, argc) == -1) {
 		rc = 2;
 		goto done;
@@ -897,6 +983,6 @@ done:
 	tlsa_dane_cleanup();
 	tlsa_net_cleanup();
 	tlsa_load_cleanup();
-	closelog();
+	roll_log_close();
 	return rc;
 }

@@ -109,7 +109,14 @@ dns_secondary_pause "$WORK/dns" >/dev/null 2>&1
 i=0
 while [ $i -lt 6 ]; do "$R" $C run > "$WORK/run.out" 2>&1; observe; i=$((i + 1)); sleep 1; done
 is "with the secondary lagging: still waiting for visibility" "$(phase)" visible
-like "the run names the lagging server" "$(cat "$WORK/run.out")" "127.0.0.41@53: not yet"
+is "a run that only waits prints nothing (no cron mail every 5 minutes)" "$(cat "$WORK/run.out")" ""
+like "run -v names the lagging server" "$("$R" $C -v run 2>&1)" "^mx: ns 127.0.0.41@53: not yet"
+st=$("$R" $C status 2>&1)
+like "status names the lagging server" "$st" "behind +ns 127.0.0.41@53[^(]* \(at the check of 20[0-9-]+ [0-9:]+ UTC\)"
+nok "status does not name the servers that serve it" sh -c "printf '%s\n' \"\$1\" | grep -q 'behind.*primary'" - "$st"
+like "status gives the next step" "$st" "next +visible: wait until every name server of example.test. \\(its NS set\\) and the primary 127.0.0.40 serve the new RRset, and the resolver 127.0.0.53 returns it with AD, and it validates against $WORK/dns/trust-anchor.key; at the last check \\([^)]*\\) behind: ns 127.0.0.41@53.*\\[next run\\]"
+like "status -v: the plan ahead, with the hold's earliest end" "$("$R" $C -v status 2>&1)" "plan 2. hold: hold [0-9]+ s .* \\[not before 20[0-9-]+ [0-9:]+ UTC, in [0-9]+ s\\]"
+like "status --json: who is behind" "$("$R" $C --json status 2>&1)" '"behind": "ns 127.0.0.41@53'
 like "mx1 still serves C" "$("$T" -r 3,1,1 -H mx1.example.test -c 127.0.0.20 -f json 2>&1)" "$(spki "$WORK/pki/C.pem")"
 dns_secondary_resume "$WORK/dns" >/dev/null 2>&1
 ok "D: completes once the secondary catches up" run_until steady 30

@@ -126,6 +126,8 @@ for p in "publish -> visible" "visible -> hold" "hold -> switch" "switch -> veri
 	like "2: the timer went through $p" "$log" "mx: $p"
 done
 like "2: the hold time left was shown" "$log" "holding: [0-9]+ s left"
+like "2: in the journal the wait is at info priority" "$log" "^<6>mx: holding: [0-9]+ s left"
+like "2: in the journal a step is a notice" "$log" "^<5>mx: hold -> switch"
 like "2: both MX addresses were verified" "$log" "127.0.0.21"
 is "2: mx1 serves the new key" "$(served mx1.example.test)" "$SPKI2"
 pub=$(published)

@@ -132,16 +132,19 @@ acme_uacme() {
 }
 
 # acme_timer_start LOG CMD...: what the systemd timer does, every second
-# instead of every five minutes: run CMD, appending its output to LOG,
-# until acme_timer_stop (at most 600 runs).
+# instead of every five minutes: run CMD, appending its output to LOG as
+# the journal (JOURNAL_STREAM names LOG, as systemd names the journal's
+# stream), until acme_timer_stop (at most 600 runs).
 acme_timer_start() {
 	_at_log=$1
 	shift
 	rm -f "$_at_log.stop"
 	(
 		_at_i=0
+		: >> "$_at_log"
 		while [ $_at_i -lt 600 ] && [ ! -f "$_at_log.stop" ]; do
-			"$@" >> "$_at_log" 2>&1
+			# As systemd runs a unit whose output is the journal.
+			JOURNAL_STREAM=$(stat -c '%d:%i' "$_at_log") "$@" >> "$_at_log" 2>&1
 			_at_i=$((_at_i + 1))
 			sleep 1
 		done

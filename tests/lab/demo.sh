@@ -86,13 +86,13 @@ narrate() {
 	awk -v c="$(clock)" '
 	/publish -> visible/ { print "    " c " records published at the primary (RFC 2136, compare and swap)" }
 	/hold -> visible/ { print "    " c " the RRset is not the same everywhere any more: waiting for visibility again" }
-	/^  .*not yet/ { sub(/^  /, ""); print "    " c "   waiting: " $0 }
+	/^mx: .*not yet/ { sub(/^mx: /, ""); print "    " c "   waiting: " $0 }
 	/publish -> hold/ { print "    " c " records published and visible already: no new wait" }
-	/visible on every server/ { sub(/^  /, ""); print "    " c " " $0 }
-	/^  holding: / { sub(/^  holding: /, ""); print "    " c " hold: " $0 }
-	/^  deployed / { sub(/^  /, ""); print "    " c " switched: " $0 ", Postfix reloaded" }
+	/visible on every server/ { sub(/^mx: /, ""); print "    " c " " $0 }
+	/^mx: holding: / { sub(/^mx: holding: /, ""); print "    " c " hold: " $0 }
+	/^mx: deployed / { sub(/^mx: /, ""); print "    " c " switched: " $0 ", Postfix reloaded" }
 	/-> retire/ { print "    " c " verified: every MX address serves a chain that matches the records" }
-	/updated: 0 added, [1-9]/ { sub(/ \(was.*/, ""); print "    " c " retired: " $0 }
+	/updated: 0 added, [1-9]/ { sub(/ \(was.*/, ""); sub(/^mx: /, ""); print "    " c " retired: " $0 }
 	/nothing to retire/ { print "    " c " retired: nothing (no record is unused)" }
 	/retire -> steady/ { print "    " c " steady" }
 	/ALERT|FAILED/ { print "    " c " " $0 }
@@ -105,7 +105,8 @@ timer() {
 	_want=$(acme_cert_id "$1")
 	_i=0
 	while [ $_i -lt 90 ]; do
-		"$R" $C run > "$WORK/run.out" 2>&1 || { cat "$WORK/run.out"; die "run failed"; }
+		# -v: the waits too (as on a terminal or in the journal)
+		"$R" $C -v run > "$WORK/run.out" 2>&1 || { cat "$WORK/run.out"; die "run failed"; }
 		narrate < "$WORK/run.out"
 		[ "$(readlink "$D")" = "versions/$_want" ] &&
 			"$R" $C --json status mx | grep -q '"phase": "steady"' && return 0
