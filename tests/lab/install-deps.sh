@@ -8,7 +8,7 @@ libssl-dev libldns-dev libyaml-dev libcmocka-dev libjansson-dev libidn2-dev
 openssl ca-certificates perl python3 time iproute2 util-linux valgrind
 bind9 bind9-utils bind9-dnsutils unbound postfix pebble certbot lego dehydrated uacme curl
 hash-slinger gnutls-bin ldnsutils knot-dnsutils mandoc faketime
-knot pdns-server pdns-backend-sqlite3 sqlite3"
+knot pdns-server pdns-backend-sqlite3 sqlite3 tmux"
 
 missing=""
 for p in $PKGS; do
