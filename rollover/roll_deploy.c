@@ -100,10 +100,16 @@ copy_file(const char *from, int dfd, const char *name, const char *shown,
 	return rc;
 }
 
-/* Make versions/ID from the store, through versions/ID.tmp. */
+/*
+ * Make versions/ID from the store, through versions/ID.tmp.  With
+ * exchange, versions/ID exists already (holding another chain): the new
+ * directory takes its place in one renameat2(RENAME_EXCHANGE), so that
+ * a reader of versions/ID sees the old pair or the new one, and the old
+ * one, now at ID.tmp, is removed.
+ */
 static int
 make_version(int vfd, const char *state_dir, const struct roll_service *s,
-    const char *id, const char *ver, char *err, size_t errlen)
+    const char *id, const char *ver, int exchange, char *err, size_t errlen)
 {
 	char tname[ROLL_ID_LEN + 8], tmp[PATH_MAX], from[PATH_MAX],
 	    shown[PATH_MAX];
@@ -134,15 +140,73 @@ make_version(int vfd, const char *state_dir, const struct roll_service *s,
 	    errlen) == -1)
 		goto out;
 	crashpoint("deploy:version-copied");
-	if (renameat(vfd, tname, vfd, id) == -1) {
+	if ((exchange ? renameat2(vfd, tname, vfd, id, RENAME_EXCHANGE) :
+	    renameat(vfd, tname, vfd, id)) == -1) {
 		errfmt(err, errlen, "%s: %s", ver, strerror(errno));
 		goto out;
 	}
 	(void)fsync(vfd);
+	if (exchange) {
+		/* ID.tmp names the old version now: empty it, remove it. */
+		close(tfd);
+		if ((tfd = openat(vfd, tname, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) != -1) {
+			(void)unlinkat(tfd, "fullchain.pem", 0);
+			(void)unlinkat(tfd, "privkey.pem", 0);
+			(void)unlinkat(vfd, tname, AT_REMOVEDIR);
+		}
+	}
 	rc = 0;
 out:
-	close(tfd);
+	if (tfd != -1)
+		close(tfd);
 	return rc;
+}
+
+/*
+ * Does versions/ID hold the chain the store holds for ID?  1 yes, 0 no
+ * (a chain updated in the store since), -1 when either cannot be read.
+ */
+static int
+version_current(const char *state_dir, const struct roll_service *s,
+    const char *id, const char *ver, char *err, size_t errlen)
+{
+	unsigned char *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+	char path[PATH_MAX], lerr[ERRBUF_LEN];
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/%s/certs/%s/fullchain.pem",
+	    state_dir, s->name, id);
+	if (read_file_bounded(path, 4 * 1024 * 1024, &a, &alen, lerr,
+	    sizeof(lerr)) == -1) {
+		errfmt(err, errlen, "%s: %s", path, lerr);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/fullchain.pem", ver);
+	if (read_file_bounded(path, 4 * 1024 * 1024, &b, &blen, lerr,
+	    sizeof(lerr)) == -1) {
+		rc = 0;		/* missing or unreadable: make it again */
+		goto out;
+	}
+	rc = alen == blen && memcmp(a, b, alen) == 0;
+out:
+	free(a);
+	free(b);
+	return rc;
+}
+
+int
+roll_deploy_fresh(const char *state_dir, const struct roll_service *s,
+    const char *id)
+{
+	char ver[PATH_MAX], e[ERRBUF_LEN];
+	struct stat st;
+
+	snprintf(ver, sizeof(ver), "%s/versions/%s", s->deploy_dir, id);
+	if (lstat(ver, &st) == -1 || !S_ISDIR(st.st_mode))
+		return 1;
+	return version_current(state_dir, s, id, ver, e, sizeof(e)) != 0;
 }
 
 void
@@ -158,7 +222,7 @@ roll_deploy(const char *state_dir, const struct roll_service *s,
 	char lname[32], tname[40], versions[PATH_MAX], ver[PATH_MAX],
 	    link[PATH_MAX], target[64];
 	struct stat st;
-	int dfd = -1, vfd = -1, rc = -1;
+	int dfd = -1, vfd = -1, rc = -1, r;
 
 	/*
 	 * Everything below works from directory descriptors opened without
@@ -180,8 +244,8 @@ roll_deploy(const char *state_dir, const struct roll_service *s,
 			errfmt(err, errlen, "%s: %s", ver, strerror(errno));
 			goto out;
 		}
-		if (make_version(vfd, state_dir, s, id, ver, err, errlen) ==
-		    -1)
+		if (make_version(vfd, state_dir, s, id, ver, 0, err,
+		    errlen) == -1)
 			goto out;
 	} else if (!S_ISDIR(st.st_mode)) {
 		errfmt(err, errlen, "%s: not a directory%s", ver,
@@ -191,6 +255,14 @@ roll_deploy(const char *state_dir, const struct roll_service *s,
 		errfmt(err, errlen, "%s: must be owned by uid %ld and not "
 		    "writable by group or others", ver, (long)geteuid());
 		goto out;
+	} else {
+		/* Deployed before: with the chain the store has now? */
+		if ((r = version_current(state_dir, s, id, ver, err,
+		    errlen)) == -1)
+			goto out;
+		if (r == 0 && make_version(vfd, state_dir, s, id, ver, 1, err,
+		    errlen) == -1)
+			goto out;
 	}
 	/* current -> versions/ID, by rename of a fresh symlink. */
 	snprintf(target, sizeof(target), "versions/%s", id);

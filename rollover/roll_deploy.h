@@ -12,7 +12,9 @@
 
 /*
  * Copy certs/ID from the store into DEPLOY_DIR/versions/ID (if not
- * there) and point the slot's link at it.  The deploy directory must be a real
+ * there, or, when its fullchain.pem is not the store's, a chain updated
+ * by a later import: then a new copy replaces it by
+ * renameat2(RENAME_EXCHANGE)) and point the slot's link at it.  The deploy directory must be a real
  * directory (not a symlink) owned by us and not writable by group or
  * others, and every directory above it must pass
  * fileio_parents_trusted.  The work is done with *at() calls from
@@ -22,6 +24,14 @@
  */
 int roll_deploy(const char *state_dir, const struct roll_service *s,
     const char *slot, const char *id, char *err, size_t errlen);
+
+/*
+ * Does DEPLOY_DIR/versions/ID hold the chain the store holds for ID?
+ * 1 yes (or nothing deployed as ID), 0 no: a chain update that was not
+ * deployed yet.
+ */
+int roll_deploy_fresh(const char *state_dir, const struct roll_service *s,
+    const char *id);
 
 /*
  * The link of a slot: "current" for the single slot (""), else

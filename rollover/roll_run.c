@@ -1060,43 +1060,187 @@ slot_for(struct roll_ctx *x, struct roll_state *st, const char *family,
 	return sl;
 }
 
+/* A host name without its trailing dot, as certificates name it. */
+static void
+host_nodot(const char *h, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", h);
+	if (buf[0] != '\0' && buf[strlen(buf) - 1] == '.')
+		buf[strlen(buf) - 1] = '\0';
+}
+
+/*
+ * May chain be served now?  It must DANE-validate, offline, against the
+ * published records for every host, and when trust-anchor records
+ * (usage 0 or 2) are published, a certificate of the chain above the
+ * leaf must match one of them (RFC 7671 section 5.2.2).  0 yes, -1 with
+ * a reason naming what (the file given).
+ */
+static int
+chain_fits_published(struct roll_ctx *x, const struct roll_state *st,
+    STACK_OF(X509) *chain, const char *what, char *err, size_t errlen)
+{
+	struct tlsa_match m;
+	struct tlsa_rec r;
+	const struct tlsa_rec *p;
+	char host[256];
+	size_t h, i;
+	int c, ta = 0, hit = 0, v;
+
+	if (!st->have_published || st->published.n == 0) {
+		errfmt(err, errlen, "%s: service %s has no published records "
+		    "to check the new chain against", what, x->s->name);
+		return -1;
+	}
+	for (h = 0; h < x->s->nhosts; h++) {
+		host_nodot(x->s->hosts[h], host, sizeof(host));
+		v = tlsa_dane_verify(chain, NULL, host, st->published.v,
+		    st->published.n, &m, err, errlen);
+		if (v == -1)
+			return -1;
+		if (v == 0) {
+			errfmt(err, errlen, "%s: the chain does not match the "
+			    "published records for %s: %s", what, host,
+			    m.reason);
+			return -1;
+		}
+	}
+	for (i = 0; i < st->published.n && !hit; i++) {
+		p = &st->published.v[i];
+		if (p->spec.usage != TLSA_USAGE_DANE_TA &&
+		    p->spec.usage != TLSA_USAGE_PKIX_TA)
+			continue;
+		ta = 1;
+		for (c = 1; c < sk_X509_num(chain) && !hit; c++) {
+			if (tlsa_compute(&p->spec, sk_X509_value(chain, c),
+			    NULL, &r, err, errlen) == -1)
+				return -1;
+			hit = r.len == p->len && memcmp(r.data, p->data,
+			    r.len) == 0;
+			tlsa_rec_clear(&r);
+		}
+	}
+	if (ta && !hit) {
+		errfmt(err, errlen, "%s: no certificate of the chain matches "
+		    "the published trust-anchor (usage 2) records", what);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The same certificate and key again, with chain c: update the stored
+ * chain (and, for the current certificate, the deployed one, then
+ * reload) when it differs.  0 or -1.
+ */
+static int
+import_again(struct roll_ctx *x, struct roll_state *st, struct roll_slot *sl,
+    const struct roll_cert *c, const char *cert, char *err, size_t errlen)
+{
+	struct roll_cert old = { 0 };
+	struct zone_rrset recs = { 0 };
+	int current = strcmp(c->id, sl->current) == 0, changed, rc = -1;
+
+	if (roll_store_load(x->c->state_dir, x->s->name, c->id, 0, &old, err,
+	    errlen) == -1)
+		goto out;
+	if (roll_chain_equal(old.chain, c->chain) && (!current ||
+	    roll_deploy_fresh(x->c->state_dir, x->s, c->id))) {
+		say(x, current ? "%s: %s is deployed already; nothing to do\n" :
+		    "%s: %s was imported before; nothing to do\n", x->s->name,
+		    c->id);
+		rc = 0;
+		goto out;
+	}
+	/* Deployed at once: it must match what resolvers hold now. */
+	if (current && chain_fits_published(x, st, c->chain, cert, err,
+	    errlen) == -1)
+		goto out;
+	if (x->dry_run) {
+		say(x, "%s: %s: would update the chain of the %s certificate "
+		    "%s (nothing changed)\n", x->s->name, cert, current ?
+		    "current" : "pending", c->id);
+		rc = 0;
+		goto out;
+	}
+	if (roll_store_put(x->c->state_dir, x->s, c, &changed, err,
+	    errlen) == -1)
+		goto out;
+	if (current) {
+		if (roll_deploy(x->c->state_dir, x->s, sl->name, c->id, err,
+		    errlen) == -1)
+			goto out;
+		say(x, "%s: deployed the new chain (%d certificates) of the "
+		    "current certificate %s\n", x->s->name,
+		    sk_X509_num(c->chain), c->id);
+		if (roll_reload(x->s, (int)x->s->reload_timeout, err,
+		    errlen) == -1)
+			goto out;
+		say(x, "  reloaded\n");
+		rc = 0;
+		goto out;
+	}
+	say(x, "%s: updated the chain (%d certificates) of the pending "
+	    "certificate %s\n", x->s->name, sk_X509_num(c->chain), c->id);
+	/* Records the new chain needs that are not out yet: publish. */
+	if (roll_records_chain(x->s, c->chain, &recs, err, errlen) == -1)
+		goto out;
+	if (st->phase <= ROLL_SWITCH && (!st->have_published ||
+	    !subset(&recs, &st->published))) {
+		st->phase = ROLL_PUBLISH;
+		say(x, "  the next run publishes its records\n");
+	}
+	rc = save(x, st, err, errlen);
+out:
+	zone_rrset_free(&recs);
+	roll_cert_free(&old);
+	return rc;
+}
+
 int
 roll_import(struct roll_ctx *x, struct roll_state *st, const char *cert,
     const char *key, const char *chain, char *err, size_t errlen)
 {
-	char id[ROLL_ID_LEN + 1], family[8];
+	struct roll_cert c = { 0 };
+	const char *completed;
+	char family[8];
 	struct roll_slot *sl;
+	int changed, rc = -1;
 
-	if (roll_store_import(x->c->state_dir, x->s, cert, key, chain,
-	    x->dry_run, id, family, err, errlen) == -1)
+	if (roll_store_check(x->s, cert, key, chain, &c, family, &completed,
+	    err, errlen) == -1)
 		return -1;
 	if ((sl = slot_for(x, st, family, err, errlen)) == NULL)
-		return -1;
-	if (strcmp(id, sl->current) == 0) {
-		say(x, "%s: %s is deployed already; nothing to do\n",
-		    x->s->name, id);
-		return 0;
-	}
-	if (strcmp(id, sl->pending) == 0) {
-		say(x, "%s: %s was imported before; nothing to do\n",
-		    x->s->name, id);
-		return 0;
+		goto out;
+	if (completed != NULL)
+		say(x, "%s: %s: completed the chain with %s\n", x->s->name,
+		    cert, completed);
+	if (strcmp(c.id, sl->current) == 0 || strcmp(c.id, sl->pending) == 0) {
+		rc = import_again(x, st, sl, &c, cert, err, errlen);
+		goto out;
 	}
 	if (x->dry_run) {
 		say(x, "%s: %s is acceptable; would import it (nothing "
-		    "changed)\n", x->s->name, id);
-		return 0;
+		    "changed)\n", x->s->name, c.id);
+		rc = 0;
+		goto out;
 	}
+	if (roll_store_put(x->c->state_dir, x->s, &c, &changed, err,
+	    errlen) == -1)
+		goto out;
 	if (sl->pending[0] != '\0')
-		say(x, "%s: %s replaces the pending %s\n", x->s->name, id,
+		say(x, "%s: %s replaces the pending %s\n", x->s->name, c.id,
 		    sl->pending);
-	memcpy(sl->pending, id, sizeof(sl->pending));
+	memcpy(sl->pending, c.id, sizeof(sl->pending));
 	/* Until it is live, the next run publishes for it first. */
 	if (st->phase <= ROLL_SWITCH)
 		st->phase = ROLL_PUBLISH;
 	say(x, "%s: imported %s; the next run publishes its records\n",
-	    x->s->name, id);
-	return save(x, st, err, errlen);
+	    x->s->name, c.id);
+	rc = save(x, st, err, errlen);
+out:
+	roll_cert_free(&c);
+	return rc;
 }
 
 /* STATE_DIR/SERVICE/next-staged: a next key waiting for the staged one. */
@@ -1107,30 +1251,44 @@ next_staged_path(struct roll_ctx *x, char *buf, size_t len)
 }
 
 /*
- * Is key the key of a slot's pending certificate?  1 yes, 0 no (or the
- * entry cannot be read: then it is not known to be in use).
+ * Is the staged key staged_id the key of a slot's pending certificate
+ * (or, with_current, of its current one)?  1 yes (its id in cert_id, if
+ * not NULL), 0 no (or the entry cannot be read: then it is not known to
+ * be in use).
  */
 static int
-key_pending(struct roll_ctx *x, const struct roll_state *st,
-    const char *staged_id)
+key_cert(struct roll_ctx *x, const struct roll_state *st,
+    const char *staged_id, int with_current, char *cert_id)
 {
 	struct roll_cert sk, pc;
 	char e[ERRBUF_LEN];
-	int k, r = 0;
+	const char *id;
+	int k, i, r = 0;
 
 	if (roll_store_load(x->c->state_dir, x->s->name, staged_id, 1, &sk, e,
 	    sizeof(e)) == -1)
 		return 0;
-	for (k = 0; k < st->nslots && !r; k++) {
-		if (st->slot[k].pending[0] == '\0' ||
-		    roll_store_load(x->c->state_dir, x->s->name,
-		    st->slot[k].pending, 0, &pc, e, sizeof(e)) == -1)
-			continue;
-		r = roll_key_matches(sk.key, pc.chain);
-		roll_cert_free(&pc);
-	}
+	for (k = 0; k < st->nslots && !r; k++)
+		for (i = 0; i < 2 && !r; i++) {
+			id = i == 0 ? st->slot[k].pending : with_current ?
+			    st->slot[k].current : "";
+			if (id[0] == '\0' || roll_store_load(x->c->state_dir,
+			    x->s->name, id, 0, &pc, e, sizeof(e)) == -1)
+				continue;
+			if ((r = roll_key_matches(sk.key, pc.chain)) &&
+			    cert_id != NULL)
+				snprintf(cert_id, ROLL_ID_LEN + 1, "%s", id);
+			roll_cert_free(&pc);
+		}
 	roll_cert_free(&sk);
 	return r;
+}
+
+static int
+key_pending(struct roll_ctx *x, const struct roll_state *st,
+    const char *staged_id)
+{
+	return key_cert(x, st, staged_id, 0, NULL);
 }
 
 /*
@@ -1266,8 +1424,14 @@ roll_abort(struct roll_ctx *x, struct roll_state *st, char *err,
 		return -1;
 	}
 	if (!roll_state_pending(st)) {
-		errfmt(err, errlen, "service %s: nothing to abort",
-		    x->s->name);
+		if (st->staged[0] != '\0')
+			errfmt(err, errlen, "service %s: no pending "
+			    "certificate to abort; the staged key %s is kept "
+			    "(tlsa-rollover unstage %s forgets it)",
+			    x->s->name, st->staged, x->s->name);
+		else
+			errfmt(err, errlen, "service %s: nothing to abort",
+			    x->s->name);
 		return -1;
 	}
 	for (k = 0; k < st->nslots; k++)
@@ -1286,6 +1450,95 @@ roll_abort(struct roll_ctx *x, struct roll_state *st, char *err,
 	rc = save(x, st, err, errlen);
 out:
 	zone_rrset_free(&want);
+	return rc;
+}
+
+int
+roll_unstage(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen)
+{
+	struct zone_rrset want = { 0 }, served = { 0 }, keep = { 0 };
+	char path[PATH_MAX], id[ROLL_ID_LEN + 1], cid[ROLL_ID_LEN + 1];
+	struct stat sb;
+	size_t before;		/* records to withdraw */
+	int queued, r, rc = -1;
+
+	next_staged_path(x, path, sizeof(path));
+	queued = lstat(path, &sb) == 0;
+	if (st->staged[0] == '\0' && !queued) {
+		say(x, "%s: no key is staged; nothing to do\n", x->s->name);
+		return 0;
+	}
+	/* Its certificate is going live: its record must stay. */
+	if (st->staged[0] != '\0' && st->phase >= ROLL_SWITCH &&
+	    key_cert(x, st, st->staged, 1, cid)) {
+		errfmt(err, errlen, "service %s: the staged key %s is the key "
+		    "of certificate %s, which is being switched in (phase %s); "
+		    "it stops being staged once that certificate is live",
+		    x->s->name, st->staged, cid, roll_phase_name(st->phase));
+		return -1;
+	}
+	memcpy(id, st->staged, sizeof(id));
+	st->staged[0] = '\0';
+	if (id[0] != '\0' && st->have_published) {
+		/* What current and pending certificates need stays. */
+		if (wanted(x, st, 1, &want, err, errlen) == -1)
+			goto out;
+		if (!subset(&st->published, &want)) {
+			/* And what any chain an MX serves matches. */
+			r = roll_live_check(x->s, &st->published, &served,
+			    x->out, err, errlen);
+			if (r == -1)
+				goto out;
+			if (r > 0) {
+				errfmt(err, errlen, "service %s: %d MX "
+				    "address(es) could not be checked in full "
+				    "(see the lines above): nothing is "
+				    "withdrawn, nothing unstaged, until they "
+				    "can", x->s->name, r);
+				goto out;
+			}
+			if (set_union(&want, &served) == -1 ||
+			    set_union(&keep, &st->published) == -1) {
+				errfmt(err, errlen, "out of memory");
+				goto out;
+			}
+			set_intersect(&keep, &want);
+			before = st->published.n - keep.n;
+			if (keep.n == 0)
+				say(x, "  its records stay published: "
+				    "withdrawing them would leave the RRset "
+				    "empty\n");
+			else if (before > 0) {
+				if (publish_record(x, st, &keep, err,
+				    errlen) == -1)
+					goto out;
+				say(x, "  %s %zu record(s)\n", x->dry_run ?
+				    "would withdraw" : "withdrew", before);
+			}
+		}
+	}
+	/* Nothing left to roll: the wait was only for this key. */
+	if (!roll_state_pending(st) && st->phase <= ROLL_HOLD)
+		st->phase = ROLL_STEADY;
+	if (id[0] != '\0')
+		say(x, x->dry_run ? "%s: would forget the staged key %s "
+		    "(nothing changed)\n" : "%s: forgot the staged key %s\n",
+		    x->s->name, id);
+	if (queued) {
+		say(x, x->dry_run ? "%s: would forget the queued next key "
+		    "(%s)\n" : "%s: forgot the queued next key (%s)\n",
+		    x->s->name, path);
+		if (!x->dry_run && unlink(path) == -1 && errno != ENOENT) {
+			errfmt(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+	}
+	rc = save(x, st, err, errlen);
+out:
+	zone_rrset_free(&want);
+	zone_rrset_free(&served);
+	zone_rrset_free(&keep);
 	return rc;
 }
 

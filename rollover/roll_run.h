@@ -56,7 +56,14 @@ int roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
 int roll_repair_deploy(struct roll_ctx *x, struct roll_state *st, char *err,
     size_t errlen);
 
-/* import: take a new certificate and key (and chain) for the service. */
+/*
+ * import: take a new certificate and key (and chain) for the service.
+ * A chain without the leaf's issuer is completed from the service's
+ * issuers: when it publishes trust-anchor records (else refused).  The
+ * current or pending certificate again with another chain updates the
+ * stored chain; the current one's is checked against the published
+ * records, deployed and the MTA reloaded.
+ */
 int roll_import(struct roll_ctx *x, struct roll_state *st, const char *cert,
     const char *key, const char *chain, char *err, size_t errlen);
 
@@ -77,6 +84,17 @@ int roll_stage(struct roll_ctx *x, struct roll_state *st, const char *keyfile,
  * needed; refused once it is live.
  */
 int roll_abort(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen);
+
+/*
+ * unstage: forget the staged key (and a next key queued behind it) and,
+ * with a compare-and-swap update, withdraw its records unless a current
+ * or pending certificate or a chain an MX serves still needs them (the
+ * RRset is never emptied).  Refused while the staged key is the key of
+ * a certificate being switched in (phases switch, verify, retire).
+ * Nothing staged: nothing to do, 0.
+ */
+int roll_unstage(struct roll_ctx *x, struct roll_state *st, char *err,
     size_t errlen);
 
 /*

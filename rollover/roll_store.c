@@ -222,18 +222,119 @@ roll_key_family(EVP_PKEY *key)
 	}
 }
 
+/* Does parent sign child (names, key identifiers and the signature)? */
+static int
+issued_by(X509 *child, X509 *parent)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(parent);
+
+	return X509_check_issued(parent, child) == X509_V_OK && pk != NULL &&
+	    X509_verify(child, pk) == 1;
+}
+
+/* The first TLSA type of service s for a trust anchor (usage 0 or 2). */
+static const struct tlsa_spec *
+ta_spec(const struct roll_service *s)
+{
+	int i;
+
+	for (i = 0; i < s->nspecs; i++)
+		if (s->specs[i].usage == TLSA_USAGE_DANE_TA ||
+		    s->specs[i].usage == TLSA_USAGE_PKIX_TA)
+			return &s->specs[i];
+	return NULL;
+}
+
+/* A name as one escaped line (control and 8-bit bytes escaped). */
+static void
+name_line(X509_NAME *n, char *buf, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p;
+	long k;
+
+	snprintf(buf, len, "?");
+	if (b == NULL)
+		return;
+	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_ONELINE) >= 0 &&
+	    (k = BIO_get_mem_data(b, &p)) > 0)
+		snprintf(buf, len, "%.*s", (int)k, p);
+	BIO_free(b);
+}
+
+/*
+ * A chain with no certificate that issued the leaf, for a service that
+ * publishes trust-anchor records: those records need the issuer in the
+ * served chain (RFC 7671 section 5.2.2).  Append the first configured
+ * issuer that signed the leaf; *completed names its file.  0, or -1 with
+ * a reason naming cert when none fits.
+ */
+static int
+complete_chain(const struct roll_service *s, const char *cert,
+    STACK_OF(X509) *chain, const char **completed, char *err, size_t errlen)
+{
+	struct tlsa_input ii = { 0 };
+	const struct tlsa_spec *ta = ta_spec(s);
+	X509 *leaf = sk_X509_value(chain, 0), *x;
+	char lerr[ERRBUF_LEN], dn[256];
+	size_t k;
+	int i, rc = -1;
+
+	*completed = NULL;
+	if (ta == NULL)
+		return 0;
+	for (i = 1; i < sk_X509_num(chain); i++)
+		if (issued_by(leaf, sk_X509_value(chain, i)))
+			return 0;
+	for (k = 0; k < s->nissuers && *completed == NULL; k++) {
+		/* In full: the signature is checked with its key. */
+		if (tlsa_load_file(s->issuers[k], 1, &ii, lerr,
+		    sizeof(lerr)) == -1) {
+			errfmt(err, errlen, "%s: %s", s->issuers[k], lerr);
+			goto out;
+		}
+		for (i = 0; ii.certs != NULL && i < sk_X509_num(ii.certs);
+		    i++) {
+			x = sk_X509_value(ii.certs, i);
+			if (!issued_by(leaf, x))
+				continue;
+			if (!X509_up_ref(x) || !sk_X509_push(chain, x)) {
+				errfmt(err, errlen, "out of memory");
+				goto out;
+			}
+			*completed = s->issuers[k];
+			break;
+		}
+		tlsa_input_clear(&ii);
+	}
+	if (*completed == NULL) {
+		name_line(X509_get_issuer_name(leaf), dn, sizeof(dn));
+		errfmt(err, errlen, "%s: the chain has no issuer certificate "
+		    "for %s, and the service publishes %u %u %u records: give "
+		    "the chain file (fullchain.pem) or list the issuer under "
+		    "issuers:", cert, dn, ta->usage, ta->selector, ta->mtype);
+		goto out;
+	}
+	rc = 0;
+out:
+	tlsa_input_clear(&ii);
+	return rc;
+}
+
 int
-roll_store_import(const char *state_dir, const struct roll_service *s,
-    const char *cert, const char *key, const char *chain, int dry_run,
-    char *id, char *family, char *err, size_t errlen)
+roll_store_check(const struct roll_service *s, const char *cert,
+    const char *key, const char *chain, struct roll_cert *c, char *family,
+    const char **completed, char *err, size_t errlen)
 {
 	struct tlsa_input ci = { 0 }, ki = { 0 }, xi = { 0 };
-	char lerr[ERRBUF_LEN], dir[PATH_MAX], ent[PATH_MAX];
+	char lerr[ERRBUF_LEN];
 	unsigned char *der = NULL;
 	X509 *leaf;
 	size_t i;
 	int dlen, rc = -1;
 
+	memset(c, 0, sizeof(*c));
+	*completed = NULL;
 	if (tlsa_load_file(cert, 1, &ci, lerr, sizeof(lerr)) == -1) {
 		errfmt(err, errlen, "%s: %s", cert, lerr);
 		return -1;
@@ -274,16 +375,16 @@ roll_store_import(const char *state_dir, const struct roll_service *s,
 				}
 			}
 		}
-		for (i = 1; i < (size_t)sk_X509_num(ci.certs); i++)
-			if (X509_check_issued(sk_X509_value(ci.certs, (int)i),
-			    sk_X509_value(ci.certs, (int)i - 1)) !=
-			    X509_V_OK) {
-				errfmt(err, errlen, "%s: certificate %zu of the "
-				    "chain did not issue the one before it",
-				    chain, i + 1);
-				goto out;
-			}
 	}
+	/* Each certificate signed by the next one (its signature checked). */
+	for (i = 1; i < (size_t)sk_X509_num(ci.certs); i++)
+		if (!issued_by(sk_X509_value(ci.certs, (int)i - 1),
+		    sk_X509_value(ci.certs, (int)i))) {
+			errfmt(err, errlen, "%s: certificate %zu of the chain "
+			    "did not issue the one before it", chain != NULL ?
+			    chain : cert, i + 1);
+			goto out;
+		}
 	leaf = sk_X509_value(ci.certs, 0);
 	if (EVP_PKEY_eq(ki.key, X509_get0_pubkey(leaf)) != 1) {
 		errfmt(err, errlen, "%s: key does not belong to the "
@@ -312,22 +413,18 @@ roll_store_import(const char *state_dir, const struct roll_service *s,
 		    cert);
 		goto out;
 	}
+	if (complete_chain(s, cert, ci.certs, completed, err, errlen) == -1)
+		goto out;
 	if ((dlen = i2d_X509(leaf, &der)) <= 0) {
 		errfmt(err, errlen, "%s: cannot encode", cert);
 		goto out;
 	}
-	id_of(der, (size_t)dlen, id);
+	id_of(der, (size_t)dlen, c->id);
 	snprintf(family, 8, "%s", roll_key_family(ki.key));
-	if (dry_run) {
-		rc = 0;
-		goto out;
-	}
-	if (mkdirs(state_dir, s->name, "certs", dir, sizeof(dir), err,
-	    errlen) == -1)
-		goto out;
-	snprintf(ent, sizeof(ent), "%s/%s", dir, id);
-	if (store_entry(ent, ci.certs, ki.key, err, errlen) == -1)
-		goto out;
+	c->chain = ci.certs;
+	ci.certs = NULL;
+	c->key = ki.key;
+	ki.key = NULL;
 	rc = 0;
 out:
 	OPENSSL_free(der);
@@ -335,6 +432,67 @@ out:
 	tlsa_input_clear(&ki);
 	tlsa_input_clear(&xi);
 	ERR_clear_error();
+	return rc;
+}
+
+int
+roll_chain_equal(STACK_OF(X509) *a, STACK_OF(X509) *b)
+{
+	int i;
+
+	if (a == NULL || b == NULL || sk_X509_num(a) != sk_X509_num(b))
+		return 0;
+	for (i = 0; i < sk_X509_num(a); i++)
+		if (X509_cmp(sk_X509_value(a, i), sk_X509_value(b, i)) != 0)
+			return 0;
+	return 1;
+}
+
+int
+roll_store_put(const char *state_dir, const struct roll_service *s,
+    const struct roll_cert *c, int *chain_changed, char *err, size_t errlen)
+{
+	struct roll_cert old = { 0 };
+	char dir[PATH_MAX], ent[PATH_MAX], f[PATH_MAX], *pem = NULL;
+	size_t len = 0;
+	struct stat sb;
+	int dfd = -1, rc = -1;
+
+	*chain_changed = 0;
+	if (mkdirs(state_dir, s->name, "certs", dir, sizeof(dir), err,
+	    errlen) == -1)
+		return -1;
+	snprintf(ent, sizeof(ent), "%s/%s", dir, c->id);
+	if (lstat(ent, &sb) == -1 || !S_ISDIR(sb.st_mode))
+		return store_entry(ent, c->chain, c->key, err, errlen);
+	/* Stored before: the same leaf and key; the chain may be new. */
+	if (roll_store_load(state_dir, s->name, c->id, 0, &old, err,
+	    errlen) == -1)
+		return -1;
+	if (roll_chain_equal(old.chain, c->chain)) {
+		rc = 0;
+		goto out;
+	}
+	if ((dfd = open(ent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		errfmt(err, errlen, "%s: %s", ent, strerror(errno));
+		goto out;
+	}
+	snprintf(f, sizeof(f), "%s/fullchain.pem", ent);
+	if (to_pem(c->chain, NULL, &pem, &len) == -1) {
+		errfmt(err, errlen, "%s: cannot encode the chain", f);
+		goto out;
+	}
+	if (atomic_write_at(dfd, "fullchain.pem", f, pem, len, 0644, err,
+	    errlen) == -1)
+		goto out;
+	*chain_changed = 1;
+	rc = 0;
+out:
+	free(pem);
+	if (dfd != -1)
+		close(dfd);
+	roll_cert_free(&old);
 	return rc;
 }
 

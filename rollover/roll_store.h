@@ -21,16 +21,33 @@ struct roll_cert {
 void roll_cert_free(struct roll_cert *c);
 
 /*
- * Check cert+key (+ extra chain) for service s: key belongs to the leaf,
- * chain in order, leaf names cover every host, key type supported, leaf
- * not expired.  Then, unless dry_run, copy them into the store
- * (idempotent: the same certificate twice is one entry).  The id goes to
- * id, the key's family (roll_key_family, 8 bytes) to family.  Returns 0
- * or -1 with a reason naming the file.
+ * Check cert+key (+ extra chain) for service s, storing nothing: key
+ * belongs to the leaf, each certificate signed by the one after it,
+ * leaf names cover every host, key type supported, leaf not expired.
+ * When the service publishes trust-anchor records (usage 0 or 2) and
+ * the chain holds no issuer of the leaf, the first certificate of the
+ * service's issuers: files that signed the leaf is appended
+ * (*completed gets that file, owned by the configuration; else NULL),
+ * and without one the import is refused.  c gets the chain (leaf
+ * first), the key and the id (free with roll_cert_free); family the
+ * key's family (roll_key_family, 8 bytes).  Returns 0 or -1 with a
+ * reason naming the file.
  */
-int roll_store_import(const char *state_dir, const struct roll_service *s,
-    const char *cert, const char *key, const char *chain, int dry_run,
-    char *id, char *family, char *err, size_t errlen);
+int roll_store_check(const struct roll_service *s, const char *cert,
+    const char *key, const char *chain, struct roll_cert *c, char *family,
+    const char **completed, char *err, size_t errlen);
+
+/*
+ * Copy a checked certificate into the store as certs/ID.  Stored before
+ * with the same chain: nothing changes.  Stored before with another
+ * chain (the same leaf and key, so the same id): its fullchain.pem is
+ * replaced atomically and *chain_changed set.  Returns 0 or -1.
+ */
+int roll_store_put(const char *state_dir, const struct roll_service *s,
+    const struct roll_cert *c, int *chain_changed, char *err, size_t errlen);
+
+/* 1 when a and b hold the same certificates in the same order. */
+int roll_chain_equal(STACK_OF(X509) *a, STACK_OF(X509) *b);
 
 /* "ecdsa", "rsa" or "eddsa": the slot family of a key. */
 const char *roll_key_family(EVP_PKEY *key);

@@ -63,16 +63,20 @@ usage(int status)
 "  run [service...]           advance every service as far as the rules allow\n"
 "                             (what cron or the systemd timer runs)\n"
 "  import service cert key [chain]\n"
-"                             take a renewed certificate and its key (copied)\n"
+"                             take a renewed certificate and its key (copied);\n"
+"                             again with another chain: update its chain\n"
 "  stage service [keyfile]    make a standby next key (or take a copy of keyfile);\n"
 "                             publish its 3 1 1 early\n"
+"  unstage service            forget the staged key (and a queued next key);\n"
+"                             withdraw its records unless something needs them\n"
 "  hook certbot|dehydrated|lego|uacme|acme.sh [--service name] [args]\n"
 "                             ACME client deploy hook: import what the client\n"
 "                             renewed (and stage its next key); see \"ACME\n"
 "                             client hooks\" in tlsa-rollover(8)\n"
 "  publish|switch|retire service\n"
 "                             one step by hand, refused unless it is safe\n"
-"  abort service              forget the pending certificate (not once live)\n"
+"  abort service              forget the pending certificate (not once live;\n"
+"                             a staged key is kept: see unstage)\n"
 "  init --zone Z --primary A --tsig-key F --host H... --deploy-dir D [...]\n"
 "                             write a commented configuration; asks for what\n"
 "                             is missing on a terminal (see init --help)\n"
@@ -469,12 +473,44 @@ check_keyfile(struct roll_config *c, const char *name, const char *keyfile)
 	return 0;
 }
 
+/*
+ * import SERVICE CERT KEY [CHAIN]: check the files before taking the
+ * lock, so that bad ones change nothing, not even the state directory.
+ */
+static int
+check_import(struct roll_config *c, const char *name,
+    const struct import_args *ia)
+{
+	struct roll_service *s = roll_config_service(c, name);
+	struct roll_cert rc;
+	const char *completed;
+	char err[ERRBUF_LEN], family[8];
+
+	if (s == NULL)
+		return 0;	/* with_service says so */
+	if (roll_store_check(s, ia->cert, ia->key, ia->chain, &rc, family,
+	    &completed, err, sizeof(err)) == -1) {
+		log_error("%s: %s", name, err);
+		return -1;
+	}
+	roll_cert_free(&rc);
+	return 0;
+}
+
 static int
 do_abort(struct roll_ctx *x, struct roll_state *st, void *a, char *err,
     size_t errlen)
 {
 	(void)a;
 	return roll_abort(x, st, err, errlen);
+}
+
+static int
+do_unstage(struct roll_ctx *x, struct roll_state *st, void *a, char *err,
+    size_t errlen)
+{
+	(void)a;
+	return roll_unstage(x, st, err, errlen);
 }
 
 static int
@@ -796,6 +832,7 @@ check_args(const char *cmd, int argc)
 		{ "run", 0, -1, { NULL } },
 		{ "import", 3, 4, { "SERVICE", "CERT", "KEY", "[CHAIN]" } },
 		{ "stage", 1, 2, { "SERVICE", "[KEYFILE]" } },
+		{ "unstage", 1, 1, { "SERVICE" } },
 		{ "abort", 1, 1, { "SERVICE" } },
 		{ "publish", 1, 1, { "SERVICE" } },
 		{ "switch", 1, 1, { "SERVICE" } },
@@ -962,13 +999,16 @@ main(int argc, char **argv)
 		ia.cert = argv[2];
 		ia.key = argv[3];
 		ia.chain = argc == 5 ? argv[4] : NULL;
-		rc = with_service(&c, argv[1], 120, do_import, &ia);
+		rc = check_import(&c, argv[1], &ia) == -1 ? 1 :
+		    with_service(&c, argv[1], 120, do_import, &ia);
 	} else if (strcmp(cmd, "stage") == 0 && (argc == 2 || argc == 3))
 		rc = argc == 3 && check_keyfile(&c, argv[1], argv[2]) == -1 ?
 		    1 : with_service(&c, argv[1], 120, do_stage,
 		    argc == 3 ? argv[2] : NULL);
 	else if (strcmp(cmd, "abort") == 0 && argc == 2)
 		rc = with_service(&c, argv[1], 120, do_abort, NULL);
+	else if (strcmp(cmd, "unstage") == 0 && argc == 2)
+		rc = with_service(&c, argv[1], 120, do_unstage, NULL);
 	else if ((strcmp(cmd, "publish") == 0 || strcmp(cmd, "switch") == 0 ||
 	    strcmp(cmd, "retire") == 0) && argc == 2) {
 		phase = cmd[0] == 'p' ? ROLL_PUBLISH : cmd[0] == 's' ?

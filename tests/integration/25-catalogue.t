@@ -131,6 +131,7 @@ while IFS='|' read -r kind in desc re; do
 	import-cert) f=$(input "$in"); run "$f" "$TLSA_ROLLOVER" -f "$WORK/good.yaml" import mx "$f" "$P/A.key" ;;
 	import-key) f=$(input "$in"); run "$f" "$TLSA_ROLLOVER" -f "$WORK/good.yaml" import mx "$P/A.pem" "$f" ;;
 	import-chain) f=$(input "$in"); run "$f" "$TLSA_ROLLOVER" -f "$WORK/good.yaml" import mx "$P/A.pem" "$P/A.key" "$f" ;;
+	import-leaf) f=$(input "$in"); run "$P/A.pem" "$TLSA_ROLLOVER" -f "$f" import mx "$P/A.pem" "$P/A.key" ;;
 	state)
 		f=$(input "$in")
 		mkdir -p "$ST/mx" && cp "$f" "$ST/mx/state" || bail "cannot set up the state"
