@@ -22,14 +22,52 @@
 #include "roll_check.h"
 #include "roll_live.h"
 #include "roll_store.h"
+#include "tlsa_dane.h"
 #include "tlsa_parse.h"
 #include "zone_net.h"
 
 #define LIVE_MAX_REPLY	(4 * 1024 * 1024)
 
+/*
+ * Add to out the records of recs that chain matches on its own, each
+ * tested alone with OpenSSL's DANE code for host.  The number of them
+ * (added or there already), or -1 with err.
+ */
+static int
+matching(STACK_OF(X509) *chain, const char *host,
+    const struct zone_rrset *recs, struct zone_rrset *out, char *err,
+    size_t errlen)
+{
+	struct tlsa_match m;
+	size_t i;
+	int r, n = 0;
+
+	for (i = 0; i < recs->n; i++) {
+		if ((r = tlsa_dane_verify(chain, NULL, host, &recs->v[i], 1,
+		    &m, err, errlen)) == -1)
+			return -1;
+		if (r == 0)
+			continue;
+		n++;
+		if (!zone_rrset_has(out, &recs->v[i]) &&
+		    zone_rrset_push_copy(out, &recs->v[i]) == -1) {
+			errfmt(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	return n;
+}
+
+/*
+ * match_each 0: served gets the records the service would publish for
+ * each served chain; a chain that does not validate against recs is a
+ * failure.  match_each 1: served gets the records of recs that some
+ * served chain matches, and only an address not seen in full is one.
+ */
 static int
 probe(const struct roll_service *s, const struct zone_rrset *recs,
-    struct zone_rrset *served, struct sbuf *report, char *err, size_t errlen)
+    int match_each, struct zone_rrset *served, struct sbuf *report,
+    char *err, size_t errlen)
 {
 	struct chk_run r;
 	char lerr[ERRBUF_LEN];
@@ -109,6 +147,24 @@ probe(const struct roll_service *s, const struct zone_rrset *recs,
 			for (k = 0; k < ad->nchains; k++) {
 				const struct chk_chain *c = &ad->chains[k];
 
+				if (match_each) {
+					int nm = matching(c->s->chain,
+					    ch->name, recs, served, lerr,
+					    sizeof(lerr));
+
+					if (nm == -1) {
+						sbuf_printf(report, "  %s %s: "
+						    "%s\n", ch->name, ad->addr,
+						    lerr);
+						bad++;
+					} else
+						sbuf_printf(report, "  %s %s "
+						    "(%s): serves a chain that "
+						    "%d of those records "
+						    "match\n", ch->name,
+						    ad->addr, c->kind, nm);
+					continue;
+				}
 				if (c->dane == 1 && c->match >= 0)
 					sbuf_printf(report, "  %s %s (%s): "
 					    "DANE OK, record %u %u %u at depth "
@@ -156,7 +212,7 @@ probe(const struct roll_service *s, const struct zone_rrset *recs,
  */
 static void __attribute__((noreturn))
 child(const struct roll_service *s, const struct zone_rrset *recs,
-    int want_served, int fd)
+    int want_served, int match_each, int fd)
 {
 	struct zone_rrset served = { 0 };
 	struct sbuf rep = { 0 }, out = { 0 };
@@ -167,8 +223,8 @@ child(const struct roll_service *s, const struct zone_rrset *recs,
 	if (privsep_drop(NULL, err, sizeof(err)) == -1)
 		bad = -1;
 	else
-		bad = probe(s, recs, want_served ? &served : NULL, &rep, err,
-		    sizeof(err));
+		bad = probe(s, recs, match_each, want_served ? &served : NULL,
+		    &rep, err, sizeof(err));
 	if (bad == -1)
 		sbuf_printf(&out, "E %s\n", err);
 	else {
@@ -234,9 +290,10 @@ parse_reply(char *buf, struct zone_rrset *served, struct sbuf *report,
 	return bad;
 }
 
-int
-roll_live_check(const struct roll_service *s, const struct zone_rrset *recs,
-    struct zone_rrset *served, struct sbuf *report, char *err, size_t errlen)
+static int
+live_run(const struct roll_service *s, const struct zone_rrset *recs,
+    int match_each, struct zone_rrset *served, struct sbuf *report,
+    char *err, size_t errlen)
 {
 	struct sbuf in = { 0 };
 	struct pollfd pfd;
@@ -263,7 +320,7 @@ roll_live_check(const struct roll_service *s, const struct zone_rrset *recs,
 		if (fds[1] != 3 && dup2(fds[1], 3) == -1)
 			_exit(1);
 		(void)close_range(4, ~0U, 0);
-		child(s, recs, served != NULL, 3);
+		child(s, recs, served != NULL, match_each, 3);
 	}
 	close(fds[1]);
 	/* Bounded in size and time: the child's own deadline is shorter. */
@@ -313,4 +370,19 @@ reap:
 		rc = parse_reply(in.s, served, report, err, errlen);
 	sbuf_free(&in);
 	return rc;
+}
+
+int
+roll_live_check(const struct roll_service *s, const struct zone_rrset *recs,
+    struct zone_rrset *served, struct sbuf *report, char *err, size_t errlen)
+{
+	return live_run(s, recs, 0, served, report, err, errlen);
+}
+
+int
+roll_live_matching(const struct roll_service *s,
+    const struct zone_rrset *cand, struct zone_rrset *matched,
+    struct sbuf *report, char *err, size_t errlen)
+{
+	return live_run(s, cand, 1, matched, report, err, errlen);
 }

@@ -295,45 +295,177 @@ all_hosts_published(const struct roll_service *s,
 	return 1;
 }
 
+/* a = a \ b (in place). */
+static void
+set_minus(struct zone_rrset *a, const struct zone_rrset *b)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < a->n; i++) {
+		if (!zone_rrset_has(b, &a->v[i]))
+			a->v[o++] = a->v[i];
+		else
+			tlsa_rec_clear(&a->v[i]);
+	}
+	a->n = o;
+}
+
 /*
- * Before the first publish (no recorded RRset): add what the primary
- * serves at the service's owners to set, so that adopting a service
- * whose MX already has records never removes them; RETIRE removes them
- * later only if nothing deployed, staged or served matches them.
+ * Add to keep the records of cand that a certificate or key the state
+ * knows (every slot's current and pending certificate, the staged key)
+ * matches on its own, for any host of the service.  0 or -1.
  */
 static int
-adopt(struct roll_ctx *x, struct zone_rrset *set, char *err, size_t errlen)
+match_known(struct roll_ctx *x, const struct roll_state *st,
+    const struct zone_rrset *cand, struct zone_rrset *keep, char *err,
+    size_t errlen)
 {
-	struct zone_server srv;
-	struct zone_tsig key = { 0 };
-	struct zone_rrset cur;
-	char *owner;
-	size_t h;
-	int rc = -1;
+	struct roll_cert c = { 0 };
+	struct tlsa_match m;
+	const char *id;
+	char host[256];
+	size_t i, h;
+	int k, j, r, rc = -1;
 
-	if (primary_open(x, &srv, &key, err, errlen) == -1)
-		return -1;
-	for (h = 0; h < x->s->nhosts; h++) {
-		if ((owner = owner_of(x->s, h, err, errlen)) == NULL)
+	for (k = 0; k <= st->nslots * 2; k++) {
+		id = k == st->nslots * 2 ? st->staged : k % 2 == 0 ?
+		    st->slot[k / 2].current : st->slot[k / 2].pending;
+		if (id[0] == '\0')
+			continue;
+		if (roll_store_load(x->c->state_dir, x->s->name, id,
+		    k == st->nslots * 2, &c, err, errlen) == -1)
 			goto out;
-		if (zone_read_rrset(&srv, owner, &key, &xfer, &cur, err,
-		    errlen) == -1) {
-			free(owner);
-			goto out;
-		}
-		free(owner);
-		if (cur.n > 0)
-			say(x, "  keeping %zu record(s) found at %s\n", cur.n,
-			    x->s->hosts[h]);
-		if (set_union(set, &cur) == -1) {
-			zone_rrset_free(&cur);
-			errfmt(err, errlen, "out of memory");
-			goto out;
-		}
-		zone_rrset_free(&cur);
+		for (i = 0; i < cand->n; i++)
+			for (h = 0; h < x->s->nhosts &&
+			    !zone_rrset_has(keep, &cand->v[i]); h++) {
+				snprintf(host, sizeof(host), "%s",
+				    x->s->hosts[h]);
+				j = (int)strlen(host);
+				if (j > 0 && host[j - 1] == '.')
+					host[j - 1] = '\0';
+				/* A staged key has no chain: its 3 1 x. */
+				r = tlsa_dane_verify(k == st->nslots * 2 ?
+				    NULL : c.chain, k == st->nslots * 2 ?
+				    c.key : NULL, host, &cand->v[i], 1, &m,
+				    err, errlen);
+				if (r == -1)
+					goto out;
+				if (r == 1 && zone_rrset_push_copy(keep,
+				    &cand->v[i]) == -1) {
+					errfmt(err, errlen, "out of memory");
+					goto out;
+				}
+			}
+		roll_cert_free(&c);
 	}
 	rc = 0;
 out:
+	roll_cert_free(&c);
+	return rc;
+}
+
+/*
+ * Before the first publish (no recorded RRset): decide what of the
+ * records the primary holds at the service's owners to keep.  set
+ * comes in as the wanted records and leaves as the one RRset every
+ * owner gets: wanted, plus every record found at any owner that
+ * something present matches on its own (a certificate or key the state
+ * knows, or a chain that some MX address serves right now; the live
+ * probe tests each record alone).  A record nothing present matches is
+ * dropped: no owner gets it (so junk at one host is never copied to the
+ * others), and the owner that held it loses it with this update, as
+ * RETIRE would have removed it; no live chain needs it, so the
+ * invariant holds.  That is decided only when the probe saw every
+ * address in full: otherwise an address not seen may serve a chain
+ * that needs it, and it may be neither dropped nor copied, so the
+ * adoption waits (error; the next run tries again) and DNS is not
+ * touched.  *same is set when every owner holds exactly set already:
+ * then no update is needed.  0 or -1.
+ */
+static int
+adopt(struct roll_ctx *x, const struct roll_state *st, struct zone_rrset *set,
+    int *same, char *err, size_t errlen)
+{
+	struct zone_server srv;
+	struct zone_tsig key = { 0 };
+	struct zone_rrset *cur = NULL, cand = { 0 }, keep = { 0 }, left = { 0 };
+	char *owner;
+	size_t h, i, nkeep, ndrop;
+	int rc = -1, r;
+
+	*same = 0;
+	if (primary_open(x, &srv, &key, err, errlen) == -1)
+		return -1;
+	if ((cur = calloc(x->s->nhosts, sizeof(*cur))) == NULL)
+		goto nomem;
+	for (h = 0; h < x->s->nhosts; h++) {
+		if ((owner = owner_of(x->s, h, err, errlen)) == NULL)
+			goto out;
+		r = zone_read_rrset(&srv, owner, &key, &xfer, &cur[h], err,
+		    errlen);
+		free(owner);
+		if (r == -1)
+			goto out;
+		if (set_union(&cand, &cur[h]) == -1)
+			goto nomem;
+	}
+	set_minus(&cand, set);
+	if (cand.n > 0 && match_known(x, st, &cand, &keep, err, errlen) == -1)
+		goto out;
+	if (set_union(&left, &cand) == -1)
+		goto nomem;
+	set_minus(&left, &keep);
+	if (left.n > 0) {
+		say(x, "  %zu record(s) found that no certificate or key known "
+		    "here matches; asking the MX addresses what they serve\n",
+		    left.n);
+		r = roll_live_matching(x->s, &left, &keep, x->out, err,
+		    errlen);
+		if (r != 0) {
+			if (r > 0)
+				errfmt(err, errlen, "service %s: %d MX "
+				    "address(es) could not be checked in full "
+				    "(see the lines above): the %zu record(s) "
+				    "found that nothing known matches are "
+				    "neither dropped nor copied to other hosts; "
+				    "nothing is published until every address "
+				    "can be checked", x->s->name, r, left.n);
+			goto out;
+		}
+	}
+	for (h = 0; h < x->s->nhosts; h++) {
+		for (i = 0, nkeep = 0, ndrop = 0; i < cur[h].n; i++) {
+			if (zone_rrset_has(set, &cur[h].v[i]) ||
+			    zone_rrset_has(&keep, &cur[h].v[i]))
+				nkeep++;
+			else
+				ndrop++;
+		}
+		if (nkeep > 0)
+			say(x, "  keeping %zu record(s) found at %s\n", nkeep,
+			    x->s->hosts[h]);
+		if (ndrop > 0)
+			say(x, "  dropping %zu record(s) found at %s that "
+			    "nothing deployed, staged or served matches\n",
+			    ndrop, x->s->hosts[h]);
+	}
+	if (set_union(set, &keep) == -1)
+		goto nomem;
+	*same = 1;
+	for (h = 0; h < x->s->nhosts; h++)
+		if (!zone_rrset_equal(&cur[h], set))
+			*same = 0;
+	rc = 0;
+	goto out;
+nomem:
+	errfmt(err, errlen, "out of memory");
+out:
+	for (h = 0; cur != NULL && h < x->s->nhosts; h++)
+		zone_rrset_free(&cur[h]);
+	free(cur);
+	zone_rrset_free(&cand);
+	zone_rrset_free(&keep);
+	zone_rrset_free(&left);
 	zone_tsig_free(&key);
 	return rc;
 }
@@ -614,7 +746,7 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 	uint32_t ttl;
 	long left;
 	size_t h;
-	int rc = -1, r, k, j;
+	int rc = -1, r, k, j, same = 0;
 
 	switch (st->phase) {
 	case ROLL_STEADY:
@@ -650,8 +782,21 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 		if (st->have_published && set_union(&want, &st->published) ==
 		    -1)
 			goto nomem;
-		if (!st->have_published && adopt(x, &want, err, errlen) == -1)
-			goto out;
+		if (!st->have_published) {
+			if (adopt(x, st, &want, &same, err, errlen) == -1)
+				goto out;
+			/*
+			 * Every owner holds these records already: no update.
+			 * DNS cannot tell how long they have been there, so
+			 * the hold counts from the first run that sees them
+			 * on every server (VISIBLE, next).
+			 */
+			if (same)
+				say(x, "  every host holds these records "
+				    "already: no update; the hold counts from "
+				    "the first run that sees them on every "
+				    "server\n");
+		}
 		if ((r = publish_record(x, st, &want, err, errlen)) != 1) {
 			rc = r;		/* -1 failed, 0 dry run */
 			goto out;
