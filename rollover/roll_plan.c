@@ -138,34 +138,6 @@ describe_set(const struct plan *p, const struct zone_rrset *set,
 	}
 }
 
-/* out = a - b */
-static int
-set_minus(const struct zone_rrset *a, const struct zone_rrset *b,
-    struct zone_rrset *out)
-{
-	size_t i;
-
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < a->n; i++)
-		if (!zone_rrset_has(b, &a->v[i]) &&
-		    zone_rrset_push_copy(out, &a->v[i]) == -1)
-			return -1;
-	return 0;
-}
-
-/* a = a u b */
-static int
-set_add(struct zone_rrset *a, const struct zone_rrset *b)
-{
-	size_t i;
-
-	for (i = 0; i < b->n; i++)
-		if (!zone_rrset_has(a, &b->v[i]) &&
-		    zone_rrset_push_copy(a, &b->v[i]) == -1)
-			return -1;
-	return 0;
-}
-
 /* Append a step; text is taken from b (reset).  at 0: not known. */
 static json_t *
 step_add(struct plan *p, const char *name, struct sbuf *b, time_t at,
@@ -273,7 +245,7 @@ roll_plan(struct roll_ctx *x, const struct roll_state *st, char *err,
 {
 	const struct roll_service *s = x->s;
 	struct zone_rrset pub = { 0 }, want = { 0 }, add = { 0 },
-	    total = { 0 }, keep = { 0 }, drop = { 0 };
+	    total = { 0 }, keep = { 0 };
 	struct roll_state after;
 	struct plan p;
 	struct sbuf b = { 0 };
@@ -306,12 +278,14 @@ roll_plan(struct roll_ctx *x, const struct roll_state *st, char *err,
 	if (add_source(&p, "staged key", "", st->staged, 1, 1, err,
 	    errlen) == -1)
 		goto out;
-	if (st->have_published && set_add(&pub, &st->published) == -1)
+	if (st->have_published && zone_rrset_union(&pub, &st->published) ==
+	    -1)
 		goto nomem;
 	if (roll_wanted(x, st, 1, &want, err, errlen) == -1)
 		goto out;
-	if (set_minus(&want, &pub, &add) == -1)
+	if (zone_rrset_union(&add, &want) == -1)
 		goto nomem;
+	zone_rrset_minus(&add, &pub);
 
 	if (ph == ROLL_STEADY && !pending && (st->staged[0] == '\0' ||
 	    (st->have_published && add.n == 0))) {
@@ -352,9 +326,11 @@ roll_plan(struct roll_ctx *x, const struct roll_state *st, char *err,
 				sbuf_printf(&b, "; keep the %zu record(s) "
 				    "published", pub.n);
 			if (!st->have_published)
-				sbuf_printf(&b, "; first publish: the records "
-				    "the zone holds there now are read and "
-				    "kept until retire");
+				sbuf_printf(&b, "; first publish: of the "
+				    "records the zone holds there now, those "
+				    "that a known certificate or key or a "
+				    "chain an MX address serves matches are "
+				    "kept, the others dropped");
 			sbuf_printf(&b, "; one RFC 2136 update to %s, with "
 			    "a prerequisite on what it holds",
 			    s->dns.primary);
@@ -447,16 +423,16 @@ roll_plan(struct roll_ctx *x, const struct roll_state *st, char *err,
 	after_switch(st, &after);
 	if (roll_wanted(x, &after, 1, &keep, err, errlen) == -1)
 		goto out;
-	if (set_add(&total, &pub) == -1 || (ph <= ROLL_PUBLISH &&
-	    set_add(&total, &add) == -1) || set_minus(&total, &keep,
-	    &drop) == -1)
+	if (zone_rrset_union(&total, &pub) == -1 || (ph <= ROLL_PUBLISH &&
+	    zone_rrset_union(&total, &add) == -1))
 		goto nomem;
+	zone_rrset_minus(&total, &keep);
 	arr = json_array();
-	if (drop.n == 0)
+	if (total.n == 0)
 		sbuf_printf(&b, "nothing to retire");
 	else {
 		sbuf_printf(&b, "remove ");
-		describe_set(&p, &drop, &b, arr);
+		describe_set(&p, &total, &b, arr);
 		sbuf_printf(&b, ", unless an MX address still serves a chain "
 		    "that one matches");
 	}
@@ -476,8 +452,7 @@ out:
 	zone_rrset_free(&add);
 	zone_rrset_free(&total);
 	zone_rrset_free(&keep);
-	zone_rrset_free(&drop);
-	sbuf_free(&b);
+		sbuf_free(&b);
 	if (rc == -1) {
 		json_decref(p.steps);
 		return NULL;

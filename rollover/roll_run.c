@@ -31,30 +31,6 @@ static const struct zone_xfer_opts xfer = { 3000, 3, 0 };
  */
 static const struct zone_xfer_opts vis_xfer = { 1500, 2, 0 };
 
-/* a = a u b */
-static int
-set_union(struct zone_rrset *a, const struct zone_rrset *b)
-{
-	size_t i;
-
-	for (i = 0; i < b->n; i++)
-		if (!zone_rrset_has(a, &b->v[i]) &&
-		    zone_rrset_push_copy(a, &b->v[i]) == -1)
-			return -1;
-	return 0;
-}
-
-static int
-subset(const struct zone_rrset *a, const struct zone_rrset *b)
-{
-	size_t i;
-
-	for (i = 0; i < a->n; i++)
-		if (!zone_rrset_has(b, &a->v[i]))
-			return 0;
-	return 1;
-}
-
 /* Records for every slot's current (and pending) certificate and the
  * staged key. */
 static int
@@ -295,21 +271,6 @@ all_hosts_published(const struct roll_service *s,
 	return 1;
 }
 
-/* a = a \ b (in place). */
-static void
-set_minus(struct zone_rrset *a, const struct zone_rrset *b)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < a->n; i++) {
-		if (!zone_rrset_has(b, &a->v[i]))
-			a->v[o++] = a->v[i];
-		else
-			tlsa_rec_clear(&a->v[i]);
-	}
-	a->n = o;
-}
-
 /*
  * Add to keep the records of cand that a certificate or key the state
  * knows (every slot's current and pending certificate, the staged key)
@@ -406,15 +367,15 @@ adopt(struct roll_ctx *x, const struct roll_state *st, struct zone_rrset *set,
 		free(owner);
 		if (r == -1)
 			goto out;
-		if (set_union(&cand, &cur[h]) == -1)
+		if (zone_rrset_union(&cand, &cur[h]) == -1)
 			goto nomem;
 	}
-	set_minus(&cand, set);
+	zone_rrset_minus(&cand, set);
 	if (cand.n > 0 && match_known(x, st, &cand, &keep, err, errlen) == -1)
 		goto out;
-	if (set_union(&left, &cand) == -1)
+	if (zone_rrset_union(&left, &cand) == -1)
 		goto nomem;
-	set_minus(&left, &keep);
+	zone_rrset_minus(&left, &keep);
 	if (left.n > 0) {
 		say(x, "  %zu record(s) found that no certificate or key known "
 		    "here matches; asking the MX addresses what they serve\n",
@@ -449,7 +410,7 @@ adopt(struct roll_ctx *x, const struct roll_state *st, struct zone_rrset *set,
 			    "nothing deployed, staged or served matches\n",
 			    ndrop, x->s->hosts[h]);
 	}
-	if (set_union(set, &keep) == -1)
+	if (zone_rrset_union(set, &keep) == -1)
 		goto nomem;
 	*same = 1;
 	for (h = 0; h < x->s->nhosts; h++)
@@ -468,21 +429,6 @@ out:
 	zone_rrset_free(&left);
 	zone_tsig_free(&key);
 	return rc;
-}
-
-/* set = set n keep (in place). */
-static void
-set_intersect(struct zone_rrset *set, const struct zone_rrset *keep)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < set->n; i++) {
-		if (zone_rrset_has(keep, &set->v[i]))
-			set->v[o++] = set->v[i];
-		else
-			tlsa_rec_clear(&set->v[i]);
-	}
-	set->n = o;
 }
 
 /* Add "ROLE NAME" to the comma-separated list in buf (truncated). */
@@ -758,7 +704,7 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 		if (wanted(x, st, 1, &want, err, errlen) == -1)
 			goto out;
 		if (!roll_state_pending(st) && st->have_published &&
-		    subset(&want, &st->published) &&
+		    zone_rrset_subset(&want, &st->published) &&
 		    all_hosts_published(x->s, st)) {
 			rc = 0;		/* staged key published already */
 			goto out;
@@ -770,7 +716,7 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 	case ROLL_PUBLISH:
 		if (wanted(x, st, 1, &want, err, errlen) == -1)
 			goto out;
-		if (st->have_published && subset(&want, &st->published) &&
+		if (st->have_published && zone_rrset_subset(&want, &st->published) &&
 		    st->visible_at != 0 && all_hosts_published(x->s, st)) {
 			/* Covered by records visible since visible_at. */
 			say(x, "  the records are published already\n");
@@ -779,7 +725,7 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 			break;
 		}
 		/* Add, never remove, while publishing. */
-		if (st->have_published && set_union(&want, &st->published) ==
+		if (st->have_published && zone_rrset_union(&want, &st->published) ==
 		    -1)
 			goto nomem;
 		if (!st->have_published) {
@@ -1053,9 +999,9 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 			    x->s->name, r);
 			goto out;
 		}
-		if (set_union(&want, &served) == -1)
+		if (zone_rrset_union(&want, &served) == -1)
 			goto nomem;
-		if (st->have_published && subset(&st->published, &want)) {
+		if (st->have_published && zone_rrset_subset(&st->published, &want)) {
 			say(x, "  nothing to retire\n");
 			st->phase = ROLL_STEADY;
 			rc = 1;
@@ -1064,9 +1010,9 @@ step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 		{
 			struct zone_rrset keep = { 0 };
 
-			if (set_union(&keep, &st->published) == -1)
+			if (zone_rrset_union(&keep, &st->published) == -1)
 				goto nomem;
-			set_intersect(&keep, &want);
+			zone_rrset_intersect(&keep, &want);
 			zone_rrset_free(&want);
 			want = keep;
 		}
@@ -1331,7 +1277,7 @@ import_again(struct roll_ctx *x, struct roll_state *st, struct roll_slot *sl,
 	if (roll_records_chain(x->s, c->chain, &recs, err, errlen) == -1)
 		goto out;
 	if (st->phase <= ROLL_SWITCH && (!st->have_published ||
-	    !subset(&recs, &st->published))) {
+	    !zone_rrset_subset(&recs, &st->published))) {
 		st->phase = ROLL_PUBLISH;
 		say(x, "  the next run publishes its records\n");
 	}
@@ -1584,7 +1530,7 @@ roll_abort(struct roll_ctx *x, struct roll_state *st, char *err,
 	if (wanted(x, st, 0, &want, err, errlen) == -1)
 		goto out;
 	if (want.n > 0 && st->have_published &&
-	    !subset(&st->published, &want)) {
+	    !zone_rrset_subset(&st->published, &want)) {
 		if (publish_record(x, st, &want, err, errlen) == -1)
 			goto out;
 	}
@@ -1629,7 +1575,7 @@ roll_unstage(struct roll_ctx *x, struct roll_state *st, char *err,
 		/* What current and pending certificates need stays. */
 		if (wanted(x, st, 1, &want, err, errlen) == -1)
 			goto out;
-		if (!subset(&st->published, &want)) {
+		if (!zone_rrset_subset(&st->published, &want)) {
 			/* And what any chain an MX serves matches. */
 			r = roll_live_check(x->s, &st->published, &served,
 			    x->out, err, errlen);
@@ -1643,12 +1589,12 @@ roll_unstage(struct roll_ctx *x, struct roll_state *st, char *err,
 				    "can", x->s->name, r);
 				goto out;
 			}
-			if (set_union(&want, &served) == -1 ||
-			    set_union(&keep, &st->published) == -1) {
+			if (zone_rrset_union(&want, &served) == -1 ||
+			    zone_rrset_union(&keep, &st->published) == -1) {
 				errfmt(err, errlen, "out of memory");
 				goto out;
 			}
-			set_intersect(&keep, &want);
+			zone_rrset_intersect(&keep, &want);
 			before = st->published.n - keep.n;
 			if (keep.n == 0)
 				say(x, "  its records stay published: "

@@ -56,6 +56,56 @@ zone_rrset_has(const struct zone_rrset *s, const struct tlsa_rec *r)
 }
 
 int
+zone_rrset_subset(const struct zone_rrset *a, const struct zone_rrset *b)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (!zone_rrset_has(b, &a->v[i]))
+			return 0;
+	return 1;
+}
+
+int
+zone_rrset_union(struct zone_rrset *a, const struct zone_rrset *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (!zone_rrset_has(a, &b->v[i]) &&
+		    zone_rrset_push_copy(a, &b->v[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* Keep the records of a that are (keep 1) or are not (0) in b. */
+static void
+rrset_filter(struct zone_rrset *a, const struct zone_rrset *b, int keep)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < a->n; i++) {
+		if (zone_rrset_has(b, &a->v[i]) == keep)
+			a->v[o++] = a->v[i];
+		else
+			tlsa_rec_clear(&a->v[i]);
+	}
+	a->n = o;
+}
+
+void
+zone_rrset_minus(struct zone_rrset *a, const struct zone_rrset *b)
+{
+	rrset_filter(a, b, 0);
+}
+
+void
+zone_rrset_intersect(struct zone_rrset *a, const struct zone_rrset *b)
+{
+	rrset_filter(a, b, 1);
+}
+
+int
 zone_rrset_equal(const struct zone_rrset *a, const struct zone_rrset *b)
 {
 	size_t i;

@@ -27,6 +27,18 @@ int zone_rrset_push_copy(struct zone_rrset *s, const struct tlsa_rec *r);
 /* Is r in s? */
 int zone_rrset_has(const struct zone_rrset *s, const struct tlsa_rec *r);
 
+/* Is every record of a in b? */
+int zone_rrset_subset(const struct zone_rrset *a, const struct zone_rrset *b);
+
+/* a = a u b (copies; no duplicates).  0, or -1 (memory: a partly grown). */
+int zone_rrset_union(struct zone_rrset *a, const struct zone_rrset *b);
+
+/* a = a - b, in place. */
+void zone_rrset_minus(struct zone_rrset *a, const struct zone_rrset *b);
+
+/* a = a n b, in place. */
+void zone_rrset_intersect(struct zone_rrset *a, const struct zone_rrset *b);
+
 /*
  * Extract the TLSA RRset at owner from the answer section of a reply
  * into out (records copied).  Returns the number of records.
