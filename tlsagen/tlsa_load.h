@@ -28,6 +28,10 @@ struct tlsa_input {
 /*
  * Parse buf (len bytes, NUL after them) holding PEM blocks (certificates,
  * private keys, public keys, in any number and order) or one DER object.
+ * A certificates-only PKCS#7/CMS bundle (DER, or one PEM "PKCS7", "PKCS #7
+ * SIGNED DATA" or "CMS" block in place of CERTIFICATE blocks) gives its
+ * certificates in chain order: the one that issued no other first, then
+ * each one's issuer; all must be on that chain.
  * Every PEM block must decode completely; DER must have no trailing
  * bytes; certificates after the first must each have issued the one
  * before; a key given with certificates must belong to the first.

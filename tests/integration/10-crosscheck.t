@@ -319,6 +319,58 @@ for s in $SETS; do
 	is "$s: --verify hash-slinger's 3 1 1 with the private key: exit 0" "$?" 0
 done
 
+# --- PKCS#7 certificate bundles (.p7b/.p7c) ------------------------------
+
+# A bundle made with openssl crl2pkcs7 from the chain (DER and PEM), from
+# the chain in reverse with the root (a SET OF has no order: tlsagen must
+# find the leaf), and from the leaf alone: the same records as the PEM
+# chain, the openssl pipeline's and hash-slinger's.
+P7=$WORK/p7
+mkdir -p "$P7"
+for s in $SETS; do
+	D=$FX/$s
+	openssl crl2pkcs7 -nocrl -certfile "$D/fullchain.pem" -outform DER -out "$P7/$s.p7b" &&
+	openssl crl2pkcs7 -nocrl -certfile "$D/fullchain.pem" -out "$P7/$s.p7b.pem" &&
+	cat "$D/root.pem" "$D/int.pem" "$D/leaf.pem" > "$P7/$s.rev.pem" &&
+	openssl crl2pkcs7 -nocrl -certfile "$P7/$s.rev.pem" -outform DER -out "$P7/$s.rev.p7c" &&
+	openssl crl2pkcs7 -nocrl -certfile "$D/leaf.pem" -outform DER -out "$P7/$s.leaf.p7b" ||
+	    bail "openssl crl2pkcs7 failed for $s"
+	want=$( (zl "$(ossl_rec "$s" 3 1 1)"; zl "$(ossl_rec "$s" 2 1 1)") | sort)
+	for f in "$s.p7b" "$s.p7b.pem" "$s.rev.p7c"; do
+		got=$("$TLSAGEN" "$P7/$f" 2>&1 | lc | sort)
+		is "$s: PKCS#7 $f: default set = openssl (3 1 1 leaf, 2 1 1 intermediate)" "$got" "$want"
+	done
+	got=$("$TLSAGEN" "$P7/$s.p7b" 2>&1 | lc | sort)
+	is "$s: PKCS#7 DER bundle: default set = tlsa --create" "$got" "$(lc < "$WORK/hscli.$s" | sort)"
+	got=$("$TLSAGEN" -r 3,0,1 -r 2,0,2 -r 2,1,0 "$P7/$s.rev.p7c" 2>&1 | rec | sort)
+	want=$( (hs_rec "$s" 3 0 1; hs_rec "$s" 2 0 2; hs_rec "$s" 2 1 0) | sort)
+	is "$s: PKCS#7 bundle in reverse order: 3 0 1, 2 0 2, 2 1 0 = hash-slinger" "$got" "$want"
+	got=$("$TLSAGEN" "$P7/$s.leaf.p7b" 2>&1 | lc)
+	is "$s: PKCS#7 bundle of the leaf alone: its 3 1 1" "$got" "$(zl "$(ossl_rec "$s" 3 1 1)")"
+	# The bundle's certificates as -i issuers, as the same in PEM with -i.
+	got=$("$TLSAGEN" -r 2,1,1 -i "$P7/$s.rev.p7c" "$D/leaf.pem" 2>&1 | rec | sort)
+	want=$( (ossl_rec "$s" 2 1 1; ossl_rec "$s" 3 1 1;
+	    openssl x509 -in "$D/root.pem" -pubkey -noout | openssl pkey -pubin -outform DER |
+	    openssl dgst -sha256 -r | awk '{ print "2 1 1", $1 }'
+	    openssl x509 -in "$D/leaf.pem" -pubkey -noout | openssl pkey -pubin -outform DER |
+	    openssl dgst -sha256 -r | awk '{ print "2 1 1", $1 }') | grep '^2 ' | sort)
+	is "$s: -i PKCS#7 bundle: 2 1 1 for each of its certificates (openssl)" "$got" "$want"
+done
+D=$FX/p256
+want=$( (zl "$(ossl_rec p256 3 1 1)"; zl "$(ossl_rec p256 2 1 1)") | sort)
+for label in "PKCS #7 SIGNED DATA" "CMS"; do
+	sed "s/PKCS7-----/$label-----/" "$P7/p256.p7b.pem" > "$P7/label.pem"
+	got=$("$TLSAGEN" "$P7/label.pem" 2>&1 | lc | sort)
+	is "p256: PEM bundle labelled \"$label\"" "$got" "$want"
+done
+cat "$D/leaf.key.pem" "$P7/p256.p7b.pem" > "$P7/key-and-bundle.pem"
+got=$("$TLSAGEN" "$P7/key-and-bundle.pem" 2>&1 | lc | sort)
+is "p256: a private key and a PEM bundle in one file: the chain's records" "$got" "$want"
+"$TLSAGEN" --verify "$(hs_rec p256 3 1 1)" "$P7/p256.rev.p7c" > "$WORK/v.out" 2>&1
+is "p256: --verify hash-slinger's 3 1 1 with a reversed PKCS#7 bundle: exit 0" "$?" 0
+"$TLSAGEN" --verify "$(hs_rec p256 2 1 1)" "$P7/p256.rev.p7c" > "$WORK/v.out" 2>&1
+is "p256: --verify hash-slinger's 2 1 1 with a reversed PKCS#7 bundle: exit 0" "$?" 0
+
 # --- many inputs in one run = one run each ---------------------------
 
 set --
