@@ -73,6 +73,7 @@ tlsa_spki_supported(X509_PUBKEY *spki, char *err, size_t errlen)
 	}
 	switch (nid = OBJ_obj2nid(alg)) {
 	case NID_rsaEncryption:
+	case NID_rsassaPss:	/* RFC 4055; its parameters stay in the SPKI */
 	case NID_ED25519:
 	case NID_ED448:
 		return 1;
@@ -124,6 +125,7 @@ tlsa_key_supported(EVP_PKEY *key, char *err, size_t errlen)
 
 	switch (EVP_PKEY_get_base_id(key)) {
 	case EVP_PKEY_RSA:
+	case EVP_PKEY_RSA_PSS:
 	case EVP_PKEY_ED25519:
 	case EVP_PKEY_ED448:
 		return 1;

@@ -69,8 +69,8 @@ void tlsa_input_clear(struct tlsa_input *in);
 X509 *tlsa_input_issuer(const struct tlsa_input *in);
 
 /*
- * Is the key of a type we can publish records for (RSA, EC on P-256,
- * P-384 or P-521, Ed25519, Ed448)?  Returns 1, or 0 with a reason.
+ * Is the key of a type we can publish records for (RSA or RSA-PSS, EC on
+ * P-256, P-384 or P-521, Ed25519, Ed448)?  Returns 1, or 0 with a reason.
  */
 int tlsa_key_supported(EVP_PKEY *key, char *err, size_t errlen);
 
