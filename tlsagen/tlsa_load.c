@@ -229,6 +229,12 @@ add_bundle(struct tlsa_input *in, STACK_OF(X509) *bundle, char *err,
 	char *used = NULL;
 	int n, i, j, leaf = -1, count, rc = -1;
 
+	/* Ordering compares every pair: bound the work a file can ask for. */
+	if (sk_X509_num(bundle) > TLSA_MAX_BUNDLE) {
+		errfmt(err, errlen, "PKCS#7 bundle holds %d certificates, more "
+		    "than %d", sk_X509_num(bundle), TLSA_MAX_BUNDLE);
+		goto out;
+	}
 	if ((u = sk_X509_new_null()) == NULL) {
 		errfmt(err, errlen, "out of memory");
 		goto out;

@@ -14,6 +14,12 @@
 /* Largest input file accepted, in bytes. */
 #define TLSA_MAX_INPUT (4u * 1024 * 1024)
 
+/*
+ * Most certificates in a PKCS#7 bundle (a chain is rarely longer than
+ * 5; a CA's bundle may add cross-signed roots).
+ */
+#define TLSA_MAX_BUNDLE 64
+
 struct tlsa_input {
 	/*
 	 * In input order; may be empty.  A lone certificate is decoded

@@ -198,6 +198,15 @@ cat "$P/leaf.pem" "$B/good.p7b.pem" > "$B/cert-then-p7.pem"
 bad "PEM: a CERTIFICATE block, then a PKCS7 bundle" "$B/cert-then-p7.pem" "block 2: .*give the chain one way"
 cat "$FX/p384/leaf.key.pem" "$B/good.p7b.pem" > "$B/p7-other-key.pem"
 bad "PEM: a key and a PKCS7 bundle of another key's chain" "$B/p7-other-key.pem" "does not belong"
+i=0
+while [ $i -lt 65 ]; do cat "$P/leaf.pem"; i=$((i + 1)); done > "$B/65.pem"
+openssl crl2pkcs7 -nocrl -certfile "$B/65.pem" -outform DER -out "$B/p7-65.p7b" 2>/dev/null
+bad "PKCS#7 bundle of 65 certificates" "$B/p7-65.p7b" "65 certificates, more than 64"
+i=0
+while [ $i -lt 64 ]; do cat "$P/leaf.pem"; i=$((i + 1)); done > "$B/64.pem"
+openssl crl2pkcs7 -nocrl -certfile "$B/64.pem" -outform DER -out "$B/p7-64.p7b" 2>/dev/null
+run "$B/p7-64.p7b"
+is "PKCS#7 bundle of 64 copies of one certificate: its records" "$rc:$(cat "$WORK/stdout")" "0:$("$TLSAGEN" "$P/leaf.pem")"
 openssl crl2pkcs7 -nocrl -certfile "$FX/bad/dsa.pem" -outform DER -out "$B/p7-dsa.p7b" 2>/dev/null
 bad "PKCS#7 bundle of a DSA certificate" "$B/p7-dsa.p7b" "dsa"
 run -i "$B/p7-no-certs.p7b" "$GOOD"
