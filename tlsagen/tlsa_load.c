@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/provider.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -71,6 +73,7 @@ tlsa_spki_supported(X509_PUBKEY *spki, char *err, size_t errlen)
 	}
 	switch (nid = OBJ_obj2nid(alg)) {
 	case NID_rsaEncryption:
+	case NID_rsassaPss:	/* RFC 4055; its parameters stay in the SPKI */
 	case NID_ED25519:
 	case NID_ED448:
 		return 1;
@@ -122,6 +125,7 @@ tlsa_key_supported(EVP_PKEY *key, char *err, size_t errlen)
 
 	switch (EVP_PKEY_get_base_id(key)) {
 	case EVP_PKEY_RSA:
+	case EVP_PKEY_RSA_PSS:
 	case EVP_PKEY_ED25519:
 	case EVP_PKEY_ED448:
 		return 1;
@@ -209,6 +213,172 @@ add_cert(struct tlsa_input *in, X509 *x)
 	return 0;
 }
 
+/*
+ * Put the certificates of a bundle (a SET OF, in no defined order) into
+ * in->certs the way a chain file lists them: the leaf (the one that
+ * issued none of the others) first, then each certificate's issuer.
+ * Duplicates are dropped.  Every certificate must be on the leaf's
+ * chain.  Takes no ownership of bundle.  0, or -1 with a reason.
+ */
+static int
+add_bundle(struct tlsa_input *in, STACK_OF(X509) *bundle, char *err,
+    size_t errlen)
+{
+	STACK_OF(X509) *u = NULL;
+	X509 *x, *cur;
+	char *used = NULL;
+	int n, i, j, leaf = -1, count, rc = -1;
+
+	/* Ordering compares every pair: bound the work a file can ask for. */
+	if (sk_X509_num(bundle) > TLSA_MAX_BUNDLE) {
+		errfmt(err, errlen, "PKCS#7 bundle holds %d certificates, more "
+		    "than %d", sk_X509_num(bundle), TLSA_MAX_BUNDLE);
+		goto out;
+	}
+	if ((u = sk_X509_new_null()) == NULL) {
+		errfmt(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(bundle); i++) {
+		x = sk_X509_value(bundle, i);
+		for (j = 0; j < sk_X509_num(u); j++)
+			if (X509_cmp(x, sk_X509_value(u, j)) == 0)
+				break;
+		if (j == sk_X509_num(u) && !sk_X509_push(u, x)) {
+			errfmt(err, errlen, "out of memory");
+			goto out;
+		}
+	}
+	if ((n = sk_X509_num(u)) == 0) {
+		errfmt(err, errlen, "PKCS#7 bundle holds no certificates");
+		goto out;
+	}
+	if ((used = calloc((size_t)n, 1)) == NULL) {
+		errfmt(err, errlen, "out of memory");
+		goto out;
+	}
+	/* The leaf: the one certificate that issued no other. */
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < n; j++)
+			if (j != i && X509_check_issued(sk_X509_value(u, i),
+			    sk_X509_value(u, j)) == X509_V_OK)
+				break;
+		if (j < n)
+			continue;
+		if (leaf != -1) {
+			errfmt(err, errlen, "PKCS#7 bundle is not one chain: "
+			    "certificates %d and %d both issued none of the "
+			    "others", leaf + 1, i + 1);
+			goto out;
+		}
+		leaf = i;
+	}
+	if (leaf == -1) {
+		errfmt(err, errlen, "PKCS#7 bundle has no leaf certificate "
+		    "(its certificates issued each other in a loop)");
+		goto out;
+	}
+	/* Up from the leaf; a self-issued certificate ends the chain. */
+	j = leaf;
+	for (count = 0; j < n; count++) {
+		cur = sk_X509_value(u, j);
+		used[j] = 1;
+		if (!X509_up_ref(cur)) {
+			errfmt(err, errlen, "out of memory");
+			goto out;
+		}
+		if (add_cert(in, cur) == -1) {
+			X509_free(cur);
+			errfmt(err, errlen, "out of memory");
+			goto out;
+		}
+		if (X509_check_issued(cur, cur) == X509_V_OK)
+			j = n;
+		else
+			for (j = 0; j < n; j++)
+				if (!used[j] && X509_check_issued(
+				    sk_X509_value(u, j), cur) == X509_V_OK)
+					break;
+	}
+	if (count != n) {
+		for (j = 0; j < n && used[j]; j++)
+			;
+		errfmt(err, errlen, "PKCS#7 bundle: certificate %d is not on "
+		    "the chain of the leaf (certificate %d)", j + 1, leaf + 1);
+		goto out;
+	}
+	rc = 0;
+out:
+	ERR_clear_error();
+	free(used);
+	sk_X509_free(u);
+	return rc;
+}
+
+/*
+ * A PKCS#7 (RFC 2315) or CMS (RFC 5652) certificates-only bundle, DER or
+ * BER in der/len: a signed-data without signers, as in .p7b/.p7c files
+ * and "openssl crl2pkcs7 -nocrl" output.  Its certificates go into
+ * in->certs in chain order (add_bundle).  0, or -1 with a reason.
+ */
+static int
+load_pkcs7(struct tlsa_input *in, const unsigned char *der, long len,
+    char *err, size_t errlen)
+{
+	const unsigned char *p = der;
+	PKCS7 *p7;
+	STACK_OF(X509) *certs;
+	int nid, rc = -1;
+
+	if ((p7 = d2i_PKCS7(NULL, &p, len)) == NULL) {
+		errfmt(err, errlen, "malformed PKCS#7");
+		err_add_openssl(err, errlen);
+		return -1;
+	}
+	if (p != der + len) {
+		errfmt(err, errlen, "trailing bytes after PKCS#7 (%ld)",
+		    len - (long)(p - der));
+		goto out;
+	}
+	if ((nid = OBJ_obj2nid(p7->type)) != NID_pkcs7_signed) {
+		char oid[80];
+
+		if (nid == NID_undef)
+			OBJ_obj2txt(oid, sizeof(oid), p7->type, 1);
+		errfmt(err, errlen, "PKCS#7 of type %s, not a certificate "
+		    "bundle (signed-data)", nid != NID_undef ?
+		    OBJ_nid2sn(nid) : oid);
+		goto out;
+	}
+	if (p7->d.sign == NULL) {
+		errfmt(err, errlen, "PKCS#7 signed-data with no content");
+		goto out;
+	}
+	if (sk_PKCS7_SIGNER_INFO_num(p7->d.sign->signer_info) > 0) {
+		errfmt(err, errlen, "PKCS#7 signed message, not a "
+		    "certificates-only bundle (it has signers)");
+		goto out;
+	}
+	certs = p7->d.sign->cert;
+	if (certs == NULL || sk_X509_num(certs) == 0) {
+		errfmt(err, errlen, "PKCS#7 bundle holds no certificates");
+		goto out;
+	}
+	rc = add_bundle(in, certs, err, errlen);
+out:
+	ERR_clear_error();
+	PKCS7_free(p7);
+	return rc;
+}
+
+static int
+is_cert_block(const char *name)
+{
+	return strcmp(name, "CERTIFICATE") == 0 ||
+	    strcmp(name, "X509 CERTIFICATE") == 0 ||
+	    strcmp(name, "TRUSTED CERTIFICATE") == 0;
+}
+
 /* One PEM block: name, decoded data; certificates in ctx (or default). */
 static int
 load_pem_block(struct tlsa_input *in, OSSL_LIB_CTX *ctx, int blockno,
@@ -226,9 +396,7 @@ load_pem_block(struct tlsa_input *in, OSSL_LIB_CTX *ctx, int blockno,
 		    "not supported", blockno, name);
 		return -1;
 	}
-	if (strcmp(name, "CERTIFICATE") == 0 ||
-	    strcmp(name, "X509 CERTIFICATE") == 0 ||
-	    strcmp(name, "TRUSTED CERTIFICATE") == 0) {
+	if (is_cert_block(name)) {
 		if ((x = X509_new_ex(ctx, NULL)) == NULL) {
 			errfmt(err, errlen, "out of memory");
 			return -1;
@@ -320,8 +488,9 @@ load_pem(const unsigned char *buf, size_t len, int full,
 	BIO *bio;
 	char *name = NULL, *header = NULL;
 	unsigned char *data = NULL;
+	char pfx[32];
 	long dlen;
-	int blockno = 0, rc = -1;
+	int blockno = 0, p7block = 0, rc = -1;
 	unsigned long e;
 
 	/* A lone certificate needs no key object: decode it lean. */
@@ -348,8 +517,31 @@ load_pem(const unsigned char *buf, size_t len, int full,
 			goto out;
 		}
 		blockno++;
-		if (load_pem_block(in, ctx, blockno, name, header, data, dlen,
-		    err, errlen) == -1)
+		if (strcmp(name, PEM_STRING_PKCS7) == 0 ||
+		    strcmp(name, PEM_STRING_PKCS7_SIGNED) == 0 ||
+		    strcmp(name, PEM_STRING_CMS) == 0) {
+			/* A bundle is the whole chain: one way to give it. */
+			if (p7block != 0 || (in->certs != NULL &&
+			    sk_X509_num(in->certs) > 0)) {
+				errfmt(err, errlen, "PEM block %d: a PKCS#7 "
+				    "bundle with other certificates (give the "
+				    "chain one way)", blockno);
+				goto out;
+			}
+			if (load_pkcs7(in, data, dlen, err, errlen) == -1) {
+				snprintf(pfx, sizeof(pfx), "PEM block %d",
+				    blockno);
+				err_prefix(err, errlen, pfx);
+				goto out;
+			}
+			p7block = blockno;
+		} else if (p7block != 0 && is_cert_block(name)) {
+			errfmt(err, errlen, "PEM block %d: a certificate after "
+			    "the PKCS#7 bundle of block %d (give the chain one "
+			    "way)", blockno, p7block);
+			goto out;
+		} else if (load_pem_block(in, ctx, blockno, name, header, data,
+		    dlen, err, errlen) == -1)
 			goto out;
 		OPENSSL_free(name);
 		OPENSSL_free(header);
@@ -364,6 +556,40 @@ out:
 	OPENSSL_free(data);
 	BIO_free(bio);
 	return rc;
+}
+
+/*
+ * Does DER (or BER) buf start like a PKCS#7/CMS ContentInfo, a SEQUENCE
+ * whose first element is a content type OID under pkcs-7
+ * (1.2.840.113549.1.7)?  Then it is reported as PKCS#7 even when the
+ * rest is broken or truncated.
+ */
+static int
+der_is_pkcs7(const unsigned char *buf, size_t len)
+{
+	static const char pkcs7[] = "1.2.840.113549.1.7.";
+	const unsigned char *p = buf;
+	ASN1_OBJECT *oid = NULL;
+	char txt[64];
+	long clen;
+	int tag, xclass, r, yes = 0;
+
+	if (len > TLSA_MAX_INPUT)
+		return 0;
+	r = ASN1_get_object(&p, &clen, &tag, &xclass, (long)len);
+	if (p == buf || tag != V_ASN1_SEQUENCE || xclass !=
+	    V_ASN1_UNIVERSAL || !(r & V_ASN1_CONSTRUCTED))
+		goto out;
+	if ((oid = d2i_ASN1_OBJECT(NULL, &p, (long)len - (long)(p - buf))) ==
+	    NULL)
+		goto out;
+	if (OBJ_obj2txt(txt, sizeof(txt), oid, 1) > 0 &&
+	    strncmp(txt, pkcs7, sizeof(pkcs7) - 1) == 0)
+		yes = 1;
+out:
+	ASN1_OBJECT_free(oid);
+	ERR_clear_error();
+	return yes;
 }
 
 static int
@@ -394,6 +620,9 @@ load_der(const unsigned char *buf, size_t len, int full,
 			return 0;
 		}
 		ERR_clear_error();
+		/* A ContentInfo: SEQUENCE { OBJECT IDENTIFIER pkcs7-*, ... } */
+		if (der_is_pkcs7(buf, len))
+			return load_pkcs7(in, buf, (long)len, err, errlen);
 		if ((key = decode_key(buf, len, NULL, "PrivateKeyInfo",
 		    OSSL_KEYMGMT_SELECT_KEYPAIR, &private)) != NULL ||
 		    (key = decode_key(buf, len, NULL, "SubjectPublicKeyInfo",

@@ -14,6 +14,12 @@
 /* Largest input file accepted, in bytes. */
 #define TLSA_MAX_INPUT (4u * 1024 * 1024)
 
+/*
+ * Most certificates in a PKCS#7 bundle (a chain is rarely longer than
+ * 5; a CA's bundle may add cross-signed roots).
+ */
+#define TLSA_MAX_BUNDLE 64
+
 struct tlsa_input {
 	/*
 	 * In input order; may be empty.  A lone certificate is decoded
@@ -28,6 +34,10 @@ struct tlsa_input {
 /*
  * Parse buf (len bytes, NUL after them) holding PEM blocks (certificates,
  * private keys, public keys, in any number and order) or one DER object.
+ * A certificates-only PKCS#7/CMS bundle (DER, or one PEM "PKCS7", "PKCS #7
+ * SIGNED DATA" or "CMS" block in place of CERTIFICATE blocks) gives its
+ * certificates in chain order: the one that issued no other first, then
+ * each one's issuer; all must be on that chain.
  * Every PEM block must decode completely; DER must have no trailing
  * bytes; certificates after the first must each have issued the one
  * before; a key given with certificates must belong to the first.
@@ -65,8 +75,8 @@ void tlsa_input_clear(struct tlsa_input *in);
 X509 *tlsa_input_issuer(const struct tlsa_input *in);
 
 /*
- * Is the key of a type we can publish records for (RSA, EC on P-256,
- * P-384 or P-521, Ed25519, Ed448)?  Returns 1, or 0 with a reason.
+ * Is the key of a type we can publish records for (RSA or RSA-PSS, EC on
+ * P-256, P-384 or P-521, Ed25519, Ed448)?  Returns 1, or 0 with a reason.
  */
 int tlsa_key_supported(EVP_PKEY *key, char *err, size_t errlen);
 

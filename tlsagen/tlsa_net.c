@@ -538,9 +538,12 @@ tlsa_fetch_all(const struct tlsa_fetch *f, struct tlsa_served **out,
 	} probes[] = {
 		{ "ECDSA", "ecdsa_secp256r1_sha256:ecdsa_secp384r1_sha384:"
 		    "ecdsa_secp521r1_sha512", "aECDSA:@SECLEVEL=0" },
+		/* rsa_pss_pss_*: a certificate with an RSA-PSS key */
 		{ "RSA", "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:"
-		    "rsa_pss_rsae_sha512:rsa_pkcs1_sha256:rsa_pkcs1_sha384:"
-		    "rsa_pkcs1_sha512:rsa_pkcs1_sha1", "aRSA:@SECLEVEL=0" },
+		    "rsa_pss_rsae_sha512:rsa_pss_pss_sha256:"
+		    "rsa_pss_pss_sha384:rsa_pss_pss_sha512:rsa_pkcs1_sha256:"
+		    "rsa_pkcs1_sha384:rsa_pkcs1_sha512:rsa_pkcs1_sha1",
+		    "aRSA:@SECLEVEL=0" },
 		{ "default", NULL, NULL },
 	};
 	struct tlsa_served *v = NULL;

@@ -319,6 +319,188 @@ for s in $SETS; do
 	is "$s: --verify hash-slinger's 3 1 1 with the private key: exit 0" "$?" 0
 done
 
+# --- PKCS#7 certificate bundles (.p7b/.p7c) ------------------------------
+
+# A bundle made with openssl crl2pkcs7 from the chain (DER and PEM), from
+# the chain in reverse with the root (a SET OF has no order: tlsagen must
+# find the leaf), and from the leaf alone: the same records as the PEM
+# chain, the openssl pipeline's and hash-slinger's.
+P7=$WORK/p7
+mkdir -p "$P7"
+for s in $SETS; do
+	D=$FX/$s
+	openssl crl2pkcs7 -nocrl -certfile "$D/fullchain.pem" -outform DER -out "$P7/$s.p7b" &&
+	openssl crl2pkcs7 -nocrl -certfile "$D/fullchain.pem" -out "$P7/$s.p7b.pem" &&
+	cat "$D/root.pem" "$D/int.pem" "$D/leaf.pem" > "$P7/$s.rev.pem" &&
+	openssl crl2pkcs7 -nocrl -certfile "$P7/$s.rev.pem" -outform DER -out "$P7/$s.rev.p7c" &&
+	openssl crl2pkcs7 -nocrl -certfile "$D/leaf.pem" -outform DER -out "$P7/$s.leaf.p7b" ||
+	    bail "openssl crl2pkcs7 failed for $s"
+	want=$( (zl "$(ossl_rec "$s" 3 1 1)"; zl "$(ossl_rec "$s" 2 1 1)") | sort)
+	for f in "$s.p7b" "$s.p7b.pem" "$s.rev.p7c"; do
+		got=$("$TLSAGEN" "$P7/$f" 2>&1 | lc | sort)
+		is "$s: PKCS#7 $f: default set = openssl (3 1 1 leaf, 2 1 1 intermediate)" "$got" "$want"
+	done
+	got=$("$TLSAGEN" "$P7/$s.p7b" 2>&1 | lc | sort)
+	is "$s: PKCS#7 DER bundle: default set = tlsa --create" "$got" "$(lc < "$WORK/hscli.$s" | sort)"
+	got=$("$TLSAGEN" -r 3,0,1 -r 2,0,2 -r 2,1,0 "$P7/$s.rev.p7c" 2>&1 | rec | sort)
+	want=$( (hs_rec "$s" 3 0 1; hs_rec "$s" 2 0 2; hs_rec "$s" 2 1 0) | sort)
+	is "$s: PKCS#7 bundle in reverse order: 3 0 1, 2 0 2, 2 1 0 = hash-slinger" "$got" "$want"
+	got=$("$TLSAGEN" "$P7/$s.leaf.p7b" 2>&1 | lc)
+	is "$s: PKCS#7 bundle of the leaf alone: its 3 1 1" "$got" "$(zl "$(ossl_rec "$s" 3 1 1)")"
+	# The bundle's certificates as -i issuers, as the same in PEM with -i.
+	got=$("$TLSAGEN" -r 2,1,1 -i "$P7/$s.rev.p7c" "$D/leaf.pem" 2>&1 | rec | sort)
+	want=$( (ossl_rec "$s" 2 1 1; ossl_rec "$s" 3 1 1;
+	    openssl x509 -in "$D/root.pem" -pubkey -noout | openssl pkey -pubin -outform DER |
+	    openssl dgst -sha256 -r | awk '{ print "2 1 1", $1 }'
+	    openssl x509 -in "$D/leaf.pem" -pubkey -noout | openssl pkey -pubin -outform DER |
+	    openssl dgst -sha256 -r | awk '{ print "2 1 1", $1 }') | grep '^2 ' | sort)
+	is "$s: -i PKCS#7 bundle: 2 1 1 for each of its certificates (openssl)" "$got" "$want"
+done
+D=$FX/p256
+want=$( (zl "$(ossl_rec p256 3 1 1)"; zl "$(ossl_rec p256 2 1 1)") | sort)
+for label in "PKCS #7 SIGNED DATA" "CMS"; do
+	sed "s/PKCS7-----/$label-----/" "$P7/p256.p7b.pem" > "$P7/label.pem"
+	got=$("$TLSAGEN" "$P7/label.pem" 2>&1 | lc | sort)
+	is "p256: PEM bundle labelled \"$label\"" "$got" "$want"
+done
+cat "$D/leaf.key.pem" "$P7/p256.p7b.pem" > "$P7/key-and-bundle.pem"
+got=$("$TLSAGEN" "$P7/key-and-bundle.pem" 2>&1 | lc | sort)
+is "p256: a private key and a PEM bundle in one file: the chain's records" "$got" "$want"
+"$TLSAGEN" --verify "$(hs_rec p256 3 1 1)" "$P7/p256.rev.p7c" > "$WORK/v.out" 2>&1
+is "p256: --verify hash-slinger's 3 1 1 with a reversed PKCS#7 bundle: exit 0" "$?" 0
+"$TLSAGEN" --verify "$(hs_rec p256 2 1 1)" "$P7/p256.rev.p7c" > "$WORK/v.out" 2>&1
+is "p256: --verify hash-slinger's 2 1 1 with a reversed PKCS#7 bundle: exit 0" "$?" 0
+
+# --- RSA-PSS keys (id-RSASSA-PSS SubjectPublicKeyInfo, RFC 4055) --------
+
+# Made here: a root and an intermediate with unrestricted RSA-PSS keys
+# (no parameters), an RSA-PSS leaf whose key carries parameters (SHA-256,
+# MGF1-SHA-256, salt 32), and an RSA leaf under the RSA-PSS intermediate.
+# SPKI records are over the SubjectPublicKeyInfo as the certificate holds
+# it, PSS OID and parameters included.  Oracles: hash-slinger, an openssl
+# pipeline, and the SPKI bytes cut out of the certificate by offset.
+# danetool is compared only for keys without parameters: it re-encodes
+# the parameters without the hash algorithms' NULL, so for the leaf it
+# hashes other bytes than the certificate holds.
+PS=$WORK/pss
+mkdir -p "$PS"
+printf '%s\n' "[ ca ]" "basicConstraints = critical, CA:TRUE" \
+    "keyUsage = critical, keyCertSign, cRLSign" "subjectKeyIdentifier = hash" \
+    "authorityKeyIdentifier = keyid:always" "[ leaf ]" "basicConstraints = critical, CA:FALSE" \
+    "keyUsage = critical, digitalSignature" "subjectKeyIdentifier = hash" \
+    "authorityKeyIdentifier = keyid:always" "subjectAltName = DNS:$HOST" > "$PS/ext.cnf"
+# pss_key FILE [params]: an RSA-PSS key, with parameters if asked.
+pss_key() {
+	if [ "${2:-}" = params ]; then
+		openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 \
+		    -pkeyopt rsa_pss_keygen_md:sha256 -pkeyopt rsa_pss_keygen_mgf1_md:sha256 \
+		    -pkeyopt rsa_pss_keygen_saltlen:32 -out "$1"
+	else
+		openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out "$1"
+	fi 2>/dev/null
+}
+# pss_leaf NAME: NAME.pem (and NAME.chain.pem) for NAME.key under int.
+pss_leaf() {
+	openssl req -new -key "$PS/$1.key" -subj "/CN=$HOST" -out "$PS/$1.csr" 2>/dev/null &&
+	openssl x509 -req -in "$PS/$1.csr" -CA "$PS/int.pem" -CAkey "$PS/int.key" -days 30 \
+	    -set_serial 3 -extfile "$PS/ext.cnf" -extensions leaf -out "$PS/$1.pem" 2>/dev/null &&
+	cat "$PS/$1.pem" "$PS/int.pem" > "$PS/$1.chain.pem"
+}
+pss_key "$PS/root.key" && pss_key "$PS/int.key" && pss_key "$PS/leaf.key" params &&
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PS/rsaleaf.key" 2>/dev/null &&
+openssl req -new -x509 -key "$PS/root.key" -subj "/CN=PSS Test Root" -days 30 \
+    -config "$PS/ext.cnf" -extensions ca -out "$PS/root.pem" 2>/dev/null &&
+openssl req -new -key "$PS/int.key" -subj "/CN=PSS Test Intermediate" -out "$PS/int.csr" 2>/dev/null &&
+openssl x509 -req -in "$PS/int.csr" -CA "$PS/root.pem" -CAkey "$PS/root.key" -days 30 \
+    -set_serial 2 -extfile "$PS/ext.cnf" -extensions ca -out "$PS/int.pem" 2>/dev/null &&
+pss_leaf leaf && pss_leaf rsaleaf &&
+openssl verify -CAfile "$PS/root.pem" -untrusted "$PS/int.pem" "$PS/leaf.pem" "$PS/rsaleaf.pem" >/dev/null &&
+openssl x509 -in "$PS/leaf.pem" -outform DER -out "$PS/leaf.der" &&
+openssl pkey -in "$PS/leaf.key" -outform DER -out "$PS/leaf.key.der" &&
+openssl pkey -in "$PS/leaf.key" -pubout -out "$PS/leaf.pub.pem" &&
+openssl pkey -in "$PS/leaf.key" -pubout -outform DER -out "$PS/leaf.pub.der" &&
+openssl pkey -in "$PS/int.key" -pubout -out "$PS/int.pub.pem" &&
+cat "$PS/leaf.key" "$PS/leaf.pem" "$PS/int.pem" > "$PS/combined-chain.pem" ||
+    bail "cannot make the RSA-PSS certificates"
+like "RSA-PSS: the leaf's key is RSASSA-PSS" \
+    "$(openssl x509 -in "$PS/leaf.pem" -noout -text)" "Public Key Algorithm: rsassaPss"
+
+# spki_in_cert CERT: hex of the SubjectPublicKeyInfo as it is in the
+# certificate (tbsCertificate's 7th element), cut out by offset.
+spki_in_cert() {
+	openssl x509 -in "$1" -outform DER -out "$PS/cut.der" || return 1
+	_l=$(openssl asn1parse -inform DER -in "$PS/cut.der" | awk '/d=2 / { if (++n == 7) { print; exit } }')
+	_off=$(echo "${_l%%:*}" | tr -d ' ')
+	_hl=$(echo "$_l" | sed 's/.*hl=\([0-9]*\).*/\1/')
+	_len=$(echo "$_l" | sed 's/.* l= *\([0-9]*\) .*/\1/')
+	dd if="$PS/cut.der" bs=1 skip="$_off" count=$((_hl + _len)) 2>/dev/null | od -An -v -tx1 | tr -d ' \n'
+}
+hs_create() {	# CERT USAGE SELECTOR MTYPE: hash-slinger's "U S M data"
+	tlsa --create --certificate "$1" --port 25 --usage "$2" --selector "$3" --mtype "$4" "$HOST" 2>/dev/null | rec
+}
+HS_LEAF=$(hs_create "$PS/leaf.pem" 3 1 1)
+HS_INT=$(hs_create "$PS/int.pem" 2 1 1)
+OS_LEAF=$(openssl x509 -in "$PS/leaf.pem" -pubkey -noout | openssl pkey -pubin -outform DER |
+    openssl dgst -sha256 -r | cut -d' ' -f1)
+CUT=$(spki_in_cert "$PS/leaf.pem")
+like "RSA-PSS: the SPKI cut from the certificate has the PSS OID and SHA-256 parameters" "$CUT" \
+    "^30.*06092a864886f70d01010a30.*0609608648016503040201"
+is "RSA-PSS: hash-slinger 3 1 0 = the SPKI bytes in the certificate" "$(hs_create "$PS/leaf.pem" 3 1 0)" "3 1 0 $CUT"
+is "RSA-PSS: hash-slinger 3 1 1 = openssl pipeline" "$HS_LEAF" "3 1 1 $OS_LEAF"
+got=$("$TLSAGEN" -H "$HOST" -r 3,1,0 "$PS/leaf.pem" 2>&1 | rec)
+is "RSA-PSS leaf: 3 1 0 is the SPKI as the certificate holds it" "$got" "3 1 0 $CUT"
+got=$("$TLSAGEN" -H "$HOST" -r 3,1,0 "$PS/leaf.key" 2>&1 | rec)
+is "RSA-PSS private key: 3 1 0 is the certificate's SPKI" "$got" "3 1 0 $CUT"
+for f in leaf.pem leaf.der leaf.key leaf.key.der leaf.pub.pem leaf.pub.der combined-chain.pem leaf.chain.pem; do
+	got=$("$TLSAGEN" -H "$HOST" -r 3,1,1 "$PS/$f" 2>&1 | rec)
+	is "RSA-PSS: $f gives the certificate's 3 1 1 (hash-slinger)" "$got" "$HS_LEAF"
+done
+got=$("$TLSAGEN" -H "$HOST" "$PS/leaf.key" 2>&1 | lc)
+is "RSA-PSS: default set for a lone private key is the certificate's 3 1 1" "$got" "$(zl "$HS_LEAF")"
+got=$("$TLSAGEN" "$PS/combined-chain.pem" 2>&1 | rec | sort)
+is "RSA-PSS: default set for key + leaf + intermediate = hash-slinger" "$got" \
+    "$(printf '%s\n%s\n' "$HS_LEAF" "$HS_INT" | sort)"
+# The RSA-PSS issuer: in the chain, with -i as a certificate or a public
+# key, and in a PKCS#7 bundle; all = hash-slinger = danetool.
+DT_INT=$(danetool --tlsa-rr --load-certificate "$PS/int.pem" --host "$HOST" --port 25 --ca --hash sha256 2>/dev/null |
+    awk '{ for (i = 1; i <= NF; i++) if ($i == "(") { print $(i + 1) + 0, $(i + 2) + 0, $(i + 3) + 0, tolower($(i + 4)); break } }')
+is "RSA-PSS intermediate (no parameters): danetool = hash-slinger" "$DT_INT" "$HS_INT"
+openssl crl2pkcs7 -nocrl -certfile "$PS/leaf.chain.pem" -outform DER -out "$PS/chain.p7b" ||
+    bail "openssl crl2pkcs7 failed"
+for v in "chain|$PS/rsaleaf.chain.pem" "-i certificate|-i $PS/int.pem $PS/rsaleaf.pem" \
+    "-i public key|-i $PS/int.pub.pem $PS/rsaleaf.pem" "-i certificate, RSA-PSS leaf|-i $PS/int.pem $PS/leaf.pem" \
+    "PKCS#7 bundle|$PS/chain.p7b"; do
+	# shellcheck disable=SC2086
+	got=$("$TLSAGEN" -r 2,1,1 ${v#*|} 2>&1 | rec)
+	is "RSA-PSS intermediate, ${v%%|*}: 2 1 1 = hash-slinger" "$got" "$HS_INT"
+done
+# A certificate made by GnuTLS encodes the PSS parameters its own way
+# (no NULL after the hash OIDs): its records are still over its own SPKI
+# bytes, never a re-encoding, as OpenSSL's DANE matching hashes them
+# (see CAVEATS in tlsagen(1)).
+if command -v certtool >/dev/null 2>&1; then
+	printf '%s\n' "cn = $HOST" "dns_name = $HOST" "expiration_days = 30" "tls_www_server" > "$PS/g.tmpl"
+	certtool --generate-privkey --key-type rsa-pss --hash sha256 --bits 2048 \
+	    --outfile "$PS/g.key" > /dev/null 2>&1 &&
+	certtool --generate-self-signed --load-privkey "$PS/g.key" --template "$PS/g.tmpl" \
+	    --outfile "$PS/g.pem" > /dev/null 2>&1 || bail "certtool failed"
+	GCUT=$(spki_in_cert "$PS/g.pem")
+	like "RSA-PSS (GnuTLS): its SPKI has the PSS OID" "$GCUT" "^30.*06092a864886f70d01010a30"
+	got=$("$TLSAGEN" -H "$HOST" -r 3,1,0 "$PS/g.pem" 2>&1 | rec)
+	is "RSA-PSS (GnuTLS certificate): 3 1 0 is the SPKI as the certificate holds it" "$got" "3 1 0 $GCUT"
+	# hash-slinger and the openssl pkey pipeline re-encode the key too,
+	# so the oracle is SHA-256 over the bytes cut from the certificate.
+	want=$(printf '%s' "$GCUT" | sed 's/../\\x&/g' | xargs -0 printf '%b' | openssl dgst -sha256 -r | cut -d' ' -f1)
+	got=$("$TLSAGEN" -H "$HOST" -r 3,1,1 "$PS/g.pem" 2>&1 | rec)
+	is "RSA-PSS (GnuTLS certificate): 3 1 1 = SHA-256 of its SPKI bytes" "$got" "3 1 1 $want"
+else
+	diag "SKIP GnuTLS-made RSA-PSS certificate: no certtool (gnutls-bin)"
+fi
+"$TLSAGEN" --verify "$HS_LEAF" -H "$HOST" "$PS/leaf.key" > "$WORK/v.out" 2>&1
+is "RSA-PSS: --verify hash-slinger's 3 1 1 with the private key: exit 0" "$?" 0
+"$TLSAGEN" --verify "$HS_INT" "$PS/leaf.chain.pem" > "$WORK/v.out" 2>&1
+is "RSA-PSS: --verify hash-slinger's 2 1 1 with the chain: exit 0" "$?" 0
+
 # --- many inputs in one run = one run each ---------------------------
 
 set --

@@ -157,6 +157,63 @@ cat "$FX/p256/leaf.pem" "$FX/p384/int.pem" > "$B/wrong-chain.pem"
 bad "chain whose second certificate did not issue the leaf" "$B/wrong-chain.pem" \
     "issue|chain|not signed|does not sign"
 
+# --- PKCS#7 bundles that are not a certificate chain ---------------------
+
+P=$FX/p256
+openssl crl2pkcs7 -nocrl -outform DER -out "$B/p7-no-certs.p7b" 2>/dev/null
+bad "PKCS#7 (DER) with no certificates" "$B/p7-no-certs.p7b" "pkcs#7.*no certificates"
+openssl crl2pkcs7 -nocrl -out "$B/p7-no-certs.pem" 2>/dev/null
+bad "PKCS#7 (PEM) with no certificates" "$B/p7-no-certs.pem" "pkcs#7.*no certificates"
+printf '\060\013\006\011\052\206\110\206\367\015\001\007\002' > "$B/p7-no-content.p7"
+bad "PKCS#7 signed-data with no content" "$B/p7-no-content.p7" "pkcs#7.*no content"
+echo "not a certificate" > "$B/data.txt"
+openssl cms -data_create -in "$B/data.txt" -outform DER -out "$B/p7-data.p7" 2>/dev/null
+bad "PKCS#7 of type data" "$B/p7-data.p7" "pkcs#7 of type pkcs7-data"
+openssl smime -encrypt -in "$B/data.txt" -outform DER -out "$B/p7-enveloped.p7" \
+    "$FX/rsa2048/leaf.pem" 2>/dev/null
+bad "PKCS#7 enveloped-data" "$B/p7-enveloped.p7" "pkcs#7 of type pkcs7-envelopeddata"
+openssl smime -sign -in "$B/data.txt" -signer "$P/leaf.pem" -inkey "$P/leaf.key.pem" \
+    -certfile "$P/int.pem" -nodetach -outform DER -out "$B/p7-signed.p7" 2>/dev/null
+bad "PKCS#7 signed message (with signers)" "$B/p7-signed.p7" "signed message.*not a certificates-only bundle"
+openssl crl2pkcs7 -nocrl -certfile "$P/fullchain.pem" -outform DER -out "$B/good.p7b" 2>/dev/null
+openssl crl2pkcs7 -nocrl -certfile "$P/fullchain.pem" -out "$B/good.p7b.pem" 2>/dev/null
+run "$B/good.p7b"
+is "the good PKCS#7 bundle these are made from is accepted" "$rc:$(cat "$WORK/stderr")" "0:"
+head -c 400 "$B/good.p7b" > "$B/p7-truncated.p7b"
+bad "PKCS#7 (DER) cut short" "$B/p7-truncated.p7b" "malformed pkcs#7"
+{ cat "$B/good.p7b"; printf 'trailing'; } > "$B/p7-trailing.p7b"
+bad "PKCS#7 (DER) with trailing bytes" "$B/p7-trailing.p7b" "trailing bytes after pkcs#7"
+printf '%s\n' '-----BEGIN PKCS7-----' 'VGhpcyBpcyBub3QgYSBjZXJ0aWZpY2F0ZSBhdCBhbGwuCg==' \
+    '-----END PKCS7-----' > "$B/p7-garbage.pem"
+bad "PEM PKCS7 block whose body is not DER" "$B/p7-garbage.pem" "block 1: malformed pkcs#7"
+cat "$P/leaf.pem" "$FX/p384/int.pem" > "$B/two-chains.pem"
+openssl crl2pkcs7 -nocrl -certfile "$B/two-chains.pem" -outform DER -out "$B/p7-two-chains.p7b" 2>/dev/null
+bad "PKCS#7 bundle of two unrelated certificates" "$B/p7-two-chains.p7b" "not one chain"
+cat "$P/leaf.pem" "$P/root.pem" > "$B/gap.pem"
+openssl crl2pkcs7 -nocrl -certfile "$B/gap.pem" -outform DER -out "$B/p7-gap.p7b" 2>/dev/null
+bad "PKCS#7 bundle of a leaf and its root without the intermediate" "$B/p7-gap.p7b" "not one chain"
+cat "$B/good.p7b.pem" "$P/int.pem" > "$B/p7-then-cert.pem"
+bad "PEM: a PKCS7 bundle, then a CERTIFICATE block" "$B/p7-then-cert.pem" "block 2: .*give the chain one way"
+cat "$P/leaf.pem" "$B/good.p7b.pem" > "$B/cert-then-p7.pem"
+bad "PEM: a CERTIFICATE block, then a PKCS7 bundle" "$B/cert-then-p7.pem" "block 2: .*give the chain one way"
+cat "$FX/p384/leaf.key.pem" "$B/good.p7b.pem" > "$B/p7-other-key.pem"
+bad "PEM: a key and a PKCS7 bundle of another key's chain" "$B/p7-other-key.pem" "does not belong"
+i=0
+while [ $i -lt 65 ]; do cat "$P/leaf.pem"; i=$((i + 1)); done > "$B/65.pem"
+openssl crl2pkcs7 -nocrl -certfile "$B/65.pem" -outform DER -out "$B/p7-65.p7b" 2>/dev/null
+bad "PKCS#7 bundle of 65 certificates" "$B/p7-65.p7b" "65 certificates, more than 64"
+i=0
+while [ $i -lt 64 ]; do cat "$P/leaf.pem"; i=$((i + 1)); done > "$B/64.pem"
+openssl crl2pkcs7 -nocrl -certfile "$B/64.pem" -outform DER -out "$B/p7-64.p7b" 2>/dev/null
+run "$B/p7-64.p7b"
+is "PKCS#7 bundle of 64 copies of one certificate: its records" "$rc:$(cat "$WORK/stdout")" "0:$("$TLSAGEN" "$P/leaf.pem")"
+openssl crl2pkcs7 -nocrl -certfile "$FX/bad/dsa.pem" -outform DER -out "$B/p7-dsa.p7b" 2>/dev/null
+bad "PKCS#7 bundle of a DSA certificate" "$B/p7-dsa.p7b" "dsa"
+run -i "$B/p7-no-certs.p7b" "$GOOD"
+check "-i with a PKCS#7 bundle with no certificates" "$(ere "$B/p7-no-certs.p7b")" "pkcs#7.*no certificates"
+run -i "$B/p7-data.p7" "$GOOD"
+check "-i with a PKCS#7 of type data" "$(ere "$B/p7-data.p7")" "pkcs#7 of type pkcs7-data"
+
 # --- bad -i issuers and -o outputs --------------------------------------
 
 run -i "$B/empty.pem" "$GOOD"

@@ -111,6 +111,8 @@ certs_leaf "$C" mx3e ec mx3.example.test || bail "cannot make mx3 (ECDSA)"
 certs_leaf "$C" dflt ec default.example.test || bail "cannot make the default s_server cert"
 certs_leaf "$C" sni ec sni.example.test || bail "cannot make the SNI s_server cert"
 certs_leaf "$C" mx2b ec mx2.example.test || bail "cannot make the renewed mx2"
+certs_leaf "$C" mx4p rsapss mx4.example.test || bail "cannot make mx4 (RSA-PSS)"
+certs_leaf "$C" mx4e ec mx4.example.test || bail "cannot make mx4 (ECDSA)"
 
 # ---- the lab scripts themselves -----------------------------------------
 nok "postfix.sh refuses a non-loopback address" sh "$TOP/tests/lab/postfix.sh" start "$WORK/pfx" "192.0.2.1=$C/mx1.key,$C/mx1.chain.pem"
@@ -129,7 +131,8 @@ at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$PF'"
 sh "$TOP/tests/lab/postfix.sh" start "$PF" \
 	"127.0.0.20=$C/mx1.key,$C/mx1.chain.pem" \
 	"127.0.0.21=$C/mx2.key,$C/mx2.chain.pem" \
-	"127.0.0.22=$C/mx3r.key,$C/mx3r.chain.pem,$C/mx3e.key,$C/mx3e.chain.pem" ||
+	"127.0.0.22=$C/mx3r.key,$C/mx3r.chain.pem,$C/mx3e.key,$C/mx3e.chain.pem" \
+	"127.0.0.23=$C/mx4e.key,$C/mx4e.chain.pem,$C/mx4p.key,$C/mx4p.chain.pem" ||
 	bail "the lab Postfix did not start"
 diag "Postfix up after $(($(date +%s) - T0)) s"
 
@@ -219,6 +222,31 @@ tg -c 127.0.0.22 -H mx3.example.test --verify "3 1 1 $HE"
 is "dual host: --verify with the ECDSA record only: exit 2 (RSA chain unmatched)" "$rc" 2
 tg -c 127.0.0.22 -H mx3.example.test --verify "3 1 1 $HR"
 is "dual host: --verify with the RSA record only: exit 2 (ECDSA chain unmatched)" "$rc" 2
+
+# ---- a dual ECDSA + RSA-PSS host (id-RSASSA-PSS key, RFC 4055) -------------
+# The RSA-PSS chain answers only clients offering rsa_pss_pss_* signature
+# algorithms: the RSA handshake must offer them, or the chain is missed.
+HP=$(slinger 3 "$C/mx4p.pem" mx4.example.test | awk '{ print $4 }')
+HE4=$(slinger 3 "$C/mx4e.pem" mx4.example.test | awk '{ print $4 }')
+is "RSA-PSS host: the leaf's key is RSASSA-PSS" \
+	"$(openssl x509 -in "$C/mx4p.pem" -noout -text | grep -c 'Public Key Algorithm: rsassaPss')" 1
+o=$(sclient 127.0.0.23:25 mx4.example.test "3 1 1 $HP" -sigalgs rsa_pss_pss_sha256)
+like "RSA-PSS host: an RSA-PSS client gets the RSA-PSS chain (s_client, hash-slinger's record)" "$o" "^Verification: OK"
+tg -c 127.0.0.23 -H mx4.example.test
+is "RSA-PSS host: exit 0" "$rc" 0
+is "RSA-PSS host: 3 1 1 for the RSA-PSS and the ECDSA key = hash-slinger" \
+	"$(printf '%s\n' "$out" | recs | grep '^3 1 1 ')" "$(printf '3 1 1 %s\n3 1 1 %s\n' "$HP" "$HE4" | sort)"
+is "RSA-PSS host: 2 1 1 for the intermediate, once" \
+	"$(printf '%s\n' "$out" | recs | grep '^2 1 1 ')" "$(slinger 2 "$C/int.pem" mx4.example.test)"
+is "RSA-PSS host: live = the chain files" "$(printf '%s\n' "$out" | recs)" \
+	"$("$TLSAGEN" -H mx4.example.test "$C/mx4p.chain.pem" "$C/mx4e.chain.pem" | recs)"
+tg -c 127.0.0.23 -H mx4.example.test -r 3,1,1 --verify "3 1 1 $HP" --verify "3 1 1 $HE4"
+is "RSA-PSS host: --verify with both keys' records: exit 0" "$rc" 0
+tg -c 127.0.0.23 -H mx4.example.test --verify "3 1 1 $HE4"
+is "RSA-PSS host: --verify with the ECDSA record only: exit 2 (RSA-PSS chain unmatched)" "$rc" 2
+got=$("$TLSAGEN" -H mx4.example.test "$C/mx4p.key" 2>&1)
+is "RSA-PSS host: the lone private key gives the served certificate's 3 1 1" "$got" \
+	"_25._tcp.mx4.example.test. IN TLSA 3 1 1 $HP"
 
 # ---- reload picks up a renewed certificate --------------------------------
 H2B=$(hash311 "$C/mx2b.pem")

@@ -12,7 +12,8 @@
 #                                   DIR/NAME.pem        leaf only
 #                                   DIR/NAME.chain.pem  leaf + intermediate
 #                                 ALG: rsa (2048), rsa3072, rsa4096, ec
-#                                 (P-256), p384, ed25519
+#                                 (P-256), p384, ed25519, rsapss (RSA-PSS
+#                                 2048 restricted to SHA-256, salt 32)
 #
 # Both return non-zero with a message on stderr when openssl fails.  The
 # certificates are valid for 30 days from now.  The functions keep their
@@ -29,7 +30,10 @@ _certs_key() {
 	ec | p256) set -- "$2" -algorithm EC -pkeyopt ec_paramgen_curve:P-256 ;;
 	p384) set -- "$2" -algorithm EC -pkeyopt ec_paramgen_curve:P-384 ;;
 	ed25519) set -- "$2" -algorithm ED25519 ;;
-	*) _certs_err "unknown key algorithm $1 (rsa, rsa3072, rsa4096, ec, p384, ed25519)"; return 1 ;;
+	rsapss) set -- "$2" -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 \
+		-pkeyopt rsa_pss_keygen_md:sha256 -pkeyopt rsa_pss_keygen_mgf1_md:sha256 \
+		-pkeyopt rsa_pss_keygen_saltlen:32 ;;
+	*) _certs_err "unknown key algorithm $1 (rsa, rsa3072, rsa4096, ec, p384, ed25519, rsapss)"; return 1 ;;
 	esac
 	_cs_f=$1; shift
 	(umask 077 && openssl genpkey "$@" -out "$_cs_f" 2>"$_cs_f.err") ||
