@@ -744,9 +744,11 @@ probe_setup(const struct pool *p, const struct chk_addr *a, int kind,
 		f->ciphers = "aECDSA:@SECLEVEL=0";
 		break;
 	case CHK_P_RSA:
+		/* rsa_pss_pss_*: a certificate with an RSA-PSS key. */
 		f->sigalgs = "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:"
-		    "rsa_pss_rsae_sha512:rsa_pkcs1_sha256:rsa_pkcs1_sha384:"
-		    "rsa_pkcs1_sha512:rsa_pkcs1_sha1";
+		    "rsa_pss_rsae_sha512:rsa_pss_pss_sha256:"
+		    "rsa_pss_pss_sha384:rsa_pss_pss_sha512:rsa_pkcs1_sha256:"
+		    "rsa_pkcs1_sha384:rsa_pkcs1_sha512:rsa_pkcs1_sha1";
 		f->ciphers = "aRSA:@SECLEVEL=0";
 		break;
 	case CHK_P_LEGACY:

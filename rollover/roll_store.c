@@ -213,6 +213,7 @@ roll_key_family(EVP_PKEY *key)
 {
 	switch (EVP_PKEY_get_base_id(key)) {
 	case EVP_PKEY_RSA:
+	case EVP_PKEY_RSA_PSS:
 		return "rsa";
 	case EVP_PKEY_ED25519:
 	case EVP_PKEY_ED448:

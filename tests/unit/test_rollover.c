@@ -38,10 +38,14 @@
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
 #include "log.h"
 #include "roll_config.h"
 #include "roll_run.h"
 #include "roll_state.h"
+#include "roll_store.h"
 #include "zone_check.h"
 
 static char tmpdir[PATH_MAX];
@@ -1057,6 +1061,51 @@ assert_same_state(const struct roll_state *a, const struct roll_state *b)
 	assert_int_equal(a->updated_at, b->updated_at);
 	assert_int_equal(a->hold_ttl, b->hold_ttl);
 	assert_string_equal(a->alert, b->alert);
+	assert_string_equal(a->behind, b->behind);
+	assert_int_equal(a->checked_at, b->checked_at);
+}
+
+/* Which slot a key goes to: RSA-PSS is an RSA key (slot rsa). */
+static void
+test_key_family(void **state)
+{
+	static const struct {
+		const char	*type, *curve;
+		size_t		 bits;
+		const char	*family;
+	} c[] = {
+		{ "RSA", NULL, 1024, "rsa" },
+		{ "RSA-PSS", NULL, 1024, "rsa" },
+		{ "EC", "P-256", 0, "ecdsa" },
+		{ "EC", "P-384", 0, "ecdsa" },
+		{ "ED25519", NULL, 0, "eddsa" },
+		{ "ED448", NULL, 0, "eddsa" },
+	};
+	EVP_PKEY_CTX *pc;
+	EVP_PKEY *k;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		k = NULL;
+		if (c[i].bits > 0) {
+			/* EVP_PKEY_Q_keygen takes bits for "RSA" only. */
+			pc = EVP_PKEY_CTX_new_from_name(NULL, c[i].type, NULL);
+			assert_non_null(pc);
+			assert_int_equal(EVP_PKEY_keygen_init(pc), 1);
+			assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(pc,
+			    (int)c[i].bits), 1);
+			assert_int_equal(EVP_PKEY_generate(pc, &k), 1);
+			EVP_PKEY_CTX_free(pc);
+		} else if (c[i].curve != NULL)
+			k = EVP_PKEY_Q_keygen(NULL, NULL, c[i].type,
+			    c[i].curve);
+		else
+			k = EVP_PKEY_Q_keygen(NULL, NULL, c[i].type);
+		assert_non_null(k);
+		assert_string_equal(roll_key_family(k), c[i].family);
+		EVP_PKEY_free(k);
+	}
 }
 
 static void
@@ -1089,6 +1138,9 @@ test_state_roundtrip(void **state)
 	a.hold_ttl = 86400;
 	snprintf(a.alert, sizeof(a.alert), "service mx: 127.0.0.41@53: not "
 	    "yet: serves 3 1 1 ab..; and: a colon");
+	snprintf(a.behind, sizeof(a.behind), "ns 127.0.0.41@53, resolver "
+	    "127.0.0.53@53, local validation");
+	a.checked_at = 1700000150;
 	before = time(NULL);
 	assert_int_equal(roll_state_save(statedir, "mx", &a, err,
 	    sizeof(err)), 0);
@@ -1465,6 +1517,7 @@ main(void)
 		cmocka_unit_test(test_state_missing_is_fresh),
 		cmocka_unit_test(test_state_damaged),
 		cmocka_unit_test(test_hold_left),
+		cmocka_unit_test(test_key_family),
 		cmocka_unit_test(test_ttl_clamp),
 		cmocka_unit_test(test_state_save_refuses_unreadable),
 	};
