@@ -115,11 +115,17 @@ RELEASE_ENV = TLSAGEN_RELEASE=$(abspath $(B))/tlsagen \
 # and mount namespace and temporary directory, and most of their time is
 # spent waiting for TTLs, holds and daemons, not computing.  prove shows
 # each failure with its diagnostics; the slowest scripts are listed last.
-TEST_JOBS ?= 3
+# The longest scripts start first, so that none of them is left to run
+# alone at the end.
+TEST_JOBS ?= 4
+SLOW_TESTS = tests/integration/90-crash-matrix.t tests/integration/92-faults.t \
+	     tests/integration/25-catalogue.t tests/integration/86-acme-clients.t
+INTEGRATION_TESTS = $(SLOW_TESTS) \
+	$(filter-out $(SLOW_TESTS),$(sort $(wildcard tests/integration/*.t)))
 integration: all test-bins
 	@mkdir -p $(B)
 	@{ $(RELEASE_ENV) TLSAGEN=$(TB)/tlsagen TLSA_ROLLOVER=$(TB)/tlsa-rollover \
-	    prove -j$(TEST_JOBS) --timer --failures --comments tests/integration/*.t; \
+	    prove -j$(TEST_JOBS) --timer --failures --comments $(INTEGRATION_TESTS); \
 	    echo $$? > $(B)/prove.rc; } 2>&1 | tee $(B)/prove.log
 	@echo "# slowest scripts (wall-clock ms):"
 	@awk 'match($$0, /^\[[0-9:]+\] tests\/[^ ]+\.t/) { t = $$2 } \

@@ -97,7 +97,7 @@ void
 roll_log_lines(const char *service, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len, *nl, *s;
-	char vis[4 * 1024 + 1];
+	char vis[4 * 2000 + 1];
 	size_t slen = strlen(service), n;
 	int prio, named;
 
@@ -109,8 +109,8 @@ roll_log_lines(const char *service, const char *text, size_t len)
 		while (s < nl && (*s == ' ' || *s == '\t'))
 			s++;
 		n = (size_t)(nl - s);
-		if (n > 1024)
-			n = 1024;
+		if (n > 2000)
+			n = 2000;
 		line_vis(vis, sizeof(vis), s, n);
 		named = strncmp(vis, service, slen) == 0 && vis[slen] == ':';
 		p = nl < end ? nl + 1 : end;

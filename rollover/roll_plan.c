@@ -143,11 +143,20 @@ static json_t *
 step_add(struct plan *p, const char *name, struct sbuf *b, time_t at,
     int exact)
 {
-	json_t *o = json_object();
+	const char *t = b->s != NULL && !b->failed ? b->s : "";
+	json_t *o = json_object(), *text;
 
 	json_object_set_new(o, "step", json_string(name));
-	json_object_set_new(o, "text", json_string(b->s != NULL && !b->failed ?
-	    b->s : ""));
+	/* A path or name that is not UTF-8: JSON gets it escaped. */
+	if ((text = json_string(t)) == NULL) {
+		size_t len = 4 * strlen(t) + 1;
+		char *vis = malloc(len);
+
+		if (vis != NULL)
+			text = json_string(str_vis(vis, len, t, strlen(t)));
+		free(vis);
+	}
+	json_object_set_new(o, "text", text != NULL ? text : json_string(""));
 	if (at != 0) {
 		json_object_set_new(o, "at", json_integer((json_int_t)at));
 		json_object_set_new(o, "exact", json_boolean(exact));
@@ -475,9 +484,12 @@ roll_plan_text(const json_t *plan, time_t now, struct sbuf *out)
 	json_int_t at;
 
 	json_array_foreach(plan, i, o) {
-		sbuf_printf(out, "plan %zu. %s: %s", i + 1,
-		    json_string_value(json_object_get(o, "step")),
-		    json_string_value(json_object_get(o, "text")));
+		const char *step = json_string_value(json_object_get(o,
+		    "step")), *text = json_string_value(json_object_get(o,
+		    "text"));
+
+		sbuf_printf(out, "plan %zu. %s: %s", i + 1, step != NULL ?
+		    step : "?", text != NULL ? text : "?");
 		if (json_object_get(o, "at") != NULL) {
 			at = json_integer_value(json_object_get(o, "at"));
 			roll_plan_time((time_t)at, when, sizeof(when));
