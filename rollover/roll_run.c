@@ -271,6 +271,15 @@ all_hosts_published(const struct roll_service *s,
 	return 1;
 }
 
+/* A host name without its trailing dot, as certificates name it. */
+static void
+host_nodot(const char *h, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", h);
+	if (buf[0] != '\0' && buf[strlen(buf) - 1] == '.')
+		buf[strlen(buf) - 1] = '\0';
+}
+
 /*
  * Add to keep the records of cand that a certificate or key the state
  * knows (every slot's current and pending certificate, the staged key)
@@ -286,7 +295,7 @@ match_known(struct roll_ctx *x, const struct roll_state *st,
 	const char *id;
 	char host[256];
 	size_t i, h;
-	int k, j, r, rc = -1;
+	int k, r, rc = -1;
 
 	for (k = 0; k <= st->nslots * 2; k++) {
 		id = k == st->nslots * 2 ? st->staged : k % 2 == 0 ?
@@ -299,11 +308,7 @@ match_known(struct roll_ctx *x, const struct roll_state *st,
 		for (i = 0; i < cand->n; i++)
 			for (h = 0; h < x->s->nhosts &&
 			    !zone_rrset_has(keep, &cand->v[i]); h++) {
-				snprintf(host, sizeof(host), "%s",
-				    x->s->hosts[h]);
-				j = (int)strlen(host);
-				if (j > 0 && host[j - 1] == '.')
-					host[j - 1] = '\0';
+				host_nodot(x->s->hosts[h], host, sizeof(host));
 				/* A staged key has no chain: its 3 1 x. */
 				r = tlsa_dane_verify(k == st->nslots * 2 ?
 				    NULL : c.chain, k == st->nslots * 2 ?
@@ -471,6 +476,149 @@ roll_ttl_bound(struct roll_ctx *x, const struct zone_vis *v,
 }
 
 /*
+ * The servers to ask whether they serve the RRset: the configured
+ * check_servers, else the NS set of zone (asked of the resolver), and
+ * the primary last, asked with key (it may answer only us).  *vp and *np
+ * are what is built so far, also on failure (the caller frees them).
+ * 0 or -1 (err empty when out of memory).
+ */
+static int
+vis_servers(struct roll_ctx *x, const struct zone_server *resolver,
+    const struct zone_server *primary, const struct zone_tsig *key,
+    const char *zone, struct zone_vis **vp, size_t *np, char *err,
+    size_t errlen)
+{
+	struct zone_vis *v = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	if (x->s->dns.ncheck_servers > 0) {
+		if ((v = calloc(x->s->dns.ncheck_servers + 1,
+		    sizeof(*v))) == NULL)
+			goto out;
+		for (i = 0; i < x->s->dns.ncheck_servers; i++) {
+			if (zone_server_parse(x->s->dns.check_servers[i],
+			    &v[i].srv, err, errlen) == -1)
+				goto out;
+			v[i].role = "server";
+		}
+		n = x->s->dns.ncheck_servers;
+	} else if (x->s->dns.resolver != NULL) {
+		if (zone_ns_servers(resolver, zone, 53, &xfer, &v, &n, err,
+		    errlen) == -1)
+			goto out;
+		if ((v = reallocarray(v, n + 1, sizeof(*v))) == NULL)
+			goto out;
+	} else if ((v = calloc(1, sizeof(*v))) == NULL)
+		goto out;
+	memset(&v[n], 0, sizeof(v[n]));
+	v[n].srv = *primary;
+	v[n].role = "primary";
+	v[n].key = key;
+	n++;
+	rc = 0;
+out:
+	*vp = v;
+	*np = n;
+	return rc;
+}
+
+/*
+ * Does every server in v serve the published RRset at owner with AA?
+ * 1 yes, 0 not yet (each one behind said, and added to behind).  *ttl
+ * grows to the largest TTL or negative TTL seen (bounded).
+ */
+static int
+owner_served(struct roll_ctx *x, const struct roll_state *st,
+    struct zone_vis *v, size_t n, const char *zone, const char *owner,
+    uint32_t *ttl, char *behind, size_t behindlen)
+{
+	size_t i, bad;
+
+	bad = zone_visibility(v, n, zone, owner, &st->published, &vis_xfer);
+	for (i = 0; i < n; i++) {
+		if (v[i].state != ZONE_VIS_MATCH) {
+			char *d = zone_rrset_describe(&v[i].rrset);
+
+			say(x, ROLL_INFO "  %s %s: not yet: %s%s%s\n",
+			    v[i].role,
+			    v[i].srv.name, v[i].error[0] ?
+			    v[i].error : "serves ", v[i].error[0] ?
+			    "" : d != NULL ? d : "?", "");
+			free(d);
+			if (strstr(behind, v[i].srv.name) == NULL)
+				append_behind(behind, behindlen,
+				    v[i].role, v[i].srv.name);
+			continue;
+		}
+		if (v[i].ttl > *ttl)
+			*ttl = roll_ttl_bound(x, &v[i], "TLSA TTL",
+			    v[i].ttl);
+		/* A resolver may cache "no such RRset" that long. */
+		if (v[i].has_serial && v[i].neg_ttl > *ttl)
+			*ttl = roll_ttl_bound(x, &v[i], "negative TTL",
+			    v[i].neg_ttl);
+	}
+	return bad == 0;
+}
+
+/*
+ * Does the published RRset at owner validate: the configured resolver
+ * returns it with AD, and local validation against the trust anchor
+ * file (when there is one; via the resolver, else the primary) agrees?
+ * 1 yes, 0 not yet (said, and added to behind).  why is the caller's
+ * buffer for the reasons, kept from one owner to the next.
+ */
+static int
+owner_validated(struct roll_ctx *x, const struct roll_state *st,
+    const struct zone_server *resolver, const struct zone_server *primary,
+    const char *owner, char *why, size_t whylen, char *behind,
+    size_t behindlen)
+{
+	struct zone_rrset got;
+	int sec, ok = 1;
+
+	if (x->s->dns.resolver != NULL) {
+		sec = zone_resolve_validated(resolver, owner, &xfer, &got, why,
+		    whylen);
+		if (sec != ZONE_SEC_SECURE ||
+		    !zone_rrset_equal(&got, &st->published)) {
+			say(x, ROLL_INFO "  resolver %s: not yet: "
+			    "%s%s\n",
+			    resolver->name, zone_sec_name(sec),
+			    sec == ZONE_SEC_SECURE ?
+			    ", another RRset (cached?)" : "");
+			if (strstr(behind, resolver->name) == NULL)
+				append_behind(behind, behindlen,
+				    "resolver", resolver->name);
+			ok = 0;
+		}
+		zone_rrset_free(&got);
+	}
+	if (x->s->dns.trust_anchor_file != NULL) {
+		const struct zone_server *via = x->s->dns.resolver !=
+		    NULL ? resolver : primary;
+
+		sec = zone_validate_local(via,
+		    x->s->dns.trust_anchor_file, owner, &xfer, &got,
+		    why, whylen);
+		if (sec != ZONE_SEC_SECURE ||
+		    !zone_rrset_equal(&got, &st->published)) {
+			say(x, ROLL_INFO "  local validation: not yet: "
+			    "%s\n",
+			    sec == ZONE_SEC_SECURE ? "secure, but "
+			    "another RRset" : why);
+			if (strstr(behind, "local validation") == NULL)
+				append_behind(behind, behindlen,
+				    "local validation", "");
+			ok = 0;
+		}
+		zone_rrset_free(&got);
+	}
+	return ok;
+}
+
+/*
  * Is the published RRset served by every authoritative server (the
  * configured check_servers, else the NS set) and the primary, and does
  * it validate?  1 yes, 0 not yet (why in x->out), -1 error.  *ttl gets
@@ -483,10 +631,9 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 	struct zone_server resolver, primary;
 	struct zone_tsig key = { 0 };
 	struct zone_vis *v = NULL;
-	struct zone_rrset got;
 	char *owner = NULL, *zone = NULL, why[ERRBUF_LEN];
-	size_t n = 0, h, i, bad;
-	int rc = -1, sec, ok = 1;
+	size_t n = 0, h;
+	int rc = -1, ok = 1;
 
 	why[0] = '\0';
 	behind[0] = '\0';
@@ -508,98 +655,15 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 			if (zone == NULL)
 				goto out;
 		}
-		if (v == NULL) {
-			if (x->s->dns.ncheck_servers > 0) {
-				if ((v = calloc(x->s->dns.ncheck_servers + 1,
-				    sizeof(*v))) == NULL)
-					goto out;
-				for (i = 0; i < x->s->dns.ncheck_servers; i++) {
-					if (zone_server_parse(
-					    x->s->dns.check_servers[i],
-					    &v[i].srv, err, errlen) == -1)
-						goto out;
-					v[i].role = "server";
-				}
-				n = x->s->dns.ncheck_servers;
-			} else if (x->s->dns.resolver != NULL) {
-				if (zone_ns_servers(&resolver, zone, 53, &xfer,
-				    &v, &n, err, errlen) == -1)
-					goto out;
-				if ((v = reallocarray(v, n + 1, sizeof(*v))) ==
-				    NULL)
-					goto out;
-			} else if ((v = calloc(1, sizeof(*v))) == NULL)
-				goto out;
-			memset(&v[n], 0, sizeof(v[n]));
-			v[n].srv = primary;
-			v[n].role = "primary";
-			v[n].key = &key;
-			n++;
-		}
-		bad = zone_visibility(v, n, zone, owner, &st->published,
-		    &vis_xfer);
-		for (i = 0; i < n; i++) {
-			if (v[i].state != ZONE_VIS_MATCH) {
-				char *d = zone_rrset_describe(&v[i].rrset);
-
-				say(x, ROLL_INFO "  %s %s: not yet: %s%s%s\n",
-				    v[i].role,
-				    v[i].srv.name, v[i].error[0] ?
-				    v[i].error : "serves ", v[i].error[0] ?
-				    "" : d != NULL ? d : "?", "");
-				free(d);
-				if (strstr(behind, v[i].srv.name) == NULL)
-					append_behind(behind, behindlen,
-					    v[i].role, v[i].srv.name);
-				continue;
-			}
-			if (v[i].ttl > *ttl)
-				*ttl = roll_ttl_bound(x, &v[i], "TLSA TTL",
-				    v[i].ttl);
-			/* A resolver may cache "no such RRset" that long. */
-			if (v[i].has_serial && v[i].neg_ttl > *ttl)
-				*ttl = roll_ttl_bound(x, &v[i], "negative TTL",
-				    v[i].neg_ttl);
-		}
-		if (bad > 0)
+		if (v == NULL && vis_servers(x, &resolver, &primary, &key,
+		    zone, &v, &n, err, errlen) == -1)
+			goto out;
+		if (!owner_served(x, st, v, n, zone, owner, ttl, behind,
+		    behindlen))
 			ok = 0;
-		if (x->s->dns.resolver != NULL) {
-			sec = zone_resolve_validated(&resolver, owner, &xfer,
-			    &got, why, sizeof(why));
-			if (sec != ZONE_SEC_SECURE ||
-			    !zone_rrset_equal(&got, &st->published)) {
-				say(x, ROLL_INFO "  resolver %s: not yet: "
-				    "%s%s\n",
-				    resolver.name, zone_sec_name(sec),
-				    sec == ZONE_SEC_SECURE ?
-				    ", another RRset (cached?)" : "");
-				if (strstr(behind, resolver.name) == NULL)
-					append_behind(behind, behindlen,
-					    "resolver", resolver.name);
-				ok = 0;
-			}
-			zone_rrset_free(&got);
-		}
-		if (x->s->dns.trust_anchor_file != NULL) {
-			const struct zone_server *via = x->s->dns.resolver !=
-			    NULL ? &resolver : &primary;
-
-			sec = zone_validate_local(via,
-			    x->s->dns.trust_anchor_file, owner, &xfer, &got,
-			    why, sizeof(why));
-			if (sec != ZONE_SEC_SECURE ||
-			    !zone_rrset_equal(&got, &st->published)) {
-				say(x, ROLL_INFO "  local validation: not yet: "
-				    "%s\n",
-				    sec == ZONE_SEC_SECURE ? "secure, but "
-				    "another RRset" : why);
-				if (strstr(behind, "local validation") == NULL)
-					append_behind(behind, behindlen,
-					    "local validation", "");
-				ok = 0;
-			}
-			zone_rrset_free(&got);
-		}
+		if (!owner_validated(x, st, &resolver, &primary, owner, why,
+		    sizeof(why), behind, behindlen))
+			ok = 0;
 	}
 	rc = ok;
 out:
@@ -681,359 +745,519 @@ reload_after_switch_back(struct roll_ctx *x)
 		say(x, "  reload after switching back FAILED: %s\n", e);
 }
 
-/* One step.  1 moved, 0 waiting, -1 failed. */
-static int
-step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
+/* Put back the current certificate in the first n slots that have a
+ * pending one (no reload). */
+static void
+switch_back_pending(struct roll_ctx *x, const struct roll_state *st, int n)
 {
-	struct zone_rrset want = { 0 }, served = { 0 };
-	struct roll_cert pc = { 0 };
-	struct tlsa_match m;
-	char host[256], behind[512];
-	uint32_t ttl;
-	long left;
-	size_t h;
-	int rc = -1, r, k, j, same = 0;
+	int k;
 
-	switch (st->phase) {
-	case ROLL_STEADY:
-		/* Something to do: a certificate or key waiting, or a host
-		 * added to the service since the RRset was published. */
-		if (!roll_state_pending(st) && st->staged[0] == '\0' &&
-		    (!st->have_published || all_hosts_published(x->s, st)))
-			return 0;
-		if (wanted(x, st, 1, &want, err, errlen) == -1)
-			goto out;
-		if (!roll_state_pending(st) && st->have_published &&
-		    zone_rrset_subset(&want, &st->published) &&
-		    all_hosts_published(x->s, st)) {
-			rc = 0;		/* staged key published already */
-			goto out;
-		}
-		st->phase = ROLL_PUBLISH;
-		rc = 1;
-		break;
+	for (k = 0; k < n; k++)
+		if (st->slot[k].pending[0] != '\0')
+			(void)switch_back(x, st->slot[k].name,
+			    st->slot[k].current);
+}
 
-	case ROLL_PUBLISH:
-		if (wanted(x, st, 1, &want, err, errlen) == -1)
-			goto out;
-		if (st->have_published && zone_rrset_subset(&want, &st->published) &&
-		    st->visible_at != 0 && all_hosts_published(x->s, st)) {
-			/* Covered by records visible since visible_at. */
-			say(x, "  the records are published already\n");
-			st->phase = ROLL_HOLD;
-			rc = 1;
-			break;
-		}
-		/* Add, never remove, while publishing. */
-		if (st->have_published && zone_rrset_union(&want, &st->published) ==
-		    -1)
-			goto nomem;
-		if (!st->have_published) {
-			if (adopt(x, st, &want, &same, err, errlen) == -1)
-				goto out;
-			/*
-			 * Every owner holds these records already: no update.
-			 * DNS cannot tell how long they have been there, so
-			 * the hold counts from the first run that sees them
-			 * on every server (VISIBLE, next).
-			 */
-			if (same)
-				say(x, "  every host holds these records "
-				    "already: no update; the hold counts from "
-				    "the first run that sees them on every "
-				    "server\n");
-		}
-		if ((r = publish_record(x, st, &want, err, errlen)) != 1) {
-			rc = r;		/* -1 failed, 0 dry run */
-			goto out;
-		}
-		st->visible_at = 0;
-		st->behind[0] = '\0';
-		st->checked_at = 0;
-		st->phase = ROLL_VISIBLE;
-		rc = 1;
-		break;
+/*
+ * The phases, one function each, as step() dispatches them.  Each: 1
+ * moved (st->phase is the next phase), 0 waiting, -1 failed (err).
+ */
 
-	case ROLL_VISIBLE:
-		if ((r = visible(x, st, &ttl, behind, sizeof(behind), err,
-		    errlen)) == -1)
-			goto out;
-		st->checked_at = x->now;
-		snprintf(st->behind, sizeof(st->behind), "%s", behind);
-		if (r == 0) {
-			say(x, ROLL_INFO "  waiting until every server serves "
-			    "the new RRset\n");
-			rc = 0;
-			/*
-			 * Keep waiting (nothing is deployed before it is
-			 * visible), but say so loudly once it takes longer
-			 * than it should: a server down or lagging.
-			 */
-			if (st->published_at != 0 && x->now -
-			    st->published_at >= (time_t)x->s->dns.visible_timeout) {
-				errfmt(err, errlen, "service %s: the RRset "
-				    "published %lld s ago is not visible "
-				    "everywhere yet (visible_timeout %u s); "
-				    "behind: %s", x->s->name,
-				    (long long)(x->now - st->published_at),
-				    x->s->dns.visible_timeout, behind[0] ?
-				    behind : "?");
-				rc = -1;
-			}
-			goto out;
-		}
-		st->visible_at = x->now;
-		st->hold_ttl = ttl;
-		say(x, "  visible on every server and validated; holding "
-		    "%ld s (2 x TTL %u + margin)\n",
-		    roll_hold_left(x->s, st, x->now), ttl);
+/* STEADY: a certificate or key waiting, or a host added to the service
+ * since the RRset was published, starts a PUBLISH. */
+static int
+phase_steady(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen)
+{
+	struct zone_rrset want = { 0 };
+	int rc = -1;
+
+	if (!roll_state_pending(st) && st->staged[0] == '\0' &&
+	    (!st->have_published || all_hosts_published(x->s, st)))
+		return 0;
+	if (wanted(x, st, 1, &want, err, errlen) == -1)
+		goto out;
+	if (!roll_state_pending(st) && st->have_published &&
+	    zone_rrset_subset(&want, &st->published) &&
+	    all_hosts_published(x->s, st)) {
+		rc = 0;		/* staged key published already */
+		goto out;
+	}
+	st->phase = ROLL_PUBLISH;
+	rc = 1;
+out:
+	zone_rrset_free(&want);
+	return rc;
+}
+
+/* PUBLISH: add the records wanted to the RRset at every owner (adopting
+ * what DNS holds the first time); then wait for VISIBLE. */
+static int
+phase_publish(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen)
+{
+	struct zone_rrset want = { 0 };
+	int rc = -1, r, same = 0;
+
+	if (wanted(x, st, 1, &want, err, errlen) == -1)
+		goto out;
+	if (st->have_published && zone_rrset_subset(&want, &st->published) &&
+	    st->visible_at != 0 && all_hosts_published(x->s, st)) {
+		/* Covered by records visible since visible_at. */
+		say(x, "  the records are published already\n");
 		st->phase = ROLL_HOLD;
 		rc = 1;
-		break;
-
-	case ROLL_HOLD:
-		if ((left = roll_hold_left(x->s, st, x->now)) > 0) {
-			say(x, ROLL_INFO "  holding: %ld s left\n", left);
-			rc = 0;
+		goto out;
+	}
+	/* Add, never remove, while publishing. */
+	if (st->have_published && zone_rrset_union(&want, &st->published) ==
+	    -1) {
+		errfmt(err, errlen, "out of memory");
+		goto out;
+	}
+	if (!st->have_published) {
+		if (adopt(x, st, &want, &same, err, errlen) == -1)
 			goto out;
+		/*
+		 * Every owner holds these records already: no update.
+		 * DNS cannot tell how long they have been there, so
+		 * the hold counts from the first run that sees them
+		 * on every server (VISIBLE, next).
+		 */
+		if (same)
+			say(x, "  every host holds these records "
+			    "already: no update; the hold counts from "
+			    "the first run that sees them on every "
+			    "server\n");
+	}
+	if ((r = publish_record(x, st, &want, err, errlen)) != 1) {
+		rc = r;		/* -1 failed, 0 dry run */
+		goto out;
+	}
+	st->visible_at = 0;
+	st->behind[0] = '\0';
+	st->checked_at = 0;
+	st->phase = ROLL_VISIBLE;
+	rc = 1;
+out:
+	zone_rrset_free(&want);
+	return rc;
+}
+
+/* visible(), with who is behind and when it was asked kept for status.
+ * 1, 0 or -1 as visible(); on -1 the state is not touched. */
+static int
+check_visible(struct roll_ctx *x, struct roll_state *st, uint32_t *ttl,
+    char *err, size_t errlen)
+{
+	char behind[sizeof(st->behind)];
+	int r;
+
+	if ((r = visible(x, st, ttl, behind, sizeof(behind), err,
+	    errlen)) == -1)
+		return -1;
+	st->checked_at = x->now;
+	snprintf(st->behind, sizeof(st->behind), "%s", behind);
+	return r;
+}
+
+/* VISIBLE: wait until every server serves the RRset and it validates;
+ * then HOLD, counted from now. */
+static int
+phase_visible(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen)
+{
+	uint32_t ttl;
+	int r;
+
+	if ((r = check_visible(x, st, &ttl, err, errlen)) == -1)
+		return -1;
+	if (r == 0) {
+		say(x, ROLL_INFO "  waiting until every server serves "
+		    "the new RRset\n");
+		/*
+		 * Keep waiting (nothing is deployed before it is
+		 * visible), but say so loudly once it takes longer
+		 * than it should: a server down or lagging.
+		 */
+		if (st->published_at != 0 && x->now -
+		    st->published_at >= (time_t)x->s->dns.visible_timeout) {
+			errfmt(err, errlen, "service %s: the RRset "
+			    "published %lld s ago is not visible "
+			    "everywhere yet (visible_timeout %u s); "
+			    "behind: %s", x->s->name,
+			    (long long)(x->now - st->published_at),
+			    x->s->dns.visible_timeout, st->behind[0] ?
+			    st->behind : "?");
+			return -1;
 		}
-		/* Before leaving, see that nothing moved. */
-		if ((r = visible(x, st, &ttl, behind, sizeof(behind), err,
-		    errlen)) == -1)
+		return 0;
+	}
+	st->visible_at = x->now;
+	st->hold_ttl = ttl;
+	say(x, "  visible on every server and validated; holding "
+	    "%ld s (2 x TTL %u + margin)\n",
+	    roll_hold_left(x->s, st, x->now), ttl);
+	st->phase = ROLL_HOLD;
+	return 1;
+}
+
+/* HOLD: wait out 2 x TTL + margin, see that nothing moved, then SWITCH
+ * (or RETIRE when no certificate waits). */
+static int
+phase_hold(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen)
+{
+	uint32_t ttl;
+	long left;
+	int r;
+
+	if ((left = roll_hold_left(x->s, st, x->now)) > 0) {
+		say(x, ROLL_INFO "  holding: %ld s left\n", left);
+		return 0;
+	}
+	/* Before leaving, see that nothing moved. */
+	if ((r = check_visible(x, st, &ttl, err, errlen)) == -1)
+		return -1;
+	if (r == 0 || ttl > st->hold_ttl) {
+		say(x, "  the RRset is no longer everywhere (or its "
+		    "TTL grew): back to waiting\n");
+		st->visible_at = 0;
+		st->phase = ROLL_VISIBLE;
+		return 1;
+	}
+	st->phase = roll_state_pending(st) ? ROLL_SWITCH : ROLL_RETIRE;
+	return 1;
+}
+
+/* Every new chain must match what resolvers hold, offline: each pending
+ * certificate validates against the published RRset for every host.
+ * 0 or -1. */
+static int
+switch_check(struct roll_ctx *x, const struct roll_state *st, char *err,
+    size_t errlen)
+{
+	struct roll_cert pc = { 0 };
+	struct tlsa_match m;
+	char host[256];
+	size_t h;
+	int k, r, rc = -1;
+
+	for (k = 0; k < st->nslots; k++) {
+		const struct roll_slot *sl = &st->slot[k];
+
+		if (sl->pending[0] == '\0')
+			continue;
+		if (roll_store_load(x->c->state_dir, x->s->name,
+		    sl->pending, 0, &pc, err, errlen) == -1)
 			goto out;
-		st->checked_at = x->now;
-		snprintf(st->behind, sizeof(st->behind), "%s", behind);
-		if (r == 0 || ttl > st->hold_ttl) {
-			say(x, "  the RRset is no longer everywhere (or its "
-			    "TTL grew): back to waiting\n");
-			st->visible_at = 0;
-			st->phase = ROLL_VISIBLE;
-			rc = 1;
-			break;
-		}
-		st->phase = roll_state_pending(st) ? ROLL_SWITCH : ROLL_RETIRE;
-		rc = 1;
-		break;
-
-	case ROLL_SWITCH:
-		if (!roll_state_pending(st)) {
-			st->phase = ROLL_RETIRE;
-			rc = 1;
-			break;
-		}
-		/* Every new chain must match what resolvers hold, offline. */
-		for (k = 0; k < st->nslots; k++) {
-			struct roll_slot *sl = &st->slot[k];
-
-			if (sl->pending[0] == '\0')
-				continue;
-			if (roll_store_load(x->c->state_dir, x->s->name,
-			    sl->pending, 0, &pc, err, errlen) == -1)
+		for (h = 0; h < x->s->nhosts; h++) {
+			host_nodot(x->s->hosts[h], host, sizeof(host));
+			r = tlsa_dane_verify(pc.chain, NULL, host,
+			    st->published.v, st->published.n, &m, err,
+			    errlen);
+			if (r != 1) {
+				if (r == 0)
+					errfmt(err, errlen, "service "
+					    "%s: certificate %s does "
+					    "not match the published "
+					    "records for %s: %s",
+					    x->s->name, sl->pending,
+					    host, m.reason);
 				goto out;
-			for (h = 0; h < x->s->nhosts; h++) {
-				snprintf(host, sizeof(host), "%s",
-				    x->s->hosts[h]);
-				if (host[0] != '\0' &&
-				    host[strlen(host) - 1] == '.')
-					host[strlen(host) - 1] = '\0';
-				r = tlsa_dane_verify(pc.chain, NULL, host,
-				    st->published.v, st->published.n, &m, err,
-				    errlen);
-				if (r != 1) {
-					if (r == 0)
-						errfmt(err, errlen, "service "
-						    "%s: certificate %s does "
-						    "not match the published "
-						    "records for %s: %s",
-						    x->s->name, sl->pending,
-						    host, m.reason);
-					goto out;
-				}
+			}
+		}
+		roll_cert_free(&pc);
+	}
+	rc = 0;
+out:
+	roll_cert_free(&pc);
+	return rc;
+}
+
+/*
+ * Deploy every slot's pending certificate, then reload.  A slot that
+ * cannot be deployed undoes the slots deployed before it; a reload that
+ * fails switches every slot back and reloads again.  0 or -1 (the old
+ * certificates back, as far as that went).
+ */
+static int
+switch_deploy(struct roll_ctx *x, const struct roll_state *st, char *err,
+    size_t errlen)
+{
+	int k;
+
+	for (k = 0; k < st->nslots; k++) {
+		const struct roll_slot *sl = &st->slot[k];
+
+		if (sl->pending[0] == '\0')
+			continue;
+		if (roll_deploy(x->c->state_dir, x->s, sl->name,
+		    sl->pending, err, errlen) == -1) {
+			/* Undo the slots switched before this one. */
+			switch_back_pending(x, st, k);
+			return -1;
+		}
+	}
+	if (roll_reload(x->s, (int)x->s->reload_timeout, err,
+	    errlen) == -1) {
+		say(x, "  %s; switching back\n", err);
+		switch_back_pending(x, st, st->nslots);
+		reload_after_switch_back(x);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The pending certificates are live: each becomes its slot's current
+ * one (the one before, previous); a staged key that went live is
+ * staged no more.  Then VERIFY.
+ */
+static void
+switch_commit(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen)
+{
+	struct roll_cert pc = { 0 }, sk;
+	int k;
+
+	for (k = 0; k < st->nslots; k++) {
+		struct roll_slot *sl = &st->slot[k];
+
+		if (sl->pending[0] == '\0') {
+			sl->previous[0] = '\0';
+			continue;
+		}
+		/* A staged key, now deployed, is staged no more. */
+		if (st->staged[0] != '\0' &&
+		    roll_store_load(x->c->state_dir, x->s->name,
+		    sl->pending, 0, &pc, err, errlen) == 0) {
+			if (roll_store_load(x->c->state_dir,
+			    x->s->name, st->staged, 1, &sk, err,
+			    errlen) == 0) {
+				if (roll_key_matches(sk.key, pc.chain))
+					st->staged[0] = '\0';
+				roll_cert_free(&sk);
 			}
 			roll_cert_free(&pc);
 		}
-		if (x->dry_run) {
-			say(x, "  would deploy the pending certificate(s) into "
-			    "%s and reload\n", x->s->deploy_dir);
-			rc = 0;
-			goto out;
-		}
-		for (k = 0; k < st->nslots; k++) {
-			struct roll_slot *sl = &st->slot[k];
+		say(x, "  deployed %s%s%s\n", sl->pending,
+		    sl->name[0] ? " as " : "", sl->name);
+		memcpy(sl->previous, sl->current, sizeof(sl->previous));
+		memcpy(sl->current, sl->pending, sizeof(sl->current));
+		sl->pending[0] = '\0';
+	}
+	say(x, "  reloaded\n");
+	crashpoint("switch:reloaded");
+	st->switched_at = x->now;
+	st->phase = ROLL_VERIFY;
+	roll_cert_free(&pc);
+}
 
-			if (sl->pending[0] == '\0')
-				continue;
-			if (roll_deploy(x->c->state_dir, x->s, sl->name,
-			    sl->pending, err, errlen) == -1) {
-				/* Undo the slots switched before this one. */
-				for (j = 0; j < k; j++)
-					if (st->slot[j].pending[0] != '\0')
-						(void)switch_back(x,
-						    st->slot[j].name,
-						    st->slot[j].current);
-				goto out;
-			}
-		}
-		if (roll_reload(x->s, (int)x->s->reload_timeout, err,
-		    errlen) == -1) {
-			say(x, "  %s; switching back\n", err);
-			for (k = 0; k < st->nslots; k++)
-				if (st->slot[k].pending[0] != '\0')
-					(void)switch_back(x, st->slot[k].name,
-					    st->slot[k].current);
-			reload_after_switch_back(x);
-			goto out;
-		}
-		for (k = 0; k < st->nslots; k++) {
-			struct roll_slot *sl = &st->slot[k];
+/* SWITCH: check offline, deploy every pending certificate and reload,
+ * then VERIFY (RETIRE when nothing is pending). */
+static int
+phase_switch(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen)
+{
+	if (!roll_state_pending(st)) {
+		st->phase = ROLL_RETIRE;
+		return 1;
+	}
+	if (switch_check(x, st, err, errlen) == -1)
+		return -1;
+	if (x->dry_run) {
+		say(x, "  would deploy the pending certificate(s) into "
+		    "%s and reload\n", x->s->deploy_dir);
+		return 0;
+	}
+	if (switch_deploy(x, st, err, errlen) == -1)
+		return -1;
+	switch_commit(x, st, err, errlen);
+	return 1;
+}
 
-			if (sl->pending[0] == '\0') {
-				sl->previous[0] = '\0';
-				continue;
-			}
-			/* A staged key, now deployed, is staged no more. */
-			if (st->staged[0] != '\0' &&
-			    roll_store_load(x->c->state_dir, x->s->name,
-			    sl->pending, 0, &pc, err, errlen) == 0) {
-				struct roll_cert sk;
+/*
+ * VERIFY: every MX address must serve a deployed chain that validates;
+ * then RETIRE.  Else switch back the slots that switched (the old
+ * certificates' records are still published) and go back to STEADY.
+ */
+static int
+phase_verify(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen)
+{
+	struct zone_rrset want = { 0 }, served = { 0 };
+	size_t h;
+	int rc = -1, r, k, j;
 
-				if (roll_store_load(x->c->state_dir,
-				    x->s->name, st->staged, 1, &sk, err,
-				    errlen) == 0) {
-					if (roll_key_matches(sk.key, pc.chain))
-						st->staged[0] = '\0';
-					roll_cert_free(&sk);
-				}
-				roll_cert_free(&pc);
-			}
-			say(x, "  deployed %s%s%s\n", sl->pending,
-			    sl->name[0] ? " as " : "", sl->name);
-			memcpy(sl->previous, sl->current, sizeof(sl->previous));
-			memcpy(sl->current, sl->pending, sizeof(sl->current));
-			sl->pending[0] = '\0';
-		}
-		say(x, "  reloaded\n");
-		crashpoint("switch:reloaded");
-		st->switched_at = x->now;
-		st->phase = ROLL_VERIFY;
-		rc = 1;
-		break;
-
-	case ROLL_VERIFY:
-		r = roll_live_check(x->s, &st->published, &served, x->out, err,
-		    errlen);
-		if (r == 0) {
-			/*
-			 * Everything validates, but an address may still
-			 * serve the old certificate (its records are still
-			 * published): a node the reload did not reach.
-			 * That is no switch: treat it as a failure.
-			 */
-			if (wanted(x, st, 1, &want, err, errlen) == -1)
-				goto out;
-			for (h = 0; h < served.n; h++)
-				if (!zone_rrset_has(&want, &served.v[h]))
-					break;
-			if (h == served.n) {
-				st->phase = ROLL_RETIRE;
-				rc = 1;
-				break;
-			}
-			{
-				char *hex = tlsa_hex(served.v[h].data,
-				    served.v[h].len);
-
-				errfmt(err, errlen, "service %s: an MX address "
-				    "still serves a certificate that is not "
-				    "the deployed one (it matches %u %u %u "
-				    "%.16s..., see the lines above): a node "
-				    "that did not reload?", x->s->name,
-				    served.v[h].spec.usage,
-				    served.v[h].spec.selector,
-				    served.v[h].spec.mtype, hex != NULL ? hex :
-				    "?");
-				free(hex);
-			}
-		} else if (r > 0)
-			errfmt(err, errlen, "service %s: %d MX address(es) do "
-			    "not validate after the switch", x->s->name, r);
-		if (x->dry_run)
-			goto out;
-		/* Switch back the slots that switched: the old
-		 * certificates' records are still published. */
-		for (k = 0, j = 0; k < st->nslots; k++) {
-			struct roll_slot *sl = &st->slot[k];
-
-			if (sl->previous[0] == '\0' ||
-			    switch_back(x, sl->name, sl->previous) == -1)
-				continue;
-			memcpy(sl->pending, sl->current, sizeof(sl->pending));
-			memcpy(sl->current, sl->previous, sizeof(sl->current));
-			sl->previous[0] = '\0';
-			j++;
-		}
-		if (j > 0)
-			reload_after_switch_back(x);
-		st->phase = ROLL_STEADY;
-		goto out;
-
-	case ROLL_RETIRE:
+	r = roll_live_check(x->s, &st->published, &served, x->out, err,
+	    errlen);
+	if (r == 0) {
 		/*
-		 * Remove, never add: keep the published records that what
-		 * is deployed or staged needs, or that any live chain still
-		 * matches (a node that kept the old certificate).  Records
-		 * wanted but not yet published wait for their own PUBLISH.
+		 * Everything validates, but an address may still
+		 * serve the old certificate (its records are still
+		 * published): a node the reload did not reach.
+		 * That is no switch: treat it as a failure.
 		 */
 		if (wanted(x, st, 1, &want, err, errlen) == -1)
 			goto out;
-		r = roll_live_check(x->s, &st->published, &served, x->out,
-		    err, errlen);
-		if (r == -1)
-			goto out;
-		if (r > 0) {
-			/* An address not seen in full may serve a chain that
-			 * needs a record: retire nothing until it is seen. */
-			errfmt(err, errlen, "service %s: %d MX address(es) "
-			    "could not be checked in full (see the lines "
-			    "above): nothing is retired until they can",
-			    x->s->name, r);
-			goto out;
-		}
-		if (zone_rrset_union(&want, &served) == -1)
-			goto nomem;
-		if (st->have_published && zone_rrset_subset(&st->published, &want)) {
-			say(x, "  nothing to retire\n");
-			st->phase = ROLL_STEADY;
+		for (h = 0; h < served.n; h++)
+			if (!zone_rrset_has(&want, &served.v[h]))
+				break;
+		if (h == served.n) {
+			st->phase = ROLL_RETIRE;
 			rc = 1;
-			break;
+			goto out;
 		}
 		{
-			struct zone_rrset keep = { 0 };
+			char *hex = tlsa_hex(served.v[h].data,
+			    served.v[h].len);
 
-			if (zone_rrset_union(&keep, &st->published) == -1)
-				goto nomem;
-			zone_rrset_intersect(&keep, &want);
-			zone_rrset_free(&want);
-			want = keep;
+			errfmt(err, errlen, "service %s: an MX address "
+			    "still serves a certificate that is not "
+			    "the deployed one (it matches %u %u %u "
+			    "%.16s..., see the lines above): a node "
+			    "that did not reload?", x->s->name,
+			    served.v[h].spec.usage,
+			    served.v[h].spec.selector,
+			    served.v[h].spec.mtype, hex != NULL ? hex :
+			    "?");
+			free(hex);
 		}
-		if ((r = publish_record(x, st, &want, err, errlen)) != 1) {
-			rc = r;		/* -1 failed, 0 dry run */
-			goto out;
-		}
-		/* What remains was visible before: no new wait needed. */
-		st->phase = ROLL_STEADY;
-		rc = 1;
-		break;
+	} else if (r > 0)
+		errfmt(err, errlen, "service %s: %d MX address(es) do "
+		    "not validate after the switch", x->s->name, r);
+	if (x->dry_run)
+		goto out;
+	/* Switch back the slots that switched: the old
+	 * certificates' records are still published. */
+	for (k = 0, j = 0; k < st->nslots; k++) {
+		struct roll_slot *sl = &st->slot[k];
+
+		if (sl->previous[0] == '\0' ||
+		    switch_back(x, sl->name, sl->previous) == -1)
+			continue;
+		memcpy(sl->pending, sl->current, sizeof(sl->pending));
+		memcpy(sl->current, sl->previous, sizeof(sl->current));
+		sl->previous[0] = '\0';
+		j++;
 	}
-	goto out;
-nomem:
-	errfmt(err, errlen, "out of memory");
-	rc = -1;
+	if (j > 0)
+		reload_after_switch_back(x);
+	st->phase = ROLL_STEADY;
 out:
-	roll_cert_free(&pc);
 	zone_rrset_free(&want);
 	zone_rrset_free(&served);
 	return rc;
+}
+
+/*
+ * RETIRE: remove, never add: keep the published records that what is
+ * deployed or staged needs, or that any live chain still matches (a
+ * node that kept the old certificate).  Records wanted but not yet
+ * published wait for their own PUBLISH.  Then STEADY.
+ */
+static int
+phase_retire(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen)
+{
+	struct zone_rrset want = { 0 }, served = { 0 }, keep = { 0 };
+	int rc = -1, r;
+
+	if (wanted(x, st, 1, &want, err, errlen) == -1)
+		goto out;
+	r = roll_live_check(x->s, &st->published, &served, x->out,
+	    err, errlen);
+	if (r == -1)
+		goto out;
+	if (r > 0) {
+		/* An address not seen in full may serve a chain that
+		 * needs a record: retire nothing until it is seen. */
+		errfmt(err, errlen, "service %s: %d MX address(es) "
+		    "could not be checked in full (see the lines "
+		    "above): nothing is retired until they can",
+		    x->s->name, r);
+		goto out;
+	}
+	if (zone_rrset_union(&want, &served) == -1)
+		goto nomem;
+	if (st->have_published && zone_rrset_subset(&st->published, &want)) {
+		say(x, "  nothing to retire\n");
+		st->phase = ROLL_STEADY;
+		rc = 1;
+		goto out;
+	}
+	if (zone_rrset_union(&keep, &st->published) == -1)
+		goto nomem;
+	zone_rrset_intersect(&keep, &want);
+	if ((r = publish_record(x, st, &keep, err, errlen)) != 1) {
+		rc = r;		/* -1 failed, 0 dry run */
+		goto out;
+	}
+	/* What remains was visible before: no new wait needed. */
+	st->phase = ROLL_STEADY;
+	rc = 1;
+	goto out;
+nomem:
+	errfmt(err, errlen, "out of memory");
+out:
+	zone_rrset_free(&want);
+	zone_rrset_free(&served);
+	zone_rrset_free(&keep);
+	return rc;
+}
+
+typedef int (*roll_phase_fn)(struct roll_ctx *, struct roll_state *, char *,
+    size_t);
+
+/* Indexed by enum roll_phase. */
+static const roll_phase_fn phase_fn[] = {
+	[ROLL_STEADY] = phase_steady,
+	[ROLL_PUBLISH] = phase_publish,
+	[ROLL_VISIBLE] = phase_visible,
+	[ROLL_HOLD] = phase_hold,
+	[ROLL_SWITCH] = phase_switch,
+	[ROLL_VERIFY] = phase_verify,
+	[ROLL_RETIRE] = phase_retire,
+};
+
+_Static_assert(sizeof(phase_fn) / sizeof(phase_fn[0]) == ROLL_NPHASES,
+    "phase_fn must have a function for every enum roll_phase");
+
+/* One step: the function of the phase st is in.  1 moved, 0 waiting,
+ * -1 failed. */
+static int
+step(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
+{
+	if (st->phase < 0 || st->phase >= ROLL_NPHASES ||
+	    phase_fn[st->phase] == NULL) {
+		errfmt(err, errlen, "service %s: no such phase %d", x->s->name,
+		    st->phase);
+		return -1;
+	}
+	return phase_fn[st->phase](x, st, err, errlen);
+}
+
+/* A step failed: its reason becomes the alert, saved as far as that
+ * goes (the failure is what the caller reports).  -1. */
+static int
+fail_and_save(struct roll_ctx *x, struct roll_state *st, const char *err)
+{
+	char e2[ERRBUF_LEN];
+
+	snprintf(st->alert, sizeof(st->alert), "%s", err);
+	(void)save(x, st, e2, sizeof(e2));
+	return -1;
+}
+
+/* A step moved from phase from: the alert is what it went on despite
+ * (x->warn, "" when nothing), and the move is said. */
+static void
+note_move(struct roll_ctx *x, struct roll_state *st, int from)
+{
+	snprintf(st->alert, sizeof(st->alert), "%s", x->warn);
+	say(x, "%s: %s -> %s\n", x->s->name, roll_phase_name(from),
+	    roll_phase_name(st->phase));
 }
 
 static int promote_next(struct roll_ctx *, struct roll_state *, char *,
@@ -1093,13 +1317,8 @@ roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
 	for (i = 0; i < 12; i++) {
 		from = st->phase;
 		r = step(x, st, err, errlen);
-		if (r == -1) {
-			char e2[ERRBUF_LEN];
-
-			snprintf(st->alert, sizeof(st->alert), "%s", err);
-			(void)save(x, st, e2, sizeof(e2));
-			return -1;
-		}
+		if (r == -1)
+			return fail_and_save(x, st, err);
 		if (r == 0) {
 			/* A wait that asked the servers: keep who is behind,
 			 * for status. */
@@ -1110,9 +1329,7 @@ roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
 		}
 		*moved = 1;
 		/* A step that went on despite something odd says so. */
-		snprintf(st->alert, sizeof(st->alert), "%s", x->warn);
-		say(x, "%s: %s -> %s\n", x->s->name, roll_phase_name(from),
-		    roll_phase_name(st->phase));
+		note_move(x, st, from);
 		if (save(x, st, err, errlen) == -1)
 			return -1;
 	}
@@ -1149,15 +1366,6 @@ slot_for(struct roll_ctx *x, struct roll_state *st, const char *family,
 		errfmt(err, errlen, "service %s: too many certificate slots",
 		    x->s->name);
 	return sl;
-}
-
-/* A host name without its trailing dot, as certificates name it. */
-static void
-host_nodot(const char *h, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s", h);
-	if (buf[0] != '\0' && buf[strlen(buf) - 1] == '.')
-		buf[strlen(buf) - 1] = '\0';
 }
 
 /*
@@ -1653,17 +1861,9 @@ roll_manual(struct roll_ctx *x, struct roll_state *st, int phase, char *err,
 		return -1;
 	}
 	r = step(x, st, err, errlen);
-	if (r == -1) {
-		char e2[ERRBUF_LEN];
-
-		snprintf(st->alert, sizeof(st->alert), "%s", err);
-		(void)save(x, st, e2, sizeof(e2));
-		return -1;
-	}
-	if (r == 1) {
-		snprintf(st->alert, sizeof(st->alert), "%s", x->warn);
-		say(x, "%s: %s -> %s\n", x->s->name, roll_phase_name(from),
-		    roll_phase_name(st->phase));
-	}
+	if (r == -1)
+		return fail_and_save(x, st, err);
+	if (r == 1)
+		note_move(x, st, from);
 	return save(x, st, err, errlen);
 }

@@ -22,7 +22,8 @@ enum roll_phase {
 	ROLL_HOLD,		/* visible; waiting 2 x TTL + margin */
 	ROLL_SWITCH,		/* deploy pending */
 	ROLL_VERIFY,		/* check every MX address */
-	ROLL_RETIRE		/* remove records nothing matches */
+	ROLL_RETIRE,		/* remove records nothing matches */
+	ROLL_NPHASES		/* how many; not a phase */
 };
 
 #define ROLL_ID_LEN 16		/* hex digits of a certificate's id */
