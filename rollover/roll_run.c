@@ -507,8 +507,14 @@ vis_servers(struct roll_ctx *x, const struct zone_server *resolver,
 		if (zone_ns_servers(resolver, zone, 53, &xfer, &v, &n, err,
 		    errlen) == -1)
 			goto out;
-		if ((v = reallocarray(v, n + 1, sizeof(*v))) == NULL)
-			goto out;
+		{
+			struct zone_vis *nv = reallocarray(v, n + 1,
+			    sizeof(*v));
+
+			if (nv == NULL)
+				goto out;	/* v and n stay the caller's */
+			v = nv;
+		}
 	} else if ((v = calloc(1, sizeof(*v))) == NULL)
 		goto out;
 	memset(&v[n], 0, sizeof(v[n]));
