@@ -264,7 +264,7 @@ roll_plan(struct roll_ctx *x, const struct roll_state *st, char *err,
 	uint32_t ttl;
 	long need;
 	int k, ph = st->phase, pending = roll_state_pending(st), rc = -1;
-	int have_cur = 0, held = 0, exact = 0;
+	int have_cur = 0, held = 0, exact = 0, new_hosts;
 
 	memset(&p, 0, sizeof(p));
 	p.x = x;
@@ -296,8 +296,9 @@ roll_plan(struct roll_ctx *x, const struct roll_state *st, char *err,
 		goto nomem;
 	zone_rrset_minus(&add, &pub);
 
-	if (ph == ROLL_STEADY && !pending && (st->staged[0] == '\0' ||
-	    (st->have_published && add.n == 0))) {
+	new_hosts = st->have_published && !roll_all_hosts_published(s, st);
+	if (ph == ROLL_STEADY && !pending && !new_hosts &&
+	    (st->staged[0] == '\0' || (st->have_published && add.n == 0))) {
 		sbuf_printf(&b, have_cur ? "nothing to do: every certificate "
 		    "is live and its records are published" : "nothing "
 		    "imported yet: import a certificate (or stage a key) "
@@ -312,7 +313,8 @@ roll_plan(struct roll_ctx *x, const struct roll_state *st, char *err,
 	need = roll_hold_need(s, ttl);
 
 	if (ph <= ROLL_PUBLISH) {
-		if (st->have_published && add.n == 0 && st->visible_at != 0) {
+		if (st->have_published && add.n == 0 && st->visible_at != 0 &&
+		    !new_hosts) {
 			/* As step(): covered by records visible already. */
 			hold_end = st->visible_at + need;
 			if (hold_end < t)
@@ -384,7 +386,10 @@ roll_plan(struct roll_ctx *x, const struct roll_state *st, char *err,
 		t = hold_end;
 	}
 	if (ph <= ROLL_SWITCH) {
-		if (!pending) {
+		if (!pending && st->staged[0] == '\0')
+			sbuf_printf(&b, "nothing to switch: the hosts new to "
+			    "the service have the RRset");
+		else if (!pending) {
 			sbuf_printf(&b, "nothing to switch: the staged key "
 			    "%s has its records held; a certificate for it "
 			    "switches in the first run after its import",

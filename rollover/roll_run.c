@@ -697,6 +697,13 @@ roll_hold_need(const struct roll_service *s, uint32_t ttl)
 }
 
 int
+roll_all_hosts_published(const struct roll_service *s,
+    const struct roll_state *st)
+{
+	return all_hosts_published(s, st);
+}
+
+int
 roll_wanted(struct roll_ctx *x, const struct roll_state *st,
     int with_pending, struct zone_rrset *out, char *err, size_t errlen)
 {
@@ -1269,14 +1276,80 @@ note_move(struct roll_ctx *x, struct roll_state *st, int from)
 static int promote_next(struct roll_ctx *, struct roll_state *, char *,
     size_t);
 
+/*
+ * STATE_DIR/SERVICE/reload-pending: a new chain of the current
+ * certificate is being deployed and its reload is not confirmed yet
+ * (written before the store changes, removed after the reload).
+ */
+static void
+reload_pending_path(struct roll_ctx *x, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s/reload-pending", x->c->state_dir,
+	    x->s->name);
+}
+
+static int
+reload_pending(struct roll_ctx *x)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	reload_pending_path(x, path, sizeof(path));
+	return lstat(path, &sb) == 0;
+}
+
+/*
+ * A chain update whose reload was never confirmed (a failed reload, a
+ * crash): deploy what the store holds for the current certificate if
+ * the deployed copy differs, reload, and forget the marker.  0 nothing
+ * to do, 1 done (err says so, for an alert), -1 failed.
+ */
+static int
+repair_chain_reload(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen)
+{
+	char path[PATH_MAX];
+	int k;
+
+	if (!reload_pending(x))
+		return 0;
+	reload_pending_path(x, path, sizeof(path));
+	if (x->dry_run) {
+		say(x, "  %s: a chain update was not confirmed reloaded: would "
+		    "deploy the current chain and reload\n", path);
+		return 0;
+	}
+	for (k = 0; k < st->nslots; k++) {
+		struct roll_slot *sl = &st->slot[k];
+
+		if (sl->current[0] != '\0' && !roll_deploy_fresh(
+		    x->c->state_dir, x->s, sl->current) && roll_deploy(
+		    x->c->state_dir, x->s, sl->name, sl->current, err,
+		    errlen) == -1)
+			return -1;
+	}
+	if (roll_reload(x->s, (int)x->s->reload_timeout, err, errlen) == -1)
+		return -1;
+	if (unlink(path) == -1 && errno != ENOENT) {
+		errfmt(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	errfmt(err, errlen, "service %s: a chain update of the current "
+	    "certificate was not confirmed reloaded (a reload that failed, "
+	    "or a stop); deployed the current chain and reloaded", x->s->name);
+	return 1;
+}
+
 int
 roll_repair_deploy(struct roll_ctx *x, struct roll_state *st, char *err,
     size_t errlen)
 {
 	char link[PATH_MAX], lname[32], what[PATH_MAX];
 	struct stat sb;
-	int k, n = 0;
+	int k, n = 0, r;
 
+	if ((r = repair_chain_reload(x, st, err, errlen)) != 0)
+		return r;
 	what[0] = '\0';
 	for (k = 0; k < st->nslots; k++) {
 		struct roll_slot *sl = &st->slot[k];
@@ -1438,6 +1511,59 @@ chain_fits_published(struct roll_ctx *x, const struct roll_state *st,
  * chain (and, for the current certificate, the deployed one, then
  * reload) when it differs.  0 or -1.
  */
+/*
+ * Put the new chain c of the current certificate in the store, deploy
+ * it and reload, with the reload-pending marker around it (see
+ * repair_chain_reload).  When the deploy or the reload fails, the
+ * previous chain (old) goes back the same way.  0 or -1.
+ */
+static int
+chain_update_live(struct roll_ctx *x, const struct roll_slot *sl,
+    const struct roll_cert *c, const struct roll_cert *old, char *err,
+    size_t errlen)
+{
+	char path[PATH_MAX], e2[ERRBUF_LEN];
+	int changed;
+
+	reload_pending_path(x, path, sizeof(path));
+	if (atomic_write(path, c->id, strlen(c->id), 0600, err, errlen) == -1)
+		return -1;
+	if (roll_store_put(x->c->state_dir, x->s, c, &changed, err,
+	    errlen) == -1)
+		goto back;
+	if (roll_deploy(x->c->state_dir, x->s, sl->name, c->id, err,
+	    errlen) == -1)
+		goto back;
+	say(x, "%s: deployed the new chain (%d certificates) of the current "
+	    "certificate %s\n", x->s->name, sk_X509_num(c->chain), c->id);
+	if (roll_reload(x->s, (int)x->s->reload_timeout, err, errlen) == -1)
+		goto back;
+	say(x, "  reloaded\n");
+	if (unlink(path) == -1 && errno != ENOENT) {
+		errfmt(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+back:
+	/* The chain that was live goes back; the marker stays until a
+	 * reload of it is confirmed (the next run retries). */
+	if (roll_store_put(x->c->state_dir, x->s, old, &changed, e2,
+	    sizeof(e2)) == -1 || roll_deploy(x->c->state_dir, x->s, sl->name,
+	    old->id, e2, sizeof(e2)) == -1)
+		say(x, "  %s; putting the previous chain back FAILED: %s (the "
+		    "next run retries)\n", err, e2);
+	else if (roll_reload(x->s, (int)x->s->reload_timeout, e2,
+	    sizeof(e2)) == -1)
+		say(x, "  %s; the previous chain is deployed again, but its "
+		    "reload failed too: %s (the next run reloads)\n", err, e2);
+	else {
+		say(x, "  %s; the previous chain is deployed again and "
+		    "reloaded\n", err);
+		(void)unlink(path);
+	}
+	return -1;
+}
+
 static int
 import_again(struct roll_ctx *x, struct roll_state *st, struct roll_slot *sl,
     const struct roll_cert *c, const char *cert, char *err, size_t errlen)
@@ -1450,7 +1576,8 @@ import_again(struct roll_ctx *x, struct roll_state *st, struct roll_slot *sl,
 	    errlen) == -1)
 		goto out;
 	if (roll_chain_equal(old.chain, c->chain) && (!current ||
-	    roll_deploy_fresh(x->c->state_dir, x->s, c->id))) {
+	    (roll_deploy_fresh(x->c->state_dir, x->s, c->id) &&
+	    !reload_pending(x)))) {
 		say(x, current ? "%s: %s is deployed already; nothing to do\n" :
 		    "%s: %s was imported before; nothing to do\n", x->s->name,
 		    c->id);
@@ -1468,23 +1595,13 @@ import_again(struct roll_ctx *x, struct roll_state *st, struct roll_slot *sl,
 		rc = 0;
 		goto out;
 	}
+	if (current) {
+		rc = chain_update_live(x, sl, c, &old, err, errlen);
+		goto out;
+	}
 	if (roll_store_put(x->c->state_dir, x->s, c, &changed, err,
 	    errlen) == -1)
 		goto out;
-	if (current) {
-		if (roll_deploy(x->c->state_dir, x->s, sl->name, c->id, err,
-		    errlen) == -1)
-			goto out;
-		say(x, "%s: deployed the new chain (%d certificates) of the "
-		    "current certificate %s\n", x->s->name,
-		    sk_X509_num(c->chain), c->id);
-		if (roll_reload(x->s, (int)x->s->reload_timeout, err,
-		    errlen) == -1)
-			goto out;
-		say(x, "  reloaded\n");
-		rc = 0;
-		goto out;
-	}
 	say(x, "%s: updated the chain (%d certificates) of the pending "
 	    "certificate %s\n", x->s->name, sk_X509_num(c->chain), c->id);
 	/* Records the new chain needs that are not out yet: publish. */
@@ -1762,11 +1879,11 @@ int
 roll_unstage(struct roll_ctx *x, struct roll_state *st, char *err,
     size_t errlen)
 {
-	struct zone_rrset want = { 0 }, served = { 0 }, keep = { 0 };
+	struct zone_rrset want = { 0 };
 	char path[PATH_MAX], id[ROLL_ID_LEN + 1], cid[ROLL_ID_LEN + 1];
 	struct stat sb;
-	size_t before;		/* records to withdraw */
-	int queued, r, rc = -1;
+	size_t before;
+	int queued, moved, retire = 0, rc = -1;
 
 	next_staged_path(x, path, sizeof(path));
 	queued = lstat(path, &sb) == 0;
@@ -1785,65 +1902,59 @@ roll_unstage(struct roll_ctx *x, struct roll_state *st, char *err,
 	}
 	memcpy(id, st->staged, sizeof(id));
 	st->staged[0] = '\0';
-	if (id[0] != '\0' && st->have_published) {
-		/* What current and pending certificates need stays. */
+	/*
+	 * Its records go by the ordinary RETIRE step, recorded in the state
+	 * before DNS changes: a run stopped at any point retires them (or
+	 * finds them retired) as after any crash in RETIRE, and what a
+	 * current or pending certificate, or a chain an MX serves, matches
+	 * stays.  While a certificate is pending, its own RETIRE does it.
+	 */
+	if (id[0] != '\0' && st->have_published && !roll_state_pending(st) &&
+	    st->phase <= ROLL_HOLD) {
 		if (wanted(x, st, 1, &want, err, errlen) == -1)
 			goto out;
-		if (!zone_rrset_subset(&st->published, &want)) {
-			/* And what any chain an MX serves matches. */
-			r = roll_live_check(x->s, &st->published, &served,
-			    x->out, err, errlen);
-			if (r == -1)
-				goto out;
-			if (r > 0) {
-				errfmt(err, errlen, "service %s: %d MX "
-				    "address(es) could not be checked in full "
-				    "(see the lines above): nothing is "
-				    "withdrawn, nothing unstaged, until they "
-				    "can", x->s->name, r);
-				goto out;
-			}
-			if (zone_rrset_union(&want, &served) == -1 ||
-			    zone_rrset_union(&keep, &st->published) == -1) {
-				errfmt(err, errlen, "out of memory");
-				goto out;
-			}
-			zone_rrset_intersect(&keep, &want);
-			before = st->published.n - keep.n;
-			if (keep.n == 0)
-				say(x, "  its records stay published: "
-				    "withdrawing them would leave the RRset "
-				    "empty\n");
-			else if (before > 0) {
-				if (publish_record(x, st, &keep, err,
-				    errlen) == -1)
-					goto out;
-				say(x, "  %s %zu record(s)\n", x->dry_run ?
-				    "would withdraw" : "withdrew", before);
-			}
-		}
-	}
-	/* Nothing left to roll: the wait was only for this key. */
-	if (!roll_state_pending(st) && st->phase <= ROLL_HOLD)
-		st->phase = ROLL_STEADY;
+		if (want.n == 0) {
+			say(x, "  its records stay published: withdrawing "
+			    "them would leave the RRset empty\n");
+			st->phase = ROLL_STEADY;
+		} else if (!zone_rrset_subset(&st->published, &want))
+			retire = 1;
+		else
+			st->phase = ROLL_STEADY;
+	} else if (!roll_state_pending(st) && st->phase <= ROLL_HOLD)
+		st->phase = ROLL_STEADY;	/* the wait was only for it */
+	if (retire)
+		st->phase = ROLL_RETIRE;
 	if (id[0] != '\0')
 		say(x, x->dry_run ? "%s: would forget the staged key %s "
 		    "(nothing changed)\n" : "%s: forgot the staged key %s\n",
 		    x->s->name, id);
-	if (queued) {
+	if (queued)
 		say(x, x->dry_run ? "%s: would forget the queued next key "
 		    "(%s)\n" : "%s: forgot the queued next key (%s)\n",
 		    x->s->name, path);
-		if (!x->dry_run && unlink(path) == -1 && errno != ENOENT) {
-			errfmt(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
+	if (x->dry_run) {
+		if (retire)
+			say(x, "  would withdraw its records in RETIRE\n");
+		rc = 0;
+		goto out;
 	}
-	rc = save(x, st, err, errlen);
+	if (save(x, st, err, errlen) == -1)
+		goto out;
+	if (queued && unlink(path) == -1 && errno != ENOENT) {
+		errfmt(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+	if (retire) {
+		before = st->published.n;
+		if ((rc = roll_advance(x, st, &moved, err, errlen)) == 0 &&
+		    st->phase == ROLL_STEADY && before > st->published.n)
+			say(x, "  withdrew %zu record(s)\n",
+			    before - st->published.n);
+	}
 out:
 	zone_rrset_free(&want);
-	zone_rrset_free(&served);
-	zone_rrset_free(&keep);
 	return rc;
 }
 

@@ -125,6 +125,10 @@ long roll_hold_need(const struct roll_service *s, uint32_t ttl);
 int roll_wanted(struct roll_ctx *x, const struct roll_state *st,
     int with_pending, struct zone_rrset *out, char *err, size_t errlen);
 
+/* Was the recorded RRset put at every host the service has now? */
+int roll_all_hosts_published(const struct roll_service *s,
+    const struct roll_state *st);
+
 /* Seconds left in HOLD (0 when over or not holding). */
 long roll_hold_left(const struct roll_service *s, const struct roll_state *st,
     time_t now);

@@ -488,9 +488,13 @@ check_import(struct roll_config *c, const char *name,
 
 	if (s == NULL)
 		return 0;	/* with_service says so */
+	/* Standard input can be read once: the import itself checks it. */
+	if (strcmp(ia->cert, "-") == 0 || strcmp(ia->key, "-") == 0 ||
+	    (ia->chain != NULL && strcmp(ia->chain, "-") == 0))
+		return 0;
 	if (roll_store_check(s, ia->cert, ia->key, ia->chain, &rc, family,
 	    &completed, err, sizeof(err)) == -1) {
-		log_error("%s: %s", name, err);
+		alert(name, err);
 		return -1;
 	}
 	roll_cert_free(&rc);

@@ -167,4 +167,10 @@ vis=$(sed -n 's/^visible_at: //p' "$WORK/state/mx/state")
 want=$(date -u -d "@$((vis + 40))" '+%Y-%m-%d %H:%M:%S UTC')
 st=$("$R" $C status 2>&1)
 like "status in the hold: the switch at visible_at + 40 s, exactly" "$st" "next +hold: hold 40 s .*until $want, .*\[at $want, in [0-9]+ s\]"
+# A host added to the service: the plan publishes for it, steady or not.
+roll_until steady 60 mx1.example.test || bail "B does not reach steady"
+sed -i 's/hosts: \[mx1.example.test\]/hosts: [mx1.example.test, mx2.example.test]/' "$WORK/roll.yaml"
+st=$("$R" $C status 2>&1)
+like "a host added: the next step publishes at it" "$st" "next +publish: at _25\._tcp\.mx1\.example\.test\., _25\._tcp\.mx2\.example\.test\.: add nothing \(the hosts new to the service get the RRset\)"
+like "a host added: nothing to switch" "$("$R" $C -v status 2>&1)" "plan 4\. switch: nothing to switch: the hosts new to the service have the RRset"
 done_testing

@@ -58,7 +58,7 @@ services:
   - name: mx
     hosts: [mx1.example.test, mx2.example.test]
     deploy_dir: $WORK/deploy
-    reload: [/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]
+    reload: ${RELOAD:-[/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]}
     records: $1
     issuers: $2
 YAML
@@ -157,6 +157,32 @@ rr $C import mx "$WORK/pki/B.chain.pem" "$WORK/pki/B.key"
 like "pending, the same chain again: nothing to do" "$rc:$(cat "$WORK/out")" "^0:.*was imported before; nothing to do"
 ok "B: the rollover completes" run_until steady 30
 is "B deployed with two certificates" "$(ncerts "$D/fullchain.pem")" 2
+
+# ---- a chain update of the current certificate whose reload fails ------------------
+RELOAD="[/bin/false]"
+write_config '["3 1 1"]' '[]'
+rr $C import mx "$WORK/pki/B.pem" "$WORK/pki/B.key"
+is "B with another chain, the reload fails: exit 1" "$rc" 1
+like "the reload failed: the previous chain is deployed again" "$(cat "$WORK/out")" "previous chain is deployed again, but its reload failed too"
+is "the deployed chain is the previous one (two certificates)" "$(ncerts "$D/fullchain.pem")" 2
+is "the stored chain is the previous one" "$(ncerts "$ST/mx/certs/$B_ID/fullchain.pem")" 2
+ok "the reload stays pending (no reload was confirmed)" test -e "$ST/mx/reload-pending"
+rr $C run
+like "a run with the reload still failing: an alert, exit 1" "$rc:$(cat "$WORK/err")" "^1:.*reload: /bin/false exited"
+ok "the reload still pending" test -e "$ST/mx/reload-pending"
+unset RELOAD
+write_config '["3 1 1"]' '[]'
+# Once the reload works, the next run reloads, says so once, and forgets it.
+rr $C run
+like "a chain update not confirmed reloaded: the run reloads and says so" "$rc:$(cat "$WORK/err")" \
+	"^1:.*a chain update of the current certificate was not confirmed reloaded .*deployed the current chain and reloaded"
+nok "the marker is gone" test -e "$ST/mx/reload-pending"
+rr $C run
+is "the next run is quiet" "$rc:$(cat "$WORK/err")" "0:"
+# The key on standard input (import checks it only once).
+rr2() { timeout 60 "$R" "$@" > "$WORK/out" 2> "$WORK/err" < "$WORK/pki/B.key"; rc=$?; }
+rr2 $C import mx "$WORK/pki/B.chain.pem" -
+like "the key on standard input: read" "$rc:$(cat "$WORK/out")" "^0:.*$B_ID is deployed already; nothing to do"
 
 # ---- a leaf alone completed from issuers: ---------------------------------------
 write_config '["3 1 1", "2 1 1"]' "[$WORK/pki3/int.pem, $WORK/pki/int.pem]"
