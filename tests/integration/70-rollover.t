@@ -13,59 +13,18 @@ LAB_HOSTS="127.0.0.20 mx1.example.test
 127.0.0.21 mx2.example.test"
 lab_netns "$@"
 need_cmd named unbound postfix dig openssl
-. "$TOP/tests/lab/dns.sh"
-. "$TOP/tests/lab/certs.sh"
-: "${TLSA_ROLLOVER:=$TOP/build/tlsa-rollover}"
-R=$TLSA_ROLLOVER
-T=$TLSAGEN
-chmod 711 "$WORK"
-
-DNS_LAB_TTL=2 dns_lab_start "$WORK/dns" || bail "DNS lab"
-at_exit "dns_lab_stop '$WORK/dns'"
-mkdir -p "$WORK/pki" "$WORK/mx" "$WORK/deploy"
-chmod 755 "$WORK/deploy"
-certs_ca "$WORK/pki" || bail "CA"
-for n in A B D E; do
-	certs_leaf "$WORK/pki" "$n" ec mx1.example.test mx2.example.test || bail "cert $n"
-done
+. "$TOP/tests/lab/fixture.sh"
+fixture_dns
+fixture_pki A B D E
 certs_leaf "$WORK/pki" other ec mail.other.test || bail "cert other"
-D=$WORK/deploy/current
-sh "$TOP/tests/lab/postfix.sh" start "$WORK/mx" \
-	"127.0.0.20=$D/privkey.pem,$D/fullchain.pem" "127.0.0.21=$D/privkey.pem,$D/fullchain.pem" ||
-	bail "Postfix"
-at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/mx'"
+fixture_postfix 127.0.0.20 127.0.0.21
 
-write_config() {	# RELOAD-ARGV-YAML
-	cat > "$WORK/roll.yaml" <<YAML
-state_dir: $WORK/state
-dns:
-  zone: example.test
-  primary: 127.0.0.40
-  tsig_key_file: $DNS_TSIG_KEY
-  resolver: 127.0.0.53
-  trust_anchor_file: $DNS_TRUST_ANCHOR
-  ttl: 2
-  min_hold: 1s
-  hold_margin: 1s
-services:
-  - name: mx
-    hosts: [mx1.example.test, mx2.example.test]
-    deploy_dir: $WORK/deploy
-    reload: $1
-YAML
-}
+write_config() { fixture_config ta reload="$1"; }	# RELOAD-ARGV-YAML
 GOOD_RELOAD="[/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]"
 write_config "$GOOD_RELOAD"
-C="-f $WORK/roll.yaml"
 
 ok "validate-config" "$R" $C validate-config
 
-. "$TOP/tests/lab/roll.sh"
-HOSTS="mx1.example.test mx2.example.test"
-phase() { roll_phase mx; }
-spki() { roll_spki "$1"; }
-observe() { roll_observe $HOSTS; }
-run_until() { roll_until "$1" "$2" $HOSTS; }
 
 # ---- first certificate ------------------------------------------------------
 ok "import A" "$R" $C import mx "$WORK/pki/A.pem" "$WORK/pki/A.key" "$WORK/pki/int.pem"

@@ -14,43 +14,12 @@
 LAB_HOSTS="127.0.0.20 mx1.example.test"
 lab_netns "$@"
 need_cmd named unbound postfix dig openssl python3 mknod script unshare
-. "$TOP/tests/lab/dns.sh"
-. "$TOP/tests/lab/certs.sh"
-: "${TLSA_ROLLOVER:=$TOP/build/tlsa-rollover}"
-R=$TLSA_ROLLOVER
-chmod 711 "$WORK"
-
-DNS_LAB_TTL=2 dns_lab_start "$WORK/dns" || bail "DNS lab"
-at_exit "dns_lab_stop '$WORK/dns'"
-mkdir -p "$WORK/pki" "$WORK/mx" "$WORK/deploy"
-chmod 755 "$WORK/deploy"
-certs_ca "$WORK/pki" || bail "CA"
-for n in A B; do
-	certs_leaf "$WORK/pki" "$n" ec mx1.example.test || bail "cert $n"
-done
-D=$WORK/deploy/current
-sh "$TOP/tests/lab/postfix.sh" start "$WORK/mx" "127.0.0.20=$D/privkey.pem,$D/fullchain.pem" ||
-	bail "Postfix"
-at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/mx'"
-cat > "$WORK/roll.yaml" <<YAML
-state_dir: $WORK/state
-dns:
-  zone: example.test
-  primary: 127.0.0.40
-  tsig_key_file: $DNS_TSIG_KEY
-  resolver: 127.0.0.53
-  ttl: 2
-  min_hold: 40s
-  hold_margin: 1s
-services:
-  - name: mx
-    hosts: [mx1.example.test]
-    deploy_dir: $WORK/deploy
-    reload: [/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]
-YAML
-C="-f $WORK/roll.yaml"
-. "$TOP/tests/lab/roll.sh"
-phase() { roll_phase mx; }
+HOSTS="mx1.example.test"
+. "$TOP/tests/lab/fixture.sh"
+fixture_dns
+fixture_pki A B
+fixture_postfix 127.0.0.20
+fixture_config min_hold=40s
 # The 3 1 1 digest of a certificate, by openssl alone.
 spki() { openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1; }
 

@@ -9,44 +9,14 @@
 LAB_HOSTS="127.0.0.20 mx1.example.test"
 lab_netns "$@"
 need_cmd named unbound postfix dig openssl
-. "$TOP/tests/lab/dns.sh"
-. "$TOP/tests/lab/certs.sh"
-: "${TLSA_ROLLOVER:=$TOP/build/tlsa-rollover}"
-R=$TLSA_ROLLOVER
-T=$TLSAGEN
-chmod 711 "$WORK"
-DNS_LAB_TTL=2 dns_lab_start "$WORK/dns" || bail "DNS lab"
-at_exit "dns_lab_stop '$WORK/dns'"
-mkdir -p "$WORK/pki" "$WORK/mx" "$WORK/deploy"
-chmod 755 "$WORK/deploy"
-certs_ca "$WORK/pki" || bail "CA"
-certs_leaf "$WORK/pki" E1 ec mx1.example.test && certs_leaf "$WORK/pki" R1 rsa mx1.example.test &&
-	certs_leaf "$WORK/pki" R2 rsa mx1.example.test && certs_leaf "$WORK/pki" ED ed25519 mx1.example.test ||
-	bail "certificates"
+HOSTS="mx1.example.test"
+. "$TOP/tests/lab/fixture.sh"
+fixture_dns
+fixture_pki E1 R1:rsa R2:rsa ED:ed25519
 DE=$WORK/deploy/current-ecdsa
 DR=$WORK/deploy/current-rsa
-sh "$TOP/tests/lab/postfix.sh" start "$WORK/mx" \
-	"127.0.0.20=$DR/privkey.pem,$DR/fullchain.pem,$DE/privkey.pem,$DE/fullchain.pem" || bail "Postfix"
-at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/mx'"
-cat > "$WORK/roll.yaml" <<YAML
-state_dir: $WORK/state
-dns:
-  zone: example.test
-  primary: 127.0.0.40
-  tsig_key_file: $DNS_TSIG_KEY
-  resolver: 127.0.0.53
-  ttl: 2
-  min_hold: 1s
-  hold_margin: 1s
-services:
-  - name: mx
-    hosts: [mx1.example.test]
-    certificates: [ecdsa, rsa]
-    deploy_dir: $WORK/deploy
-    reload: [/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]
-YAML
-C="-f $WORK/roll.yaml"
-. "$TOP/tests/lab/roll.sh"
+fixture_postfix "127.0.0.20=$DR/privkey.pem,$DR/fullchain.pem,$DE/privkey.pem,$DE/fullchain.pem"
+fixture_config pre="certificates: [ecdsa, rsa]"
 
 ok "import the ECDSA certificate" "$R" $C import mx "$WORK/pki/E1.chain.pem" "$WORK/pki/E1.key"
 ok "import the RSA certificate" "$R" $C import mx "$WORK/pki/R1.chain.pem" "$WORK/pki/R1.key"

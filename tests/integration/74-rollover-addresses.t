@@ -11,48 +11,13 @@
 LAB_HOSTS="127.0.1.1 mx1.example.test"
 lab_netns "$@"
 need_cmd named unbound postfix dig openssl tsig-keygen
-. "$TOP/tests/lab/dns.sh"
-. "$TOP/tests/lab/certs.sh"
-: "${TLSA_ROLLOVER:=$TOP/build/tlsa-rollover}"
-R=$TLSA_ROLLOVER
-T=$TLSAGEN
-chmod 711 "$WORK"
-DNS_LAB_TTL=2 dns_lab_start "$WORK/dns" || bail "DNS lab"
-at_exit "dns_lab_stop '$WORK/dns'"
-mkdir -p "$WORK/pki" "$WORK/mx" "$WORK/deploy"
-chmod 755 "$WORK/deploy"
-certs_ca "$WORK/pki" || bail "CA"
-for n in A B C S; do
-	certs_leaf "$WORK/pki" "$n" ec mx1.example.test mx2.example.test || bail "cert $n"
-done
-D=$WORK/deploy/current
+. "$TOP/tests/lab/fixture.sh"
+fixture_dns
+fixture_pki A B C S
 S="$WORK/pki/S.key,$WORK/pki/S.chain.pem"
-sh "$TOP/tests/lab/postfix.sh" start "$WORK/mx" \
-	"127.0.0.20=$D/privkey.pem,$D/fullchain.pem" "127.0.0.21=$D/privkey.pem,$D/fullchain.pem" \
-	"127.0.0.22=$D/privkey.pem,$D/fullchain.pem" "127.0.0.23=$S" || bail "Postfix"
-at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/mx'"
+fixture_postfix 127.0.0.20 127.0.0.21 127.0.0.22 "127.0.0.23=$S"
 
-write_config() {	# EXTRA-SERVICE-LINES
-	cat > "$WORK/roll.yaml" <<YAML
-state_dir: $WORK/state
-dns:
-  zone: example.test
-  primary: 127.0.0.40
-  tsig_key_file: $DNS_TSIG_KEY
-  resolver: 127.0.0.53
-  ttl: 2
-  min_hold: 1s
-  hold_margin: 1s
-services:
-  - name: mx
-    hosts: [mx1.example.test, mx2.example.test]
-    deploy_dir: $WORK/deploy
-    reload: [/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]
-$1
-YAML
-}
-C="-f $WORK/roll.yaml"
-. "$TOP/tests/lab/roll.sh"
+write_config() { fixture_config tail="$1"; }	# EXTRA-SERVICE-LINES
 
 # run_until PHASE MAX: tlsa-rollover run, a second apart, until PHASE;
 # every run's output is kept in $WORK/runs.out.

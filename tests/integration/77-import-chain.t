@@ -18,55 +18,22 @@ LAB_HOSTS="127.0.0.20 mx1.example.test
 127.0.0.21 mx2.example.test"
 lab_netns "$@"
 need_cmd named unbound postfix dig openssl
-. "$TOP/tests/lab/dns.sh"
-. "$TOP/tests/lab/certs.sh"
-R=$TLSA_ROLLOVER
-T=$TLSAGEN
-chmod 711 "$WORK"
-
-DNS_LAB_TTL=2 dns_lab_start "$WORK/dns" || bail "DNS lab"
-at_exit "dns_lab_stop '$WORK/dns'"
-mkdir -p "$WORK/pki" "$WORK/mx" "$WORK/deploy"
-chmod 755 "$WORK/deploy"
-certs_ca "$WORK/pki" || bail "CA"
-for n in A B D; do
-	certs_leaf "$WORK/pki" "$n" ec mx1.example.test mx2.example.test || bail "cert $n"
-done
+. "$TOP/tests/lab/fixture.sh"
+fixture_dns
+fixture_pki A B D
 # An impostor: another CA whose intermediate has the same name, another key.
 certs_ca "$WORK/pki3" || bail "CA 3"
-D=$WORK/deploy/current
-sh "$TOP/tests/lab/postfix.sh" start "$WORK/mx" \
-	"127.0.0.20=$D/privkey.pem,$D/fullchain.pem" "127.0.0.21=$D/privkey.pem,$D/fullchain.pem" ||
-	bail "Postfix"
-at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/mx'"
+fixture_postfix 127.0.0.20 127.0.0.21
 
 ST=$WORK/state
 # write_config RECORDS-YAML ISSUERS-YAML
 write_config() {
-	cat > "$WORK/roll.yaml" <<YAML
-state_dir: $ST
-dns:
-  zone: example.test
-  primary: 127.0.0.40
-  tsig_key_file: $DNS_TSIG_KEY
-  resolver: 127.0.0.53
-  trust_anchor_file: $DNS_TRUST_ANCHOR
-  ttl: 2
-  min_hold: 1s
-  hold_margin: 1s
-services:
-  - name: mx
-    hosts: [mx1.example.test, mx2.example.test]
-    deploy_dir: $WORK/deploy
-    reload: ${RELOAD:-[/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]}
-    records: $1
-    issuers: $2
-YAML
+	if [ -n "${RELOAD:-}" ]; then
+		fixture_config ta reload="$RELOAD" service="records: $1" service="issuers: $2"
+	else
+		fixture_config ta service="records: $1" service="issuers: $2"
+	fi
 }
-C="-f $WORK/roll.yaml"
-. "$TOP/tests/lab/roll.sh"
-HOSTS="mx1.example.test mx2.example.test"
-run_until() { roll_until "$1" "$2" $HOSTS; }
 rr() {
 	timeout 60 "$R" "$@" > "$WORK/out" 2> "$WORK/err" < /dev/null
 	rc=$?

@@ -13,55 +13,14 @@ LAB_HOSTS="127.0.0.20 mx1.example.test
 127.0.0.21 mx2.example.test"
 lab_netns "$@"
 need_cmd named unbound postfix dig nsupdate openssl
-. "$TOP/tests/lab/dns.sh"
-. "$TOP/tests/lab/certs.sh"
-: "${TLSA_ROLLOVER:=$TOP/build/tlsa-rollover}"
-R=$TLSA_ROLLOVER
-T=$TLSAGEN
-chmod 711 "$WORK"
-
-DNS_LAB_TTL=2 dns_lab_start "$WORK/dns" || bail "DNS lab"
-at_exit "dns_lab_stop '$WORK/dns'"
-mkdir -p "$WORK/pki" "$WORK/mx" "$WORK/deploy"
-chmod 755 "$WORK/deploy"
-certs_ca "$WORK/pki" || bail "CA"
-for n in L B D; do
-	certs_leaf "$WORK/pki" "$n" ec mx1.example.test mx2.example.test || bail "cert $n"
-done
-D=$WORK/deploy/current
+. "$TOP/tests/lab/fixture.sh"
+fixture_dns
+fixture_pki L B D
 # Postfix reads the deploy directory, empty for now: no handshake works.
-sh "$TOP/tests/lab/postfix.sh" start "$WORK/mx" \
-	"127.0.0.20=$D/privkey.pem,$D/fullchain.pem" "127.0.0.21=$D/privkey.pem,$D/fullchain.pem" ||
-	bail "Postfix"
-at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/mx'"
+fixture_postfix 127.0.0.20 127.0.0.21
 
-write_config() {	# STATE-DIR MIN-HOLD
-	cat > "$WORK/roll.yaml" <<YAML
-state_dir: $1
-dns:
-  zone: example.test
-  primary: 127.0.0.40
-  tsig_key_file: $DNS_TSIG_KEY
-  resolver: 127.0.0.53
-  trust_anchor_file: $DNS_TRUST_ANCHOR
-  ttl: 2
-  min_hold: $2
-  hold_margin: 1s
-services:
-  - name: mx
-    hosts: [mx1.example.test, mx2.example.test]
-    deploy_dir: $WORK/deploy
-    reload: [/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]
-YAML
-}
+write_config() { fixture_config ta state="$1" min_hold="$2"; }	# STATE-DIR MIN-HOLD
 write_config "$WORK/state" 1s
-C="-f $WORK/roll.yaml"
-
-. "$TOP/tests/lab/roll.sh"
-HOSTS="mx1.example.test mx2.example.test"
-phase() { roll_phase mx; }
-observe() { roll_observe $HOSTS; }
-run_until() { roll_until "$1" "$2" $HOSTS; }
 
 # rec CERT U,S,M: "U S M hex" of a certificate's record
 rec() {

@@ -18,46 +18,16 @@ LAB_HOSTS="127.0.0.20 mx1.example.test
 127.0.0.21 mx2.example.test"
 lab_netns "$@"
 need_cmd named unbound postfix dig openssl pebble certbot curl make
-. "$TOP/tests/lab/dns.sh"
-. "$TOP/tests/lab/certs.sh"
+. "$TOP/tests/lab/fixture.sh"
 . "$TOP/tests/lab/acme.sh"
-: "${TLSA_ROLLOVER:=$TOP/build/tlsa-rollover}"
-R=$TLSA_ROLLOVER
-T=$TLSAGEN
-chmod 711 "$WORK"
-HOSTS="mx1.example.test mx2.example.test"
 
-DNS_LAB_TTL=2 dns_lab_start "$WORK/dns" || bail "DNS lab"
-at_exit "dns_lab_stop '$WORK/dns'"
+fixture_dns
 acme_pebble_start "$WORK" || bail "Pebble"
 at_exit "acme_pebble_stop '$WORK'"
-mkdir -p "$WORK/mx" "$WORK/deploy" "$WORK/pki"
-chmod 755 "$WORK/deploy"
-D=$WORK/deploy/current
-sh "$TOP/tests/lab/postfix.sh" start "$WORK/mx" \
-	"127.0.0.20=$D/privkey.pem,$D/fullchain.pem" "127.0.0.21=$D/privkey.pem,$D/fullchain.pem" ||
-	bail "Postfix"
-at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/mx'"
+mkdir -p "$WORK/pki"
+fixture_postfix 127.0.0.20 127.0.0.21
 CONF=$WORK/roll.yaml
-cat > "$CONF" <<YAML
-state_dir: $WORK/state
-dns:
-  zone: example.test
-  primary: 127.0.0.40
-  tsig_key_file: $DNS_TSIG_KEY
-  resolver: 127.0.0.53
-  trust_anchor_file: $DNS_TRUST_ANCHOR
-  ttl: 2
-  min_hold: 1s
-  hold_margin: 1s
-services:
-  - name: mx
-    hosts: [mx1.example.test, mx2.example.test]
-    deploy_dir: $WORK/deploy
-    reload: [/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]
-YAML
-C="-f $CONF"
-. "$TOP/tests/lab/roll.sh"
+fixture_config ta
 
 # ---- the installed hooks and units ------------------------------------------
 INST=$WORK/inst

@@ -21,45 +21,16 @@ LAB_HOSTS="127.0.0.20 mx1.example.test
 127.0.0.21 mx2.example.test"
 lab_netns "$@"
 need_cmd named unbound postfix dig openssl pebble dehydrated lego uacme curl make unshare
-. "$TOP/tests/lab/dns.sh"
-. "$TOP/tests/lab/certs.sh"
+. "$TOP/tests/lab/fixture.sh"
 . "$TOP/tests/lab/acme.sh"
-: "${TLSA_ROLLOVER:=$TOP/build/tlsa-rollover}"
-R=$TLSA_ROLLOVER
-T=$TLSAGEN
-chmod 711 "$WORK"
-HOSTS="mx1.example.test mx2.example.test"
 
-DNS_LAB_TTL=2 dns_lab_start "$WORK/dns" || bail "DNS lab"
-at_exit "dns_lab_stop '$WORK/dns'"
+fixture_dns
 acme_pebble_start "$WORK" || bail "Pebble"
 at_exit "acme_pebble_stop '$WORK'"
-mkdir -p "$WORK/mx" "$WORK/deploy" "$WORK/pki" "$WORK/bin"
-chmod 755 "$WORK/deploy"
-D=$WORK/deploy/current
-sh "$TOP/tests/lab/postfix.sh" start "$WORK/mx" \
-	"127.0.0.20=$D/privkey.pem,$D/fullchain.pem" "127.0.0.21=$D/privkey.pem,$D/fullchain.pem" ||
-	bail "Postfix"
-at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/mx'"
+mkdir -p "$WORK/pki" "$WORK/bin"
+fixture_postfix 127.0.0.20 127.0.0.21
 CONF=$WORK/roll.yaml
-cat > "$CONF" <<YAML
-state_dir: $WORK/state
-dns:
-  zone: example.test
-  primary: 127.0.0.40
-  tsig_key_file: $DNS_TSIG_KEY
-  resolver: 127.0.0.53
-  ttl: 2
-  min_hold: 1s
-  hold_margin: 1s
-services:
-  - name: mx
-    hosts: [mx1.example.test, mx2.example.test]
-    deploy_dir: $WORK/deploy
-    reload: [/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]
-YAML
-C="-f $CONF"
-. "$TOP/tests/lab/roll.sh"
+fixture_config
 INST=$WORK/inst
 make -s -C "$TOP" install-hooks DESTDIR="$INST" PREFIX=/usr/local || bail "make install-hooks"
 HOOKS=$INST/usr/local/libexec/tlsa-rollover
@@ -70,7 +41,6 @@ shift
 acme_timer_start "$WORK/timer.log" "$R" -f "$CONF" "$@"
 at_exit "acme_timer_stop"
 
-spki() { roll_spki "$1"; }
 published() { dig @127.0.0.40 +short _25._tcp.mx2.example.test TLSA | tr -d ' ' | tr A-F a-f; }
 staged() { "$R" $C --json status mx | sed -n '/"staged"/,/}/s/.*"id": "\([0-9a-f]*\)".*/\1/p'; }
 key_id() { openssl pkey -in "$1" -pubout -outform DER 2>/dev/null | openssl dgst -sha256 -r | cut -c1-16; }

@@ -22,49 +22,17 @@ LAB_HOSTS="127.0.0.20 mx1.example.test
 127.0.0.21 mx2.example.test"
 lab_netns "$@"
 need_cmd named unbound postfix dig openssl python3
-. "$TOP/tests/lab/dns.sh"
-. "$TOP/tests/lab/certs.sh"
-: "${TLSA_ROLLOVER:=$TOP/build/tlsa-rollover}"
-R=$TLSA_ROLLOVER
-T=$TLSAGEN
-chmod 711 "$WORK"
+. "$TOP/tests/lab/fixture.sh"
 
 POINTS="publish:dns-updated atomic:state state:visible state:hold
 state:switch atomic:fullchain.pem atomic:privkey.pem deploy:version-copied
 deploy:linked switch:reloaded state:verify state:retire retire:dns-updated
 state:steady"
 
-DNS_LAB_TTL=2 dns_lab_start "$WORK/dns" || bail "DNS lab"
-at_exit "dns_lab_stop '$WORK/dns'"
-mkdir -p "$WORK/pki" "$WORK/mx" "$WORK/deploy"
-chmod 755 "$WORK/deploy"
-certs_ca "$WORK/pki" || bail "CA"
-certs_leaf "$WORK/pki" A ec mx1.example.test mx2.example.test || bail "cert A"
-D=$WORK/deploy/current
-sh "$TOP/tests/lab/postfix.sh" start "$WORK/mx" \
-	"127.0.0.20=$D/privkey.pem,$D/fullchain.pem" "127.0.0.21=$D/privkey.pem,$D/fullchain.pem" ||
-	bail "Postfix"
-at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/mx'"
-cat > "$WORK/roll.yaml" <<YAML
-state_dir: $WORK/state
-dns:
-  zone: example.test
-  primary: 127.0.0.40
-  tsig_key_file: $DNS_TSIG_KEY
-  resolver: 127.0.0.53
-  ttl: 2
-  min_hold: 1s
-  hold_margin: 1s
-services:
-  - name: mx
-    hosts: [mx1.example.test, mx2.example.test]
-    records: ["3 1 1"]
-    deploy_dir: $WORK/deploy
-    reload: [/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]
-YAML
-C="-f $WORK/roll.yaml"
-. "$TOP/tests/lab/roll.sh"
-HOSTS="mx1.example.test mx2.example.test"
+fixture_dns
+fixture_pki A
+fixture_postfix 127.0.0.20 127.0.0.21
+fixture_config pre='records: ["3 1 1"]'
 
 ok "the first certificate" "$R" $C import mx "$WORK/pki/A.chain.pem" "$WORK/pki/A.key"
 ok "... rolls out" roll_until steady 30 $HOSTS

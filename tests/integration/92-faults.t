@@ -22,29 +22,18 @@ LAB_HOSTS="127.0.0.20 mx1.example.test
 127.0.0.21 mx2.example.test"
 lab_netns "$@"
 need_cmd named unbound postfix dig openssl faketime tsig-keygen mount dd
-. "$TOP/tests/lab/dns.sh"
-. "$TOP/tests/lab/certs.sh"
-: "${TLSA_ROLLOVER:=$TOP/build/tlsa-rollover}"
-R=$TLSA_ROLLOVER
-T=$TLSAGEN
-chmod 711 "$WORK"
+. "$TOP/tests/lab/fixture.sh"
 PF=$TOP/tests/lab/postfix.sh
 
-DNS_LAB_TTL=2 dns_lab_start "$WORK/dns" || bail "DNS lab"
-at_exit "dns_lab_stop '$WORK/dns'"
-mkdir -p "$WORK/pki" "$WORK/mx1" "$WORK/mx2" "$WORK/deploy" "$WORK/state" "$WORK/fixed"
-chmod 755 "$WORK/deploy"
+fixture_dns
+mkdir -p "$WORK/state" "$WORK/fixed"
 # The state directory on a small tmpfs of its own (this test has its own
 # mount namespace), so that it can be filled up.
 mount -t tmpfs -o size=1m,mode=0700 tmpfs "$WORK/state" || bail "tmpfs for the state directory"
 at_exit "umount '$WORK/state'"
-certs_ca "$WORK/pki" || bail "CA"
-certs_leaf "$WORK/pki" A ec mx1.example.test mx2.example.test || bail "cert A"
-D=$WORK/deploy/current
-sh "$PF" start "$WORK/mx1" "127.0.0.20=$D/privkey.pem,$D/fullchain.pem" >/dev/null || bail "Postfix mx1"
-at_exit "sh '$PF' stop '$WORK/mx1'"
-sh "$PF" start "$WORK/mx2" "127.0.0.21=$D/privkey.pem,$D/fullchain.pem" >/dev/null || bail "Postfix mx2"
-at_exit "sh '$PF' stop '$WORK/mx2'"
+fixture_pki A
+fixture_postfix -d "$WORK/mx1" 127.0.0.20
+fixture_postfix -d "$WORK/mx2" 127.0.0.21
 cat > "$WORK/reload.sh" <<EOF
 #!/bin/sh
 sh '$PF' reload '$WORK/mx1' && sh '$PF' reload '$WORK/mx2'
@@ -54,30 +43,10 @@ EOF
 
 GOOD_RELOAD="[/bin/sh, $WORK/reload.sh]"
 write_config() {	# RELOAD-YAML [RELOAD_TIMEOUT]
-	cat > "$WORK/roll.yaml" <<YAML
-state_dir: $WORK/state
-dns:
-  zone: example.test
-  primary: 127.0.0.40
-  tsig_key_file: $WORK/tool-tsig.key
-  resolver: 127.0.0.53
-  ttl: 2
-  min_hold: 1s
-  hold_margin: 1s
-  visible_timeout: 4s
-services:
-  - name: mx
-    hosts: [mx1.example.test, mx2.example.test]
-    records: ["3 1 1"]
-    deploy_dir: $WORK/deploy
-    reload: $1
-    reload_timeout: ${2:-20s}
-YAML
+	fixture_config tsig="$WORK/tool-tsig.key" dns="visible_timeout: 4s" pre='records: ["3 1 1"]' \
+		reload="$1" service="reload_timeout: ${2:-20s}"
 }
 write_config "$GOOD_RELOAD"
-C="-f $WORK/roll.yaml"
-. "$TOP/tests/lab/roll.sh"
-HOSTS="mx1.example.test mx2.example.test"
 
 ok "validate-config (reload_timeout, visible_timeout)" "$R" $C validate-config
 # Bad values of the new keys are refused.
