@@ -226,7 +226,7 @@ install-conf:
 
 # ACME client hooks, systemd units and the cron example, with the paths
 # they name set to where this installs (no build needed).
-HOOK_FILES = certbot-deploy-hook dehydrated-hook uacme-renew
+HOOK_FILES = certbot-deploy-hook dehydrated-hook uacme-renew tlsa-publish-pdns
 install-hooks:
 	install -d $(DESTDIR)$(HOOKDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/examples
 	set -e; for f in $(HOOK_FILES); do \

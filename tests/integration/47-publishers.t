@@ -174,7 +174,8 @@ prog dies 'echo "no such zone here" >&2; exit 3'
 prog hangs 'read line; sleep 30'
 prog nonsense 'while read line; do echo "yes sure"; done'
 prog refuses 'while read line; do echo "error the provider said no"; done'
-prog env 'while read line; do echo "error $TLSA_ROLLOVER_ZONE $TLSA_ROLLOVER_TTL $TLSA_ROLLOVER_SERVICE $(env | grep -c .)"; done'
+# (PWD is the shell's own.)
+prog env 'while read line; do echo "error $TLSA_ROLLOVER_ZONE $TLSA_ROLLOVER_TTL $TLSA_ROLLOVER_SERVICE $(env | cut -d= -f1 | grep -vx PWD | sort | paste -sd, -)"; done'
 for p in dies hangs nonsense refuses env; do
 	write_config "  backend: exec
   exec: [$WORK/$p]
@@ -191,8 +192,8 @@ for p in dies hangs nonsense refuses env; do
 		"exec $WORK/nonsense: _25\._tcp\.mx1\.example\.test\.: not an answer to read \(ok SET, error TEXT\): \"yes sure\"" ;;
 	refuses) like "exec refuses: its error text" "$out" \
 		"exec $WORK/refuses: _25\._tcp\.mx1\.example\.test\.: error: the provider said no" ;;
-	env) like "exec env: a fixed environment of five variables" "$out" \
-		"error: example\.test\. 2 mx 5$" ;;
+	env) like "exec env: a fixed environment: zone, TTL, service, PATH, LANG" "$out" \
+		"error: example\.test\. 2 mx LANG,PATH,TLSA_ROLLOVER_SERVICE,TLSA_ROLLOVER_TTL,TLSA_ROLLOVER_ZONE$" ;;
 	esac
 done
 
