@@ -49,7 +49,7 @@ struct prog {
 	size_t		 errlen;
 	int		 dead;			/* reaped, or stdout closed */
 	int		 status, reaped;
-	struct sigaction oldpipe;
+	struct sigaction oldpipe, oldchld;
 };
 
 /* ---- the protocol's text forms (pure; unit-tested) ---------------------- */
@@ -396,10 +396,16 @@ e_open(struct roll_pub *p, char *err, size_t errlen)
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
 	(void)sigaction(SIGPIPE, &ign, &g->oldpipe);
-	/* And a SIGCHLD ignored by whoever started us must not reap it. */
+	/*
+	 * And a SIGCHLD ignored by whoever started us would have the kernel
+	 * reap it before waitpid could tell how it ended.
+	 */
+	ign.sa_handler = SIG_DFL;
+	(void)sigaction(SIGCHLD, &ign, &g->oldchld);
 	if ((g->pid = fork()) == -1) {
 		errfmt(err, errlen, "%s: fork: %s", p->name, strerror(errno));
 		(void)sigaction(SIGPIPE, &g->oldpipe, NULL);
+		(void)sigaction(SIGCHLD, &g->oldchld, NULL);
 		goto fail;
 	}
 	if (g->pid == 0)
@@ -648,6 +654,7 @@ e_close(struct roll_pub *p)
 	if (g->errfd != -1)
 		close(g->errfd);
 	(void)sigaction(SIGPIPE, &g->oldpipe, NULL);
+	(void)sigaction(SIGCHLD, &g->oldchld, NULL);
 	free(g->buf);
 	free(g);
 }
