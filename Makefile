@@ -18,7 +18,7 @@ SYSCONFDIR ?= /etc
 
 B	?= build
 CC	?= cc
-PKGS	 = libssl libcrypto ldns jansson yaml-0.1 libidn2
+PKGS	 = libssl libcrypto ldns jansson yaml-0.1 libidn2 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
@@ -42,7 +42,9 @@ ROLL_SRC   = rollover/roll_config.c rollover/roll_state.c \
 	     rollover/roll_store.c rollover/roll_deploy.c rollover/roll_live.c \
 	     rollover/roll_run.c rollover/roll_check.c rollover/roll_check_out.c rollover/roll_hook.c \
 	     rollover/roll_validate.c rollover/roll_init.c \
-	     rollover/roll_log.c rollover/roll_plan.c
+	     rollover/roll_log.c rollover/roll_plan.c rollover/roll_pub.c \
+	     rollover/roll_pub_rfc2136.c rollover/roll_pub_exec.c \
+	     rollover/roll_pub_pdns.c
 LIB_SRC	   = $(COMMON_SRC) $(TLSA_SRC) $(ZONES_SRC) $(ROLL_SRC)
 LIB_OBJ	   = $(LIB_SRC:%.c=$(B)/obj/%.o)
 
@@ -224,7 +226,7 @@ install-conf:
 
 # ACME client hooks, systemd units and the cron example, with the paths
 # they name set to where this installs (no build needed).
-HOOK_FILES = certbot-deploy-hook dehydrated-hook uacme-renew
+HOOK_FILES = certbot-deploy-hook dehydrated-hook uacme-renew tlsa-publish-pdns
 install-hooks:
 	install -d $(DESTDIR)$(HOOKDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/examples
 	set -e; for f in $(HOOK_FILES); do \

@@ -34,7 +34,9 @@ enum {
 	DNS_ZONE = 1 << 0, DNS_PRIMARY = 1 << 1, DNS_TSIG = 1 << 2,
 	DNS_CHECK = 1 << 3, DNS_RESOLVER = 1 << 4, DNS_TTL = 1 << 5,
 	DNS_TA = 1 << 6, DNS_MINHOLD = 1 << 7, DNS_MARGIN = 1 << 8,
-	DNS_VISWAIT = 1 << 9, DNS_MAXTTL = 1 << 10
+	DNS_VISWAIT = 1 << 9, DNS_MAXTTL = 1 << 10, DNS_BACKEND = 1 << 11,
+	DNS_EXEC = 1 << 12, DNS_EXECTO = 1 << 13, DNS_APIURL = 1 << 14,
+	DNS_APIKEY = 1 << 15, DNS_APISRV = 1 << 16
 };
 
 struct reader {
@@ -374,6 +376,72 @@ read_dns(struct reader *r, struct roll_dns *d, const char *where)
 			if (str_value(r, key, &d->tsig_key_file) == -1)
 				goto out;
 			d->set |= DNS_TSIG;
+		} else if (strcmp(key, "backend") == 0) {
+			if (str_value(r, key, &d->backend) == -1)
+				goto out;
+			if (strcmp(d->backend, "rfc2136") != 0 &&
+			    strcmp(d->backend, "exec") != 0 &&
+			    strcmp(d->backend, "pdns-api") != 0) {
+				fail(r, &vm, "backend: \"%s\": want rfc2136, "
+				    "exec or pdns-api", d->backend);
+				goto out;
+			}
+			d->set |= DNS_BACKEND;
+		} else if (strcmp(key, "exec") == 0) {
+			yaml_mark_t *im = NULL;
+
+			if (str_list(r, key, &d->exec, &d->nexec, &im) == -1) {
+				free(im);
+				goto out;
+			}
+			if (d->nexec == 0 || d->exec[0][0] != '/') {
+				fail(r, d->nexec > 0 ? &im[0] : &vm, "exec: want "
+				    "a command as a list, its first item an "
+				    "absolute path (it is run without a shell)");
+				free(im);
+				goto out;
+			}
+			free(im);
+			d->set |= DNS_EXEC;
+		} else if (strcmp(key, "exec_timeout") == 0) {
+			if (duration_value(r, key, &d->exec_timeout) == -1)
+				goto out;
+			if (d->exec_timeout < 1 || d->exec_timeout > 3600) {
+				fail(r, &vm, "exec_timeout: want 1s to 1h");
+				goto out;
+			}
+			d->set |= DNS_EXECTO;
+		} else if (strcmp(key, "api_url") == 0) {
+			if (str_value(r, key, &d->api_url) == -1)
+				goto out;
+			if ((strncmp(d->api_url, "http://", 7) != 0 &&
+			    strncmp(d->api_url, "https://", 8) != 0) ||
+			    strlen(d->api_url) > 512 ||
+			    strpbrk(d->api_url, " \t\r\n?#") != NULL) {
+				fail(r, &vm, "api_url: want http://HOST[:PORT] "
+				    "or https://HOST[:PORT], without a query");
+				goto out;
+			}
+			d->set |= DNS_APIURL;
+		} else if (strcmp(key, "api_key_file") == 0) {
+			if (str_value(r, key, &d->api_key_file) == -1)
+				goto out;
+			d->set |= DNS_APIKEY;
+		} else if (strcmp(key, "api_server_id") == 0) {
+			size_t j;
+
+			if (str_value(r, key, &d->api_server_id) == -1)
+				goto out;
+			for (j = 0; d->api_server_id[j] != '\0'; j++)
+				if (!isalnum((unsigned char)d->api_server_id[j]) &&
+				    strchr("-_.", d->api_server_id[j]) == NULL)
+					break;
+			if (j == 0 || d->api_server_id[j] != '\0' || j > 64) {
+				fail(r, &vm, "api_server_id: want letters, "
+				    "digits, '-', '_' or '.'");
+				goto out;
+			}
+			d->set |= DNS_APISRV;
 		} else if (strcmp(key, "check_servers") == 0) {
 			yaml_mark_t *im = NULL;
 
@@ -821,6 +889,11 @@ free_dns(struct roll_dns *d)
 	free(d->zone);
 	free(d->primary);
 	free(d->tsig_key_file);
+	free(d->backend);
+	free_list(d->exec, d->nexec);
+	free(d->api_url);
+	free(d->api_key_file);
+	free(d->api_server_id);
 	for (i = 0; i < d->ncheck_servers; i++)
 		free(d->check_servers[i]);
 	free(d->check_servers);
@@ -878,6 +951,29 @@ merge_dns(struct roll_dns *s, const struct roll_dns *g)
 	if (!(s->set & DNS_TSIG) && (s->tsig_key_file =
 	    dupnull(g->tsig_key_file)) == NULL && g->tsig_key_file != NULL)
 		return -1;
+	if (!(s->set & DNS_BACKEND) && (s->backend = strdup(g->backend !=
+	    NULL ? g->backend : "rfc2136")) == NULL)
+		return -1;
+	if (!(s->set & DNS_APIURL) && (s->api_url = dupnull(g->api_url)) ==
+	    NULL && g->api_url != NULL)
+		return -1;
+	if (!(s->set & DNS_APIKEY) && (s->api_key_file =
+	    dupnull(g->api_key_file)) == NULL && g->api_key_file != NULL)
+		return -1;
+	if (!(s->set & DNS_APISRV) && (s->api_server_id = strdup(
+	    g->api_server_id != NULL ? g->api_server_id : "localhost")) ==
+	    NULL)
+		return -1;
+	if (!(s->set & DNS_EXEC) && g->nexec > 0) {
+		if ((s->exec = calloc(g->nexec + 1, sizeof(char *))) == NULL)
+			return -1;
+		for (i = 0; i < g->nexec; i++)
+			if ((s->exec[i] = strdup(g->exec[i])) == NULL)
+				return -1;
+		s->nexec = g->nexec;
+	}
+	if (!(s->set & DNS_EXECTO))
+		s->exec_timeout = (g->set & DNS_EXECTO) ? g->exec_timeout : 30;
 	if (!(s->set & DNS_RESOLVER) && (s->resolver = dupnull(g->resolver))
 	    == NULL && g->resolver != NULL)
 		return -1;
@@ -910,7 +1006,7 @@ merge_dns(struct roll_dns *s, const struct roll_dns *g)
 }
 
 static int
-secret_file_ok(const char *path, char *e, size_t elen)
+secret_file_ok(const char *path, const char *what, char *e, size_t elen)
 {
 	struct stat st;
 
@@ -918,15 +1014,59 @@ secret_file_ok(const char *path, char *e, size_t elen)
 		errfmt(e, elen, "%s: %s", path, strerror(errno));
 		return 0;
 	}
-	if (fileio_owner_check(path, "TSIG key file", e, elen) == -1)
+	if (fileio_owner_check(path, what, e, elen) == -1)
 		return 0;
 	if ((st.st_mode & 077) != 0) {
-		errfmt(e, elen, "%s: TSIG key file is accessible by group or "
-		    "others (mode %04o); chmod 600 it", path,
+		errfmt(e, elen, "%s: %s is accessible by group or "
+		    "others (mode %04o); chmod 600 it", path, what,
 		    (unsigned)(st.st_mode & 07777));
 		return 0;
 	}
 	return 1;
+}
+
+/*
+ * What the service's backend needs: rfc2136 a primary and a TSIG key
+ * file; exec a program; pdns-api a URL and an API key file; the last
+ * two a dns.zone (there is no primary to ask for the SOA).  Key files
+ * must be ours and 0600.  0, or -1 (failed through r).
+ */
+static int
+backend_needs(struct reader *r, const yaml_mark_t *sm,
+    const struct roll_service *s, char *e, size_t elen)
+{
+	const struct roll_dns *d = &s->dns;
+
+	if (strcmp(d->backend, "rfc2136") == 0) {
+		if (d->primary == NULL || d->tsig_key_file == NULL)
+			return fail(r, sm, "service \"%s\": dns.primary and "
+			    "dns.tsig_key_file are needed", s->name);
+		if (!secret_file_ok(d->tsig_key_file, "TSIG key file", e,
+		    elen))
+			return fail(r, sm, "service \"%s\": %s", s->name, e);
+		return 0;
+	}
+	if (d->zone == NULL)
+		return fail(r, sm, "service \"%s\": backend %s needs "
+		    "dns.zone", s->name, d->backend);
+	/* Local validation asks the resolver, else the primary. */
+	if (d->resolver == NULL && d->primary == NULL)
+		return fail(r, sm, "service \"%s\": backend %s without "
+		    "dns.resolver needs dns.primary (local validation asks "
+		    "it)", s->name, d->backend);
+	if (strcmp(d->backend, "exec") == 0) {
+		if (d->nexec == 0)
+			return fail(r, sm, "service \"%s\": backend exec "
+			    "needs dns.exec (the program and its arguments)",
+			    s->name);
+		return 0;
+	}
+	if (d->api_url == NULL || d->api_key_file == NULL)
+		return fail(r, sm, "service \"%s\": backend pdns-api needs "
+		    "dns.api_url and dns.api_key_file", s->name);
+	if (!secret_file_ok(d->api_key_file, "API key file", e, elen))
+		return fail(r, sm, "service \"%s\": %s", s->name, e);
+	return 0;
 }
 
 static int
@@ -1119,20 +1259,13 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 			fail(&r, NULL, "out of memory");
 			goto out;
 		}
-		if (s->dns.primary == NULL || s->dns.tsig_key_file == NULL) {
-			fail(&r, &sm, "service \"%s\": dns.primary and "
-			    "dns.tsig_key_file are needed", s->name);
+		if (backend_needs(&r, &sm, s, e, sizeof(e)) == -1)
 			goto out;
-		}
 		if (s->dns.resolver == NULL &&
 		    s->dns.trust_anchor_file == NULL) {
 			fail(&r, &sm, "service \"%s\": a validated lookup "
 			    "needs dns.resolver or dns.trust_anchor_file",
 			    s->name);
-			goto out;
-		}
-		if (!secret_file_ok(s->dns.tsig_key_file, e, sizeof(e))) {
-			fail(&r, &sm, "service \"%s\": %s", s->name, e);
 			goto out;
 		}
 		if (s->deploy_dir != NULL && fileio_parents_trusted(

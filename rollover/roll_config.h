@@ -4,7 +4,8 @@
  * Duplicate keys, unknown keys, anchors and aliases, tags, several
  * documents, wrong types and YAML 1.1 booleans (yes/no/on/off) are all
  * errors reported as FILE:LINE:COLUMN: reason.  Secrets are only ever
- * named by file (tsig_key_file), never written in the config.
+ * named by file (tsig_key_file, api_key_file), never written in the
+ * config.
  */
 #ifndef ROLL_CONFIG_H
 #define ROLL_CONFIG_H
@@ -19,8 +20,15 @@
 
 struct roll_dns {
 	char		*zone;		/* absolute, or NULL: from the SOA */
+	char		*backend;	/* "rfc2136" (default), "exec", "pdns-api" */
 	char		*primary;	/* ADDR[@PORT] for RFC 2136 */
 	char		*tsig_key_file;
+	char		**exec;		/* exec: argv, NULL-terminated */
+	size_t		 nexec;
+	uint32_t	 exec_timeout;	/* seconds per answer (default 30) */
+	char		*api_url;	/* pdns-api: http(s)://HOST[:PORT] */
+	char		*api_key_file;	/* pdns-api: X-API-Key, 0600 */
+	char		*api_server_id;	/* pdns-api: default "localhost" */
 	char		**check_servers; /* ADDR[@PORT]; none: the NS set */
 	size_t		 ncheck_servers;
 	char		*resolver;	/* validating resolver, ADDR[@PORT] */

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "roll_deploy.h"
 #include "roll_plan.h"
+#include "roll_pub.h"
 #include "roll_store.h"
 #include "zone_check.h"
 #include "zone_rr.h"
@@ -194,7 +195,12 @@ servers_text(const struct roll_service *s, struct sbuf *b)
 	else if (s->dns.resolver != NULL)
 		sbuf_printf(b, "every name server of %s (its NS set) and ",
 		    s->dns.zone != NULL ? s->dns.zone : "the zone");
-	sbuf_printf(b, "the primary %s serve the new RRset", s->dns.primary);
+	/* Other backends than rfc2136 ask a primary only if one is given. */
+	if (s->dns.primary != NULL)
+		sbuf_printf(b, "the primary %s serve the new RRset",
+		    s->dns.primary);
+	else
+		sbuf_printf(b, "the servers above serve the new RRset");
 	if (s->dns.resolver != NULL)
 		sbuf_printf(b, ", and the resolver %s returns it with AD",
 		    s->dns.resolver);
@@ -259,7 +265,7 @@ roll_plan(struct roll_ctx *x, const struct roll_state *st, char *err,
 	struct plan p;
 	struct sbuf b = { 0 };
 	json_t *o, *arr;
-	char when[64], lname[32];
+	char when[64], lname[32], where[200];
 	time_t t = x->now, hold_end = 0;
 	uint32_t ttl;
 	long need;
@@ -342,9 +348,15 @@ roll_plan(struct roll_ctx *x, const struct roll_state *st, char *err,
 				    "that a known certificate or key or a "
 				    "chain an MX address serves matches are "
 				    "kept, the others dropped");
-			sbuf_printf(&b, "; one RFC 2136 update to %s, with "
-			    "a prerequisite on what it holds",
-			    s->dns.primary);
+			if (roll_pub_is_rfc2136(s))
+				sbuf_printf(&b, "; one RFC 2136 update to %s, "
+				    "with a prerequisite on what it holds",
+				    s->dns.primary);
+			else
+				sbuf_printf(&b, "; through %s, each host's "
+				    "RRset replaced only if it holds what it "
+				    "is expected to", roll_pub_where(s, where,
+				    sizeof(where)));
 			o = step_add(&p, "publish", &b, t, 0);
 			json_object_set_new(o, "add", arr);
 		}

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "roll_deploy.h"
 #include "roll_live.h"
+#include "roll_pub.h"
 #include "roll_run.h"
 #include "roll_store.h"
 #include "tlsa_dane.h"
@@ -78,15 +79,23 @@ owner_of(const struct roll_service *s, size_t h, char *err, size_t errlen)
 	return zone_tlsa_owner(s->port, "tcp", s->hosts[h], err, errlen);
 }
 
-/* The service's primary and its TSIG key (free the key after use). */
+/*
+ * The service's primary and its TSIG key (free the key after use), for
+ * asking it directly.  Other backends than rfc2136: the primary only
+ * when one is configured (asked without a key).  1 there is one, 0
+ * none, -1 error.
+ */
 static int
 primary_open(struct roll_ctx *x, struct zone_server *srv,
     struct zone_tsig *key, char *err, size_t errlen)
 {
+	if (!roll_pub_is_rfc2136(x->s) && x->s->dns.primary == NULL)
+		return 0;
 	if (zone_server_parse(x->s->dns.primary, srv, err, errlen) == -1 ||
-	    zone_tsig_load(x->s->dns.tsig_key_file, key, err, errlen) == -1)
+	    (roll_pub_is_rfc2136(x->s) && zone_tsig_load(
+	    x->s->dns.tsig_key_file, key, err, errlen) == -1))
 		return -1;
-	return 0;
+	return 1;
 }
 
 /* Is host one of the owners the published RRset was put at? */
@@ -134,8 +143,8 @@ record_hosts(const struct roll_service *s, struct roll_state *st)
  */
 /* Does every owner of the service hold exactly set on srv? */
 static int
-already_there(struct roll_ctx *x, const struct zone_server *srv,
-    const struct zone_tsig *key, const struct zone_rrset *set)
+already_there(struct roll_ctx *x, struct roll_pub *pub,
+    const struct zone_rrset *set)
 {
 	struct zone_rrset cur;
 	char *owner, e[ERRBUF_LEN];
@@ -145,8 +154,7 @@ already_there(struct roll_ctx *x, const struct zone_server *srv,
 	for (h = 0; h < x->s->nhosts && same; h++) {
 		if ((owner = owner_of(x->s, h, e, sizeof(e))) == NULL)
 			return 0;
-		if (zone_read_rrset(srv, owner, key, &xfer, &cur, e,
-		    sizeof(e)) == -1)
+		if (roll_pub_read(pub, owner, &cur, e, sizeof(e)) == -1)
 			same = 0;
 		else {
 			same = zone_rrset_equal(&cur, set);
@@ -162,15 +170,13 @@ publish_set(struct roll_ctx *x, struct roll_state *st,
     const struct zone_rrset *set, char *err, size_t errlen)
 {
 	struct zone_rrlist want = { 0 }, expect = { 0 };
-	struct zone_publish_opts po;
-	struct zone_server srv;
-	struct zone_tsig key = { 0 };
+	struct roll_pub pub;
 	struct tlsa_rec r;
 	char *owner;
 	size_t h, i;
 	int rc = -1;
 
-	if (primary_open(x, &srv, &key, err, errlen) == -1)
+	if (roll_pub_open(x->s, &pub, err, errlen) == -1)
 		return -1;
 	for (h = 0; h < x->s->nhosts; h++) {
 		if ((owner = owner_of(x->s, h, err, errlen)) == NULL)
@@ -198,21 +204,14 @@ nomem_owner:
 		errfmt(err, errlen, "out of memory");
 		goto out;
 	}
-	memset(&po, 0, sizeof(po));
-	po.mode = ZONE_PUB_REPLACE;
-	po.zone = x->s->dns.zone;
-	po.key = &key;
-	po.xfer = xfer;
-	po.dry_run = x->dry_run;
-	po.ttl = x->s->dns.ttl;
-	/* Without a recorded RRset (first run), read what DNS holds. */
-	po.expect = st->have_published ? &expect : NULL;
 	if (want.n == 0) {
 		errfmt(err, errlen, "service %s: refusing to publish an empty "
 		    "RRset", x->s->name);
 		goto out;
 	}
-	rc = zone_publish(&srv, &want, &po, x->out, err, errlen);
+	/* Without a recorded RRset (first run), read what DNS holds. */
+	rc = roll_pub_replace(&pub, &want, st->have_published ? &expect :
+	    NULL, x->dry_run, x->out, err, errlen);
 	/*
 	 * Refused because the zone is not what the state says: when it
 	 * holds exactly what we want, an earlier run was stopped after its
@@ -220,7 +219,7 @@ nomem_owner:
 	 * error: someone else changed the RRset.
 	 */
 	if (rc == -1 && !x->dry_run && st->have_published &&
-	    already_there(x, &srv, &key, set)) {
+	    already_there(x, &pub, set)) {
 		say(x, "  the zone holds the new RRset already (an earlier run "
 		    "was stopped after its update)\n");
 		rc = 0;
@@ -230,7 +229,7 @@ nomem_owner:
 out:
 	zone_rrlist_free(&want);
 	zone_rrlist_free(&expect);
-	zone_tsig_free(&key);
+	roll_pub_close(&pub);
 	return rc;
 }
 
@@ -352,23 +351,21 @@ static int
 adopt(struct roll_ctx *x, const struct roll_state *st, struct zone_rrset *set,
     int *same, char *err, size_t errlen)
 {
-	struct zone_server srv;
-	struct zone_tsig key = { 0 };
+	struct roll_pub pub;
 	struct zone_rrset *cur = NULL, cand = { 0 }, keep = { 0 }, left = { 0 };
 	char *owner;
 	size_t h, i, nkeep, ndrop;
 	int rc = -1, r;
 
 	*same = 0;
-	if (primary_open(x, &srv, &key, err, errlen) == -1)
+	if (roll_pub_open(x->s, &pub, err, errlen) == -1)
 		return -1;
 	if ((cur = calloc(x->s->nhosts, sizeof(*cur))) == NULL)
 		goto nomem;
 	for (h = 0; h < x->s->nhosts; h++) {
 		if ((owner = owner_of(x->s, h, err, errlen)) == NULL)
 			goto out;
-		r = zone_read_rrset(&srv, owner, &key, &xfer, &cur[h], err,
-		    errlen);
+		r = roll_pub_read(&pub, owner, &cur[h], err, errlen);
 		free(owner);
 		if (r == -1)
 			goto out;
@@ -432,7 +429,7 @@ out:
 	zone_rrset_free(&cand);
 	zone_rrset_free(&keep);
 	zone_rrset_free(&left);
-	zone_tsig_free(&key);
+	roll_pub_close(&pub);
 	return rc;
 }
 
@@ -478,8 +475,9 @@ roll_ttl_bound(struct roll_ctx *x, const struct zone_vis *v,
 /*
  * The servers to ask whether they serve the RRset: the configured
  * check_servers, else the NS set of zone (asked of the resolver), and
- * the primary last, asked with key (it may answer only us).  *vp and *np
- * are what is built so far, also on failure (the caller frees them).
+ * the primary last (when there is one: NULL for a backend other than
+ * rfc2136 without a primary), asked with key when it has one (it may
+ * answer only us).  *vp and *np are what is built so far, also on failure (the caller frees them).
  * 0 or -1 (err empty when out of memory).
  */
 static int
@@ -517,11 +515,13 @@ vis_servers(struct roll_ctx *x, const struct zone_server *resolver,
 		}
 	} else if ((v = calloc(1, sizeof(*v))) == NULL)
 		goto out;
-	memset(&v[n], 0, sizeof(v[n]));
-	v[n].srv = *primary;
-	v[n].role = "primary";
-	v[n].key = key;
-	n++;
+	if (primary != NULL) {
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].srv = *primary;
+		v[n].role = "primary";
+		v[n].key = key->name != NULL ? key : NULL;
+		n++;
+	}
 	rc = 0;
 out:
 	*vp = v;
@@ -639,13 +639,14 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 	struct zone_vis *v = NULL;
 	char *owner = NULL, *zone = NULL, why[ERRBUF_LEN];
 	size_t n = 0, h;
-	int rc = -1, ok = 1;
+	int rc = -1, ok = 1, has_primary;
 
 	why[0] = '\0';
 	behind[0] = '\0';
 	*ttl = x->s->dns.ttl;
+	memset(&primary, 0, sizeof(primary));
 	/* The primary is asked with our key: it may answer only us. */
-	if (primary_open(x, &primary, &key, err, errlen) == -1)
+	if ((has_primary = primary_open(x, &primary, &key, err, errlen)) == -1)
 		goto out;
 	if (x->s->dns.resolver != NULL && zone_server_parse(x->s->dns.resolver,
 	    &resolver, err, errlen) == -1)
@@ -661,8 +662,9 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 			if (zone == NULL)
 				goto out;
 		}
-		if (v == NULL && vis_servers(x, &resolver, &primary, &key,
-		    zone, &v, &n, err, errlen) == -1)
+		if (v == NULL && vis_servers(x, &resolver,
+		    has_primary ? &primary : NULL, &key, zone, &v, &n, err,
+		    errlen) == -1)
 			goto out;
 		if (!owner_served(x, st, v, n, zone, owner, ttl, behind,
 		    behindlen))

@@ -23,6 +23,7 @@
 #include "zone_net.h"
 #include "zone_rr.h"
 #include "zone_tsig.h"
+#include "roll_pub.h"
 #include "zone_update.h"
 
 static const struct zone_xfer_opts online_xfer = { 3000, 2, 0 };
@@ -40,24 +41,60 @@ in_zone(const char *name, const char *zone)
 	return nl == zl || name[nl - zl - 1] == '.';
 }
 
-/* The reload command must be an executable regular file. */
+/* A command (what: "reload", "exec") must be an executable file. */
 static int
-check_reload(const struct roll_service *s, char *why, size_t len)
+check_command(const char *what, char *const *argv, size_t argc, char *why,
+    size_t len)
 {
 	struct stat sb;
 
-	if (s->nreload == 0)
+	if (argc == 0)
 		return 0;
-	if (stat(s->reload[0], &sb) == -1) {
-		errfmt(why, len, "reload: %s: %s", s->reload[0],
-		    strerror(errno));
+	if (stat(argv[0], &sb) == -1) {
+		errfmt(why, len, "%s: %s: %s", what, argv[0], strerror(errno));
 		return -1;
 	}
-	if (!S_ISREG(sb.st_mode) || access(s->reload[0], X_OK) == -1) {
-		errfmt(why, len, "reload: %s: not an executable file",
-		    s->reload[0]);
+	if (!S_ISREG(sb.st_mode) || access(argv[0], X_OK) == -1) {
+		errfmt(why, len, "%s: %s: not an executable file", what,
+		    argv[0]);
 		return -1;
 	}
+	return 0;
+}
+
+static int
+check_reload(const struct roll_service *s, char *why, size_t len)
+{
+	return check_command("reload", s->reload, s->nreload, why, len);
+}
+
+/*
+ * The backend's own files: the TSIG key (rfc2136), the program (exec),
+ * the API key (pdns-api, loaded by opening the publisher, which talks
+ * to nobody yet).
+ */
+static int
+check_backend(const struct roll_service *s, char *why, size_t len)
+{
+	struct zone_tsig key = { 0 };
+	struct roll_pub pub;
+	char lerr[ERRBUF_LEN];
+
+	if (roll_pub_is_rfc2136(s)) {
+		if (zone_tsig_load(s->dns.tsig_key_file, &key, lerr,
+		    sizeof(lerr)) == -1) {
+			errfmt(why, len, "tsig_key_file: %s", lerr);
+			return -1;
+		}
+		zone_tsig_free(&key);
+		return 0;
+	}
+	if (strcmp(s->dns.backend, ROLL_BACKEND_EXEC) == 0)
+		return check_command("exec", s->dns.exec, s->dns.nexec, why,
+		    len);
+	if (roll_pub_open(s, &pub, why, len) == -1)
+		return -1;
+	roll_pub_close(&pub);
 	return 0;
 }
 
@@ -239,8 +276,7 @@ check_shared_owners(const struct roll_config *c, size_t i, char *why,
 int
 roll_validate(const struct roll_config *c, char *err, size_t errlen)
 {
-	struct zone_tsig key = { 0 };
-	char why[ERRBUF_LEN], lerr[ERRBUF_LEN];
+	char why[ERRBUF_LEN];
 	size_t i;
 
 	if (check_creatable("state_dir", c->state_dir, why, sizeof(why)) ==
@@ -256,14 +292,9 @@ roll_validate(const struct roll_config *c, char *err, size_t errlen)
 		    check_reload(s, why, sizeof(why)) == -1 ||
 		    check_deploy_parent(s, why, sizeof(why)) == -1 ||
 		    check_issuers(s, why, sizeof(why)) == -1 ||
-		    check_anchors(s, why, sizeof(why)) == -1)
+		    check_anchors(s, why, sizeof(why)) == -1 ||
+		    check_backend(s, why, sizeof(why)) == -1)
 			goto bad;
-		if (zone_tsig_load(s->dns.tsig_key_file, &key, lerr,
-		    sizeof(lerr)) == -1) {
-			errfmt(why, sizeof(why), "tsig_key_file: %s", lerr);
-			goto bad;
-		}
-		zone_tsig_free(&key);
 		continue;
 bad:
 		errfmt(err, errlen, "%s: service %s: %s", c->path, s->name,
@@ -327,16 +358,22 @@ out:
 	return rc;
 }
 
+static int online_servers(const struct roll_service *, const char *,
+    struct sbuf *, char *, size_t);
+static int online_other(const struct roll_service *, struct sbuf *, char *,
+    size_t);
+
 static int
 online_service(const struct roll_service *s, struct sbuf *report,
     char *why, size_t len)
 {
-	struct zone_server primary, srv, resolver;
+	struct zone_server primary;
 	struct zone_tsig key = { 0 };
 	char *zone = NULL, *owner;
-	size_t i;
 	int rc = -1;
 
+	if (!roll_pub_is_rfc2136(s))
+		return online_other(s, report, why, len);
 	if (zone_server_parse(s->dns.primary, &primary, why, len) == -1 ||
 	    zone_tsig_load(s->dns.tsig_key_file, &key, why, len) == -1)
 		goto out;
@@ -356,10 +393,25 @@ online_service(const struct roll_service *s, struct sbuf *report,
 		goto out;
 	sbuf_printf(report, "service %s: primary %s: signed SOA read of %s "
 	    "with key %s: ok\n", s->name, primary.name, zone, key.name);
+	rc = online_servers(s, zone, report, why, len);
+out:
+	free(zone);
+	zone_tsig_free(&key);
+	return rc;
+}
+
+/* The check servers answer for zone with AA; the resolver with AD. */
+static int
+online_servers(const struct roll_service *s, const char *zone,
+    struct sbuf *report, char *why, size_t len)
+{
+	struct zone_server srv, resolver;
+	size_t i;
+
 	for (i = 0; i < s->dns.ncheck_servers; i++) {
 		if (zone_server_parse(s->dns.check_servers[i], &srv, why,
 		    len) == -1 || ask_soa(&srv, zone, NULL, 0, why, len) == -1)
-			goto out;
+			return -1;
 		sbuf_printf(report, "service %s: check server %s: "
 		    "authoritative for %s: ok\n", s->name, srv.name, zone);
 	}
@@ -367,15 +419,53 @@ online_service(const struct roll_service *s, struct sbuf *report,
 		if (zone_server_parse(s->dns.resolver, &resolver, why,
 		    len) == -1 || ask_soa(&resolver, zone, NULL, 1, why,
 		    len) == -1)
-			goto out;
+			return -1;
 		sbuf_printf(report, "service %s: resolver %s: validates %s "
 		    "(AD): ok\n", s->name, resolver.name, zone);
 	}
-	rc = 0;
-out:
-	free(zone);
-	zone_tsig_free(&key);
-	return rc;
+	return 0;
+}
+
+/*
+ * exec and pdns-api: one read of the first host's owner through the
+ * backend; the primary, when one is given, answers for the zone (AA,
+ * no key); then the servers and the resolver as for rfc2136.
+ */
+static int
+online_other(const struct roll_service *s, struct sbuf *report, char *why,
+    size_t len)
+{
+	struct zone_server primary;
+	struct zone_rrset cur = { 0 };
+	struct roll_pub pub;
+	char *owner;
+	int r;
+
+	if ((owner = zone_tlsa_owner(s->port, "tcp", s->hosts[0], why,
+	    len)) == NULL)
+		return -1;
+	if (roll_pub_open(s, &pub, why, len) == -1) {
+		free(owner);
+		return -1;
+	}
+	r = roll_pub_read(&pub, owner, &cur, why, len);
+	if (r == 0)
+		sbuf_printf(report, "service %s: %s: read of %s: %zu "
+		    "record(s): ok\n", s->name, pub.name, owner, cur.n);
+	roll_pub_close(&pub);
+	zone_rrset_free(&cur);
+	free(owner);
+	if (r == -1)
+		return -1;
+	if (s->dns.primary != NULL) {
+		if (zone_server_parse(s->dns.primary, &primary, why, len) ==
+		    -1 || ask_soa(&primary, s->dns.zone, NULL, 0, why, len) ==
+		    -1)
+			return -1;
+		sbuf_printf(report, "service %s: primary %s: authoritative "
+		    "for %s: ok\n", s->name, primary.name, s->dns.zone);
+	}
+	return online_servers(s, s->dns.zone, report, why, len);
 }
 
 int

@@ -29,6 +29,7 @@
 #include "roll_init.h"
 #include "roll_log.h"
 #include "roll_plan.h"
+#include "roll_pub.h"
 #include "roll_run.h"
 #include "roll_state.h"
 #include "roll_store.h"
@@ -761,7 +762,7 @@ static int
 cmd_validate(struct roll_config *c, int online)
 {
 	struct sbuf rep = { 0 };
-	char err[ERRBUF_LEN];
+	char err[ERRBUF_LEN], where[200];
 	size_t i, j;
 	int k;
 
@@ -791,12 +792,18 @@ cmd_validate(struct roll_config *c, int online)
 		printf("  a new key waits %lu s once visible (the larger of "
 		    "min_hold and 2 x TTL + margin; a larger TTL served "
 		    "makes it longer)\n", roll_validate_hold(s));
-		printf("  updates to %s (zone %s) with key file %s\n",
-		    s->dns.primary, s->dns.zone != NULL ? s->dns.zone :
-		    "from the SOA", s->dns.tsig_key_file);
-		printf("  visibility: %s; validation: %s%s%s\n",
-		    s->dns.ncheck_servers > 0 ? "check_servers + primary" :
-		    "NS set + primary", s->dns.resolver != NULL ?
+		if (roll_pub_is_rfc2136(s))
+			printf("  updates to %s (zone %s) with key file %s\n",
+			    s->dns.primary, s->dns.zone != NULL ?
+			    s->dns.zone : "from the SOA", s->dns.tsig_key_file);
+		else
+			printf("  updates through %s (backend %s, zone %s)\n",
+			    roll_pub_where(s, where, sizeof(where)),
+			    s->dns.backend, s->dns.zone);
+		printf("  visibility: %s%s; validation: %s%s%s\n",
+		    s->dns.ncheck_servers > 0 ? "check_servers" : "NS set",
+		    s->dns.primary != NULL ? " + primary" : "",
+		    s->dns.resolver != NULL ?
 		    s->dns.resolver : "", s->dns.resolver != NULL &&
 		    s->dns.trust_anchor_file != NULL ? " and " : "",
 		    s->dns.trust_anchor_file != NULL ?

@@ -26,6 +26,8 @@ P=$WORK/pki
 mkdir -p "$WORK/in" "$WORK/deploy" || bail "mkdir"
 printf 'key "tlsa-update" { algorithm hmac-sha256; secret "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTIzNA=="; };\n' > "$WORK/tsig.key"
 chmod 600 "$WORK/tsig.key"
+# An API key file (pdns-api) that others may read, for cfg-pdns-key-open.
+printf 'lab-api-key\n' > "$WORK/api-open.key" && chmod 644 "$WORK/api-open.key"
 certs_ca "$P" && certs_leaf "$P" A ec mx1.example.test || bail "cannot make the lab PKI"
 
 # config FILE PRIMARY: a good configuration, DNS at PRIMARY.

@@ -5,6 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang llvm libclang-rt-14-dev
 libssl-dev libldns-dev libyaml-dev libcmocka-dev libjansson-dev libidn2-dev
+libcurl4-openssl-dev
 openssl ca-certificates perl python3 time iproute2 util-linux valgrind
 bind9 bind9-utils bind9-dnsutils unbound postfix pebble certbot lego dehydrated uacme curl
 hash-slinger gnutls-bin ldnsutils knot-dnsutils mandoc faketime

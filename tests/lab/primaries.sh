@@ -5,7 +5,11 @@
 #   . "$TOP/tests/lab/primaries.sh"
 #   knot_start DIR ADDR ZONE ZONEFILE KEYFILE [A-ONLY-KEYFILE]
 #   pdns_start DIR ADDR ZONE ZONEFILE KEYFILE
+#   resolver_start DIR ADDR ZONE AUTH-ADDR TRUST-ANCHOR-FILE
 #   primary_stop DIR
+#
+# PDNS_LAB_API_KEY (and PDNS_LAB_API_PORT, default 8081) set: pdns_start
+# also serves the PowerDNS HTTP API on ADDR with that key, caches off.
 #
 # KEYFILE is a BIND key file (tsig-keygen): its key is the one updates
 # must be signed with.  knot_start: knotd serving ZONEFILE (copied),
@@ -106,6 +110,22 @@ loglevel=5
 setuid=
 setgid=
 EOF
+	# PDNS_LAB_API_KEY set: the HTTP API on ADDR:PDNS_LAB_API_PORT (8081),
+	# and no caches, so that changes made behind the server's back
+	# (pdnsutil) are served at once.
+	if [ -n "${PDNS_LAB_API_KEY:-}" ]; then
+		cat >> "$_ps_dir/pdns.conf" <<EOF
+api=yes
+api-key=$PDNS_LAB_API_KEY
+webserver=yes
+webserver-address=$_ps_addr
+webserver-port=${PDNS_LAB_API_PORT:-8081}
+webserver-allow-from=127.0.0.0/8
+cache-ttl=0
+query-cache-ttl=0
+negquery-cache-ttl=0
+EOF
+	fi
 	{
 		pdnsutil --config-dir="$_ps_dir" load-zone "$_ps_zone" "$_ps_file" &&
 		pdnsutil --config-dir="$_ps_dir" secure-zone "$_ps_zone" &&
@@ -129,4 +149,53 @@ primary_stop() {	# DIR
 	kill -9 "$_st_pid" 2>/dev/null
 	rm -f "$1/server.pid"
 	return 0
+}
+
+# resolver_start DIR ADDR ZONE AUTH-ADDR TRUST-ANCHOR-FILE: a validating
+# Unbound on ADDR:53 with a stub zone for ZONE at AUTH-ADDR, waited for
+# until it validates ZONE's SOA (AD).  Stop it with primary_stop DIR.
+resolver_start() {
+	_pri_path
+	_rs_dir=$1 _rs_addr=$2 _rs_zone=${3%.} _rs_auth=$4 _rs_ta=$5
+	mkdir -p "$_rs_dir" || return 1
+	cat > "$_rs_dir/unbound.conf" <<EOF
+server:
+	interface: $_rs_addr
+	port: 53
+	do-ip6: no
+	access-control: 127.0.0.0/8 allow
+	username: ""
+	chroot: ""
+	directory: "$_rs_dir"
+	pidfile: "$_rs_dir/unbound.pid"
+	logfile: ""
+	use-syslog: no
+	num-threads: 1
+	so-reuseport: no
+	do-not-query-localhost: no
+	local-zone: "test." nodefault
+	trust-anchor-file: "$_rs_ta"
+	cache-max-ttl: 2
+	cache-max-negative-ttl: 2
+	module-config: "validator iterator"
+remote-control:
+	control-enable: no
+stub-zone:
+	name: "$_rs_zone."
+	stub-addr: $_rs_auth
+EOF
+	unbound -d -c "$_rs_dir/unbound.conf" > "$_rs_dir/unbound.log" 2>&1 &
+	echo $! > "$_rs_dir/server.pid"
+	_rs_i=0
+	while [ $_rs_i -lt 50 ]; do
+		if dig @"$_rs_addr" +time=1 +tries=1 +dnssec SOA "$_rs_zone" 2>/dev/null |
+			grep -Eq '^;; flags:[^;]* ad[ ;]'; then
+			return 0
+		fi
+		_rs_i=$((_rs_i + 1))
+		sleep 0.2
+	done
+	_pri_say "Unbound at $_rs_addr does not validate $_rs_zone"
+	tail -n 15 "$_rs_dir/unbound.log" >&2
+	return 1
 }
