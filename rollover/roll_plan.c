@@ -188,19 +188,21 @@ static void
 servers_text(const struct roll_service *s, struct sbuf *b)
 {
 	size_t i;
+	int any = 0;
 
 	if (s->dns.ncheck_servers > 0)
 		for (i = 0; i < s->dns.ncheck_servers; i++)
-			sbuf_printf(b, "server %s, ", s->dns.check_servers[i]);
+			sbuf_printf(b, "%sserver %s", any++ ? ", " : "",
+			    s->dns.check_servers[i]);
 	else if (s->dns.resolver != NULL)
-		sbuf_printf(b, "every name server of %s (its NS set) and ",
-		    s->dns.zone != NULL ? s->dns.zone : "the zone");
+		sbuf_printf(b, "%severy name server of %s (its NS set)",
+		    any++ ? ", " : "", s->dns.zone != NULL ? s->dns.zone :
+		    "the zone");
 	/* Other backends than rfc2136 ask a primary only if one is given. */
 	if (s->dns.primary != NULL)
-		sbuf_printf(b, "the primary %s serve the new RRset",
+		sbuf_printf(b, "%sthe primary %s", any++ ? " and " : "",
 		    s->dns.primary);
-	else
-		sbuf_printf(b, "the servers above serve the new RRset");
+	sbuf_printf(b, " serve the new RRset");
 	if (s->dns.resolver != NULL)
 		sbuf_printf(b, ", and the resolver %s returns it with AD",
 		    s->dns.resolver);
