@@ -197,6 +197,15 @@ publish_set(struct roll_ctx *x, struct roll_state *st,
 			    NULL) == -1)
 				goto nomem_owner;
 		}
+		/* A first publish: what adoption read and decided on. */
+		for (i = 0; !st->have_published && x->adopted != NULL &&
+		    i < x->adopted[h].n; i++) {
+			if (tlsa_rec_copy(&r, &x->adopted[h].v[i]) == -1)
+				goto nomem_owner;
+			if (zone_rrlist_add(&expect, owner, 0, 0, 1, &r,
+			    NULL) == -1)
+				goto nomem_owner;
+		}
 		free(owner);
 		continue;
 nomem_owner:
@@ -209,9 +218,14 @@ nomem_owner:
 		    "RRset", x->s->name);
 		goto out;
 	}
-	/* Without a recorded RRset (first run), read what DNS holds. */
-	rc = roll_pub_replace(&pub, &want, st->have_published ? &expect :
-	    NULL, x->dry_run, x->out, err, errlen);
+	/*
+	 * Without a recorded RRset (first run), what adoption read is
+	 * expected (a record added since makes the update fail, not go
+	 * unseen); without that either, read what DNS holds.
+	 */
+	rc = roll_pub_replace(&pub, &want, st->have_published ||
+	    x->adopted != NULL ? &expect : NULL, x->dry_run, x->out, err,
+	    errlen);
 	/*
 	 * Refused because the zone is not what the state says: when it
 	 * holds exactly what we want, an earlier run was stopped after its
@@ -349,7 +363,7 @@ out:
  */
 static int
 adopt(struct roll_ctx *x, const struct roll_state *st, struct zone_rrset *set,
-    int *same, char *err, size_t errlen)
+    int *same, struct zone_rrset **found, char *err, size_t errlen)
 {
 	struct roll_pub pub;
 	struct zone_rrset *cur = NULL, cand = { 0 }, keep = { 0 }, left = { 0 };
@@ -358,6 +372,7 @@ adopt(struct roll_ctx *x, const struct roll_state *st, struct zone_rrset *set,
 	int rc = -1, r;
 
 	*same = 0;
+	*found = NULL;
 	if (roll_pub_open(x->s, &pub, err, errlen) == -1)
 		return -1;
 	if ((cur = calloc(x->s->nhosts, sizeof(*cur))) == NULL)
@@ -418,6 +433,9 @@ adopt(struct roll_ctx *x, const struct roll_state *st, struct zone_rrset *set,
 	for (h = 0; h < x->s->nhosts; h++)
 		if (!zone_rrset_equal(&cur[h], set))
 			*same = 0;
+	/* What was read is what the update must find (compare and swap). */
+	*found = cur;
+	cur = NULL;
 	rc = 0;
 	goto out;
 nomem:
@@ -811,7 +829,8 @@ static int
 phase_publish(struct roll_ctx *x, struct roll_state *st, char *err,
     size_t errlen)
 {
-	struct zone_rrset want = { 0 };
+	struct zone_rrset want = { 0 }, *found = NULL;
+	size_t h;
 	int rc = -1, r, same = 0;
 
 	if (wanted(x, st, 1, &want, err, errlen) == -1)
@@ -831,7 +850,7 @@ phase_publish(struct roll_ctx *x, struct roll_state *st, char *err,
 		goto out;
 	}
 	if (!st->have_published) {
-		if (adopt(x, st, &want, &same, err, errlen) == -1)
+		if (adopt(x, st, &want, &same, &found, err, errlen) == -1)
 			goto out;
 		/*
 		 * Every owner holds these records already: no update.
@@ -845,7 +864,10 @@ phase_publish(struct roll_ctx *x, struct roll_state *st, char *err,
 			    "the first run that sees them on every "
 			    "server\n");
 	}
-	if ((r = publish_record(x, st, &want, err, errlen)) != 1) {
+	x->adopted = found;
+	r = publish_record(x, st, &want, err, errlen);
+	x->adopted = NULL;
+	if (r != 1) {
 		rc = r;		/* -1 failed, 0 dry run */
 		goto out;
 	}
@@ -855,6 +877,9 @@ phase_publish(struct roll_ctx *x, struct roll_state *st, char *err,
 	st->phase = ROLL_VISIBLE;
 	rc = 1;
 out:
+	for (h = 0; found != NULL && h < x->s->nhosts; h++)
+		zone_rrset_free(&found[h]);
+	free(found);
 	zone_rrset_free(&want);
 	return rc;
 }

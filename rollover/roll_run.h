@@ -34,6 +34,8 @@ struct roll_ctx {
 	time_t				 now;
 	char				 warn[512]; /* an alert a step */
 						    /* raised but went on */
+	/* During a first publish: per host, the RRset adoption read. */
+	const struct zone_rrset		*adopted;
 };
 
 /*

@@ -135,5 +135,35 @@ ok "D: the rollover completes" run_until steady 30
 like "mx2 serves D" "$("$T" -r 3,1,1 -H mx2.example.test -c 127.0.0.21 -f json 2>&1)" "$(echo "$D311" | cut -d' ' -f4)"
 nok "B is served no more: its record is retired" has "$(rrset 127.0.0.40 mx2)" "$B311"
 
+# ---- a record added while adoption asks the MX hosts: not removed unseen -------
+# Fresh state again; the zone holds D's record at both hosts and a record
+# nothing matches at mx1, so adoption asks the MX addresses, which answer
+# slowly (a greeting delay of 4 s).  A record someone adds at mx2 in the
+# meantime must make the update fail, not be deleted without a look.
+write_config "$WORK/state3" 1s
+JUNK2="3 1 1 $(printf 'added during the probe' | sha256sum | cut -c1-64)"
+ok "a record nothing matches at mx1" nsup "update add $O1 2 TLSA $JUNK"
+# (postfix reload directly: the lab's reload waits for a prompt greeting)
+postconf -c "$WORK/mx/etc" -e 'smtpd_client_restrictions = sleep 4' 'smtpd_delay_reject = no' &&
+	postfix -c "$WORK/mx/etc" reload >/dev/null 2>&1 || bail "slow greeting"
+sleep 1
+ok "import L (fresh state)" "$R" $C import mx "$WORK/pki/L.chain.pem" "$WORK/pki/L.key"
+"$R" $C run > "$WORK/run.out" 2>&1 &
+runpid=$!
+sleep 1.5
+ok "meanwhile someone adds a record at mx2" nsup "update add $O2 2 TLSA $JUNK2"
+wait $runpid
+st=$?
+ok "the first publish fails (exit $st): the zone moved since adoption read it" test "$st" -ne 0
+ok "the record added meanwhile is still there" has "$(rrset 127.0.0.40 mx2)" "$JUNK2"
+ok "the stale record at mx1 is still there (nothing was changed)" has "$(rrset 127.0.0.40 mx1)" "$JUNK"
+is "still publishing" "$(sed -n 's/^phase: //p' "$WORK/state3/mx/state")" publish
+postconf -c "$WORK/mx/etc" -e 'smtpd_client_restrictions =' &&
+	sh "$TOP/tests/lab/postfix.sh" reload "$WORK/mx" >/dev/null 2>&1 || bail "greeting back"
+"$R" $C run > "$WORK/run.out" 2>&1
+like "the next run adopts the zone as it is now" "$(cat "$WORK/run.out")" "dropping 1 record\\(s\\) found at mx2.example.test.? that nothing"
+nok "the record nothing matches is gone from mx2 now (it was looked at)" has "$(rrset 127.0.0.40 mx2)" "$JUNK2"
+ok "L: the rollover completes" run_until steady 30
+
 is "the observer saw no invariant violation" "$VIOLATIONS" 0
 done_testing
