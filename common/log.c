@@ -25,6 +25,24 @@ log_progname(void)
 	return prog;
 }
 
+void
+log_vis(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	size_t i, o = 0;
+	unsigned char c;
+
+	for (i = 0; i < n && o + 5 < dstlen; i++) {
+		c = (unsigned char)src[i];
+		if (c >= 0x20 && c < 0x7f)
+			dst[o++] = (char)c;
+		else {
+			snprintf(dst + o, 5, "\\%03o", c);
+			o += 4;
+		}
+	}
+	dst[o] = '\0';
+}
+
 /*
  * Every diagnostic is one line of printable text: file names from the
  * command line and text from peers may hold control bytes, so the whole
@@ -36,20 +54,9 @@ static void
 vlog(const char *level, const char *fmt, va_list ap)
 {
 	char line[2048], vis[4 * sizeof(line) + 1];
-	size_t i, o = 0;
-	unsigned char c;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	for (i = 0; line[i] != '\0'; i++) {
-		c = (unsigned char)line[i];
-		if (c >= 0x20 && c < 0x7f)
-			vis[o++] = (char)c;
-		else {
-			snprintf(vis + o, 5, "\\%03o", c);
-			o += 4;
-		}
-	}
-	vis[o] = '\0';
+	log_vis(vis, sizeof(vis), line, strlen(line));
 	fprintf(stderr, "%s: %s%s\n", prog, level, vis);
 }
 

@@ -12,6 +12,13 @@
 
 #define ERRBUF_LEN 512
 
+/*
+ * src (n bytes) as one line of printable text in dst (dstlen, 4 x n + 1
+ * holds it all): control and non-ASCII bytes become \ooo; backslashes
+ * stay, so that text a library escaped already is not escaped twice.
+ */
+void log_vis(char *dst, size_t dstlen, const char *src, size_t n);
+
 /* Set the program name used as the prefix of every message. */
 void log_init(const char *progname);
 const char *log_progname(void);

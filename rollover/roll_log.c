@@ -56,29 +56,6 @@ roll_log_close(void)
 	syslog_open = 0;
 }
 
-/*
- * src (n bytes) as printable text in dst: as log.c does, control and
- * non-ASCII bytes become \ooo; backslashes stay (library text that is
- * escaped already must not be escaped twice).
- */
-static void
-line_vis(char *dst, size_t dstlen, const char *src, size_t n)
-{
-	size_t i, o = 0;
-	unsigned char c;
-
-	for (i = 0; i < n && o + 5 < dstlen; i++) {
-		c = (unsigned char)src[i];
-		if (c >= 0x20 && c < 0x7f)
-			dst[o++] = (char)c;
-		else {
-			snprintf(dst + o, 5, "\\%03o", c);
-			o += 4;
-		}
-	}
-	dst[o] = '\0';
-}
-
 /* "<N>" at the start of a line (sd-daemon(3)): N, and skip it. */
 static int
 priority_of(const char **line, const char *end)
@@ -111,7 +88,7 @@ roll_log_lines(const char *service, const char *text, size_t len)
 		n = (size_t)(nl - s);
 		if (n > 2000)
 			n = 2000;
-		line_vis(vis, sizeof(vis), s, n);
+		log_vis(vis, sizeof(vis), s, n);
 		named = strncmp(vis, service, slen) == 0 && vis[slen] == ':';
 		p = nl < end ? nl + 1 : end;
 		if (vis[0] == '\0')

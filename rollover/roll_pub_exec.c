@@ -100,18 +100,6 @@ field(const char **p, const char *end, uint8_t *v)
 	return 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 roll_pub_set_parse(const char *s, size_t len, struct zone_rrset *out,
     char *err, size_t errlen)
@@ -143,7 +131,7 @@ roll_pub_set_parse(const char *s, size_t len, struct zone_rrset *out,
 			goto bad;
 		}
 		for (h = p; h < end && *h != ','; h++)
-			if (hexval((unsigned char)*h) == -1) {
+			if (tlsa_hexdigit((unsigned char)*h) == -1) {
 				errfmt(err, errlen, "record %zu: not a hex "
 				    "digit in its data", k);
 				goto bad;
@@ -159,8 +147,8 @@ roll_pub_set_parse(const char *s, size_t len, struct zone_rrset *out,
 			goto bad;
 		}
 		for (i = 0; i < n / 2; i++)
-			r.data[i] = (unsigned char)(hexval((unsigned char)p[2 *
-			    i]) * 16 + hexval((unsigned char)p[2 * i + 1]));
+			r.data[i] = (unsigned char)(tlsa_hexdigit((unsigned char)p[2 *
+			    i]) * 16 + tlsa_hexdigit((unsigned char)p[2 * i + 1]));
 		r.len = n / 2;
 		if (!zone_rrset_has(out, &r) && zone_rrset_push_copy(out,
 		    &r) == -1) {

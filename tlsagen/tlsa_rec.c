@@ -258,8 +258,8 @@ tlsa_hex(const unsigned char *data, size_t len)
 	return s;
 }
 
-static int
-hexval(int c)
+int
+tlsa_hexdigit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -289,7 +289,7 @@ tlsa_unhex(const char *s, unsigned char **out, size_t *outlen, char *err,
 			s++;
 			continue;
 		}
-		if ((hi = hexval(s[0])) == -1 || (lo = hexval(s[1])) == -1) {
+		if ((hi = tlsa_hexdigit(s[0])) == -1 || (lo = tlsa_hexdigit(s[1])) == -1) {
 			errfmt(err, errlen, "association data is not hex "
 			    "digit pairs");
 			free(buf);

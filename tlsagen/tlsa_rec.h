@@ -70,6 +70,9 @@ char *tlsa_hex(const unsigned char *data, size_t len);
  * Parse hex (white space allowed between digit pairs) into a new buffer.
  * Returns 0 or -1 with a reason.
  */
+/* The value of a hex digit (either case), or -1. */
+int tlsa_hexdigit(int c);
+
 int tlsa_unhex(const char *s, unsigned char **out, size_t *outlen,
     char *err, size_t errlen);
 
