@@ -202,7 +202,8 @@ bench: $(B)/tlsagen $(B)/tlsa-rollover
 	@if [ "$$(id -u)" -eq 0 ]; then \
 	    TLSAGEN=$(abspath $(B))/tlsagen TLSA_ROLLOVER=$(abspath $(B))/tlsa-rollover \
 	    sh tests/bench/check-bench.sh; \
-	else echo "# check-bench.sh skipped: it needs root (network namespace, Postfix)"; fi
+	    TLSA_ROLLOVER=$(abspath $(B))/tlsa-rollover sh tests/bench/publishers-bench.sh; \
+	else echo "# check-bench.sh and publishers-bench.sh skipped: they need root (network namespace)"; fi
 
 install: all install-hooks install-conf
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
