@@ -42,7 +42,7 @@ ROLL_SRC   = rollover/roll_config.c rollover/roll_state.c \
 	     rollover/roll_store.c rollover/roll_deploy.c rollover/roll_live.c \
 	     rollover/roll_run.c rollover/roll_check.c rollover/roll_check_out.c rollover/roll_hook.c \
 	     rollover/roll_validate.c rollover/roll_init.c \
-	     rollover/roll_log.c rollover/roll_plan.c
+	     rollover/roll_log.c rollover/roll_plan.c rollover/roll_fleet.c
 LIB_SRC	   = $(COMMON_SRC) $(TLSA_SRC) $(ZONES_SRC) $(ROLL_SRC)
 LIB_OBJ	   = $(LIB_SRC:%.c=$(B)/obj/%.o)
 

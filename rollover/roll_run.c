@@ -13,6 +13,7 @@
 #include "crashpoint.h"
 #include "log.h"
 #include "roll_deploy.h"
+#include "roll_fleet.h"
 #include "roll_live.h"
 #include "roll_run.h"
 #include "roll_store.h"
@@ -68,6 +69,10 @@ wanted(struct roll_ctx *x, const struct roll_state *st, int with_pending,
 		}
 		roll_cert_free(&c);
 	}
+	/* A node switched back alone serves its old certificate. */
+	if (x->s->nnodes > 0 && roll_fleet_wanted(x, st, out, err,
+	    errlen) == -1)
+		return -1;
 	return 0;
 }
 
@@ -1066,6 +1071,8 @@ static int
 phase_switch(struct roll_ctx *x, struct roll_state *st, char *err,
     size_t errlen)
 {
+	int r;
+
 	if (!roll_state_pending(st)) {
 		st->phase = ROLL_RETIRE;
 		return 1;
@@ -1073,11 +1080,19 @@ phase_switch(struct roll_ctx *x, struct roll_state *st, char *err,
 	if (switch_check(x, st, err, errlen) == -1)
 		return -1;
 	if (x->dry_run) {
-		say(x, "  would deploy the pending certificate(s) into "
-		    "%s and reload\n", x->s->deploy_dir);
+		if (x->s->nnodes > 0)
+			say(x, "  would deploy the pending certificate(s) to "
+			    "%zu node(s) and reload each\n", x->s->nnodes);
+		else
+			say(x, "  would deploy the pending certificate(s) into "
+			    "%s and reload\n", x->s->deploy_dir);
 		return 0;
 	}
-	if (switch_deploy(x, st, err, errlen) == -1)
+	if (x->s->nnodes > 0) {
+		/* 1: every node rests after a failure; wait. */
+		if ((r = roll_fleet_switch(x, st, err, errlen)) != 0)
+			return r == 1 ? 0 : -1;
+	} else if (switch_deploy(x, st, err, errlen) == -1)
 		return -1;
 	switch_commit(x, st, err, errlen);
 	return 1;
@@ -1096,6 +1111,8 @@ phase_verify(struct roll_ctx *x, struct roll_state *st, char *err,
 	size_t h;
 	int rc = -1, r, k, j;
 
+	if (x->s->nnodes > 0)
+		return roll_fleet_verify(x, st, err, errlen);
 	r = roll_live_check(x->s, &st->published, &served, x->out, err,
 	    errlen);
 	if (r == 0) {
@@ -1278,6 +1295,9 @@ roll_repair_deploy(struct roll_ctx *x, struct roll_state *st, char *err,
 	int k, n = 0;
 
 	what[0] = '\0';
+	/* Nodes: a missing link puts the node behind (roll_fleet_start). */
+	if (x->s->nnodes > 0)
+		return 0;
 	for (k = 0; k < st->nslots; k++) {
 		struct roll_slot *sl = &st->slot[k];
 
@@ -1320,6 +1340,8 @@ roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
 	*moved = 0;
 	if (promote_next(x, st, err, errlen) == -1)
 		return -1;
+	if (x->s->nnodes > 0 && roll_fleet_start(x, st, err, errlen) == -1)
+		return -1;
 	for (i = 0; i < 12; i++) {
 		from = st->phase;
 		r = step(x, st, err, errlen);
@@ -1339,6 +1361,9 @@ roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
 		if (save(x, st, err, errlen) == -1)
 			return -1;
 	}
+	/* A node that failed stays an alert until it serves again. */
+	if (x->s->nnodes > 0)
+		roll_fleet_alert(x, st);
 	return 0;
 }
 
@@ -1471,6 +1496,10 @@ import_again(struct roll_ctx *x, struct roll_state *st, struct roll_slot *sl,
 	if (roll_store_put(x->c->state_dir, x->s, c, &changed, err,
 	    errlen) == -1)
 		goto out;
+	if (current && x->s->nnodes > 0) {
+		rc = roll_fleet_redeploy(x, st, sl->name, c->id, err, errlen);
+		goto out;
+	}
 	if (current) {
 		if (roll_deploy(x->c->state_dir, x->s, sl->name, c->id, err,
 		    errlen) == -1)

@@ -34,6 +34,8 @@ struct roll_ctx {
 	time_t				 now;
 	char				 warn[512]; /* an alert a step */
 						    /* raised but went on */
+	unsigned			 resting; /* nodes (bits, by */
+						  /* index) resting */
 };
 
 /*
