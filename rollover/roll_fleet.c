@@ -210,6 +210,27 @@ push_reload(struct roll_ctx *x, const struct roll_node *nd,
 }
 
 /*
+ * STATE_DIR/SERVICE/push, where push nodes' files are staged (0700: it
+ * holds private keys; roll_deploy makes each node's directory in it).
+ */
+static int
+staging_dir(struct roll_ctx *x, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(dir, sizeof(dir), i == 0 ? "%s/%s" : "%s/%s/push",
+		    x->c->state_dir, x->s->name);
+		if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+			errfmt(err, errlen, "%s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * Give node i the certificates ids (a slot with "" keeps its own):
  * deploy, push, reload; the node's state says so once that is done.
  * When a step fails, the node gets back what it had (deploy, push,
@@ -227,6 +248,8 @@ node_put(struct roll_ctx *x, struct roll_state *st, size_t i, roll_ids ids,
 	int changed[ROLL_MAX_SLOTS] = { 0 }, k, any = 0, rc = -1;
 
 	if ((ns = node_state(x, st, i, err, errlen)) == NULL)
+		return -1;
+	if (nd->npush > 0 && staging_dir(x, err, errlen) == -1)
 		return -1;
 	if (view_open(x->s, nd, &v, err, errlen) == -1)
 		return -1;
@@ -605,7 +628,8 @@ roll_fleet_start(struct roll_ctx *x, struct roll_state *st, char *err,
 				dirty = 1;
 			}
 	}
-	if (st->phase > ROLL_HOLD)
+	/* SWITCH and VERIFY move the current certificates themselves. */
+	if (st->phase == ROLL_SWITCH || st->phase == ROLL_VERIFY)
 		goto out;
 	for (i = 0; i < x->s->nnodes; i++) {
 		if ((ns = node_state(x, st, i, err, errlen)) == NULL)
