@@ -669,6 +669,198 @@ out:
 	return rc;
 }
 
+/* A node's name: lower-case letters, digits, '.', '_' and '-'. */
+static int
+valid_node_name(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64 || *s == '.' || *s == '-')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
+		    *s != '-' && *s != '_' && *s != '.')
+			return 0;
+	return 1;
+}
+
+/* An argv list whose first item is an absolute path (what names it). */
+static int
+argv_value(struct reader *r, const char *what, char ***out, size_t *n)
+{
+	yaml_mark_t vm = r->ev.start_mark, *im = NULL;
+
+	if (str_list(r, what, out, n, &im) == -1) {
+		free(im);
+		return -1;
+	}
+	if (*n == 0 || (*out)[0][0] != '/') {
+		fail(r, *n > 0 ? &im[0] : &vm, "%s: want a command as a list, "
+		    "its first item an absolute path (it is run without a "
+		    "shell)", what);
+		free(im);
+		return -1;
+	}
+	free(im);
+	return 0;
+}
+
+/* One entry of nodes: (the current event is its MAPPING_START). */
+static int
+read_node(struct reader *r, struct roll_node *nd)
+{
+	char *seen[16], *key, canon[INET6_ADDRSTRLEN];
+	size_t nseen = 0, i, j;
+	yaml_mark_t km, start = r->ev.start_mark, *im = NULL;
+	unsigned char bin[16];
+	int rc = -1, k, af;
+
+	nd->line = (int)start.line + 1;
+	nd->column = (int)start.column + 1;
+	if (r->ev.type != YAML_MAPPING_START_EVENT)
+		return fail(r, &start, "nodes: each entry must be a mapping");
+	while ((k = map_next(r, seen, 16, &nseen, &key, &km)) == 1) {
+		yaml_mark_t vm = r->ev.start_mark;
+
+		if (strcmp(key, "name") == 0) {
+			if (str_value(r, "nodes: name", &nd->name) == -1)
+				goto out;
+			if (!valid_node_name(nd->name)) {
+				fail(r, &vm, "nodes: name: lower-case letters, "
+				    "digits, '-', '_' and '.' only");
+				goto out;
+			}
+		} else if (strcmp(key, "deploy_dir") == 0) {
+			if (str_value(r, "nodes: deploy_dir",
+			    &nd->deploy_dir) == -1)
+				goto out;
+			if (nd->deploy_dir[0] != '/' ||
+			    strlen(nd->deploy_dir) > ROLL_MAX_PATH) {
+				fail(r, &vm, "nodes: deploy_dir: want an "
+				    "absolute path of at most %d bytes",
+				    ROLL_MAX_PATH);
+				goto out;
+			}
+		} else if (strcmp(key, "push") == 0) {
+			if (argv_value(r, "nodes: push", &nd->push,
+			    &nd->npush) == -1)
+				goto out;
+		} else if (strcmp(key, "push_timeout") == 0) {
+			if (duration_value(r, "nodes: push_timeout",
+			    &nd->push_timeout) == -1)
+				goto out;
+			if (nd->push_timeout < 1 || nd->push_timeout > 3600) {
+				fail(r, &vm, "nodes: push_timeout: want 1s to "
+				    "1h");
+				goto out;
+			}
+		} else if (strcmp(key, "reload") == 0) {
+			if (argv_value(r, "nodes: reload", &nd->reload,
+			    &nd->nreload) == -1)
+				goto out;
+		} else if (strcmp(key, "addresses") == 0) {
+			if (str_list(r, "nodes: addresses", &nd->addrs,
+			    &nd->naddrs, &im) == -1)
+				goto out;
+			if (nd->naddrs == 0 || nd->naddrs > ROLL_MAX_HOSTADDRS) {
+				fail(r, &vm, "nodes: addresses: want 1 to %d "
+				    "addresses", ROLL_MAX_HOSTADDRS);
+				goto out;
+			}
+			for (i = 0; i < nd->naddrs; i++) {
+				af = strchr(nd->addrs[i], ':') != NULL ?
+				    AF_INET6 : AF_INET;
+				if (inet_pton(af, nd->addrs[i], bin) != 1 ||
+				    inet_ntop(af, bin, canon,
+				    sizeof(canon)) == NULL) {
+					fail(r, &im[i], "nodes: addresses: "
+					    "\"%s\" is not a numeric IPv4 or "
+					    "IPv6 address", nd->addrs[i]);
+					goto out;
+				}
+				for (j = 0; j < i; j++)
+					if (strcmp(nd->addrs[j], canon) == 0) {
+						fail(r, &im[i], "nodes: "
+						    "addresses: %s twice",
+						    canon);
+						goto out;
+					}
+				free(nd->addrs[i]);
+				if ((nd->addrs[i] = strdup(canon)) == NULL) {
+					fail(r, NULL, "out of memory");
+					goto out;
+				}
+			}
+		} else {
+			unknown_key(r, &km, key, "a node");
+			goto out;
+		}
+	}
+	if (k != 0)
+		goto out;
+	if (nd->name == NULL || nd->naddrs == 0 ||
+	    (nd->deploy_dir == NULL) == (nd->push == NULL)) {
+		fail(r, &start, "nodes: a node needs name, addresses and "
+		    "either deploy_dir or push (not both)%s", nd->name ==
+		    NULL ? " (this one has no name)" : "");
+		goto out;
+	}
+	if (nd->push_timeout != 0 && nd->push == NULL) {
+		fail(r, &start, "nodes: node \"%s\": push_timeout without "
+		    "push", nd->name);
+		goto out;
+	}
+	if (nd->push_timeout == 0)
+		nd->push_timeout = 300;
+	rc = 0;
+out:
+	free(im);
+	free_seen(seen, nseen);
+	return rc;
+}
+
+/* nodes: [ {name, deploy_dir | push, reload, addresses}, ... ] */
+static int
+read_nodes(struct reader *r, struct roll_service *s)
+{
+	yaml_mark_t vm = r->ev.start_mark;
+	struct roll_node *nv;
+	size_t i;
+
+	if (s->nodes != NULL)
+		return fail(r, &vm, "nodes given twice");
+	if (r->ev.type != YAML_SEQUENCE_START_EVENT)
+		return fail(r, &vm, "nodes: want a list, not %s",
+		    evname(r->ev.type));
+	for (;;) {
+		if (next(r) == -1)
+			return -1;
+		if (r->ev.type == YAML_SEQUENCE_END_EVENT)
+			break;
+		if (s->nnodes == ROLL_MAX_NODES)
+			return fail(r, &r->ev.start_mark, "nodes: at most %d",
+			    ROLL_MAX_NODES);
+		if ((nv = reallocarray(s->nodes, s->nnodes + 1,
+		    sizeof(*nv))) == NULL)
+			return fail(r, NULL, "out of memory");
+		s->nodes = nv;
+		memset(&nv[s->nnodes], 0, sizeof(*nv));
+		s->nnodes++;
+		if (read_node(r, &nv[s->nnodes - 1]) == -1)
+			return -1;
+		for (i = 0; i + 1 < s->nnodes; i++)
+			if (strcmp(nv[i].name, nv[s->nnodes - 1].name) == 0) {
+				yaml_mark_t m = { 0, 0, 0 };
+
+				m.line = (size_t)nv[s->nnodes - 1].line - 1;
+				m.column = (size_t)nv[s->nnodes - 1].column - 1;
+				return fail(r, &m, "nodes: node \"%s\" twice",
+				    nv[i].name);
+			}
+	}
+	if (s->nnodes == 0)
+		return fail(r, &vm, "nodes: empty list");
+	return 0;
+}
+
 char **
 roll_service_addrs(const struct roll_service *s, const char *host, size_t *n)
 {
@@ -690,7 +882,7 @@ read_service(struct reader *r, struct roll_service *s)
 	size_t nseen = 0, i, j;
 	yaml_mark_t km, start = r->ev.start_mark, *am = NULL;
 	unsigned long v;
-	int rc = -1, k;
+	int rc = -1, k, have_retries = 0;
 
 	s->line = (int)start.line + 1;
 	s->column = (int)start.column + 1;
@@ -850,6 +1042,14 @@ read_service(struct reader *r, struct roll_service *s)
 		} else if (strcmp(key, "dns") == 0) {
 			if (read_dns(r, &s->dns, "the service's dns") == -1)
 				goto out;
+		} else if (strcmp(key, "nodes") == 0) {
+			if (read_nodes(r, s) == -1)
+				goto out;
+		} else if (strcmp(key, "node_retries") == 0) {
+			if (uint_value(r, key, 100, &v) == -1)
+				goto out;
+			s->node_retries = (unsigned)v;
+			have_retries = 1;
 		} else {
 			unknown_key(r, &km, key, "a service");
 			goto out;
@@ -857,8 +1057,21 @@ read_service(struct reader *r, struct roll_service *s)
 	}
 	if (k != 0)
 		goto out;
-	if (s->name == NULL || s->nhosts == 0 || s->deploy_dir == NULL) {
-		fail(r, &start, "a service needs name, hosts and deploy_dir%s",
+	if (s->nnodes > 0 && (s->deploy_dir != NULL || s->reload != NULL)) {
+		fail(r, &start, "service \"%s\": nodes and a service-level "
+		    "deploy_dir or reload exclude each other (each node has "
+		    "its own)", s->name != NULL ? s->name : "?");
+		goto out;
+	}
+	if (s->nnodes == 0 && have_retries) {
+		fail(r, &start, "service \"%s\": node_retries without nodes",
+		    s->name != NULL ? s->name : "?");
+		goto out;
+	}
+	if (s->name == NULL || s->nhosts == 0 || (s->deploy_dir == NULL &&
+	    s->nnodes == 0)) {
+		fail(r, &start, "a service needs name, hosts and deploy_dir "
+		    "(or nodes)%s",
 		    s->name != NULL ? "" : " (this one has no name)");
 		goto out;
 	}
@@ -874,6 +1087,8 @@ read_service(struct reader *r, struct roll_service *s)
 	}
 	if (s->reload_timeout == 0)
 		s->reload_timeout = 60;
+	if (!have_retries)
+		s->node_retries = 3;
 	rc = 0;
 out:
 	free(am);
@@ -922,6 +1137,14 @@ roll_config_free(struct roll_config *c)
 		free_list(s->reload, s->nreload);
 		free(s->key_type);
 		free_dns(&s->dns);
+		for (j = 0; j < s->nnodes; j++) {
+			free(s->nodes[j].name);
+			free(s->nodes[j].deploy_dir);
+			free_list(s->nodes[j].push, s->nodes[j].npush);
+			free_list(s->nodes[j].reload, s->nodes[j].nreload);
+			free_list(s->nodes[j].addrs, s->nodes[j].naddrs);
+		}
+		free(s->nodes);
 	}
 	free(c->services);
 	free(c->path);
@@ -1107,6 +1330,81 @@ dup_names(struct reader *r, struct roll_config *c)
 	return rc;
 }
 
+/*
+ * Once state_dir is known: a push node's staging directory
+ * (STATE_DIR/SERVICE/push/NODE) goes last on its push argv; a local
+ * node's deploy_dir must be trusted as a service's is; no two nodes
+ * share a deploy_dir or an address.
+ */
+static int
+finish_nodes(struct reader *r, const struct roll_config *c,
+    struct roll_service *s)
+{
+	char e[ERRBUF_LEN], dir[PATH_MAX], **nv;
+	size_t i, j, a, b;
+	yaml_mark_t m;
+
+	for (i = 0; i < s->nnodes; i++) {
+		struct roll_node *nd = &s->nodes[i];
+
+		memset(&m, 0, sizeof(m));
+		m.line = (size_t)nd->line - 1;
+		m.column = (size_t)nd->column - 1;
+		if (nd->push != NULL) {
+			if (snprintf(dir, sizeof(dir), "%s/%s/push/%s",
+			    c->state_dir, s->name, nd->name) >=
+			    (int)sizeof(dir) || (nd->deploy_dir =
+			    strdup(dir)) == NULL || (nv = reallocarray(
+			    nd->push, nd->npush + 2, sizeof(*nv))) == NULL)
+				return fail(r, NULL, "out of memory");
+			nd->push = nv;
+			if ((nv[nd->npush] = strdup(dir)) == NULL)
+				return fail(r, NULL, "out of memory");
+			nv[++nd->npush] = NULL;
+		} else if (fileio_parents_trusted(nd->deploy_dir, e,
+		    sizeof(e)) == -1)
+			return fail(r, &m, "service \"%s\": node \"%s\": "
+			    "deploy_dir: %s", s->name, nd->name, e);
+		for (j = 0; j < i; j++) {
+			if (strcmp(s->nodes[j].deploy_dir, nd->deploy_dir) == 0)
+				return fail(r, &m, "service \"%s\": nodes \"%s\" "
+				    "and \"%s\" have the same deploy_dir",
+				    s->name, s->nodes[j].name, nd->name);
+			for (a = 0; a < nd->naddrs; a++)
+				for (b = 0; b < s->nodes[j].naddrs; b++)
+					if (strcmp(nd->addrs[a],
+					    s->nodes[j].addrs[b]) == 0)
+						return fail(r, &m, "service "
+						    "\"%s\": address %s is "
+						    "given to nodes \"%s\" and "
+						    "\"%s\"", s->name,
+						    nd->addrs[a],
+						    s->nodes[j].name, nd->name);
+		}
+	}
+	/* An address addresses: gives a host must belong to a node. */
+	for (i = 0; s->nnodes > 0 && i < s->nhaddrs; i++)
+		for (a = 0; a < s->haddrs[i].naddrs; a++) {
+			for (j = 0; j < s->nnodes; j++) {
+				for (b = 0; b < s->nodes[j].naddrs; b++)
+					if (strcmp(s->haddrs[i].addrs[a],
+					    s->nodes[j].addrs[b]) == 0)
+						break;
+				if (b < s->nodes[j].naddrs)
+					break;
+			}
+			if (j == s->nnodes) {
+				memset(&m, 0, sizeof(m));
+				m.line = (size_t)s->line - 1;
+				m.column = (size_t)s->column - 1;
+				return fail(r, &m, "service \"%s\": addresses: "
+				    "%s of %s belongs to no node", s->name,
+				    s->haddrs[i].addrs[a], s->haddrs[i].host);
+			}
+		}
+	return 0;
+}
+
 int
 roll_config_load(const char *path, struct roll_config *c, char *err,
     size_t errlen)
@@ -1274,6 +1572,8 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 			    s->name, e);
 			goto out;
 		}
+		if (finish_nodes(&r, c, s) == -1)
+			goto out;
 	}
 	rc = 0;
 out:

@@ -48,6 +48,28 @@ struct roll_hostaddrs {
 	size_t		 naddrs;
 };
 
+/*
+ * One node of a fleet (nodes:): a machine that serves some of the
+ * service's addresses with its own copy of the certificate.  A node
+ * with deploy_dir gets the files there (as a service's deploy_dir); a
+ * node with push gets them in a local staging directory (deploy_dir is
+ * then STATE_DIR/SERVICE/push/NAME) and push, run with that directory
+ * as its last argument, copies them over.
+ */
+#define ROLL_MAX_NODES 16
+struct roll_node {
+	char		*name;		/* [a-z0-9._-], unique in the service */
+	char		*deploy_dir;	/* local, or the push staging dir */
+	char		**push;		/* argv + staging dir, NULL-ended */
+	size_t		 npush;		/* with the staging dir; 0: local */
+	uint32_t	 push_timeout;	/* seconds (default 300) */
+	char		**reload;	/* argv, NULL-terminated; NULL: none */
+	size_t		 nreload;
+	char		**addrs;	/* numeric, canonical */
+	size_t		 naddrs;
+	int		 line, column;
+};
+
 struct roll_service {
 	char		*name;
 	char		**hosts;	/* MX host names, lower case */
@@ -67,6 +89,9 @@ struct roll_service {
 	char		 slots[3][8];	/* certificates: ecdsa, rsa, eddsa */
 	int		 nslots;	/* 0: one slot for any key type */
 	struct roll_dns	 dns;		/* merged: service over global */
+	struct roll_node *nodes;	/* nodes: (none: deploy_dir, reload) */
+	size_t		 nnodes;
+	unsigned	 node_retries;	/* retries of a failed node (3) */
 	int		 line, column;	/* where it was defined (1-based) */
 };
 

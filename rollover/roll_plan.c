@@ -418,13 +418,19 @@ roll_plan(struct roll_ctx *x, const struct roll_state *st, char *err,
 				    sizeof(lname));
 				sbuf_printf(&b, "%sdeploy ", b.len ? "; " : "");
 				cert_text(&p, sl->pending, &b);
-				sbuf_printf(&b, " as %s/%s", s->deploy_dir,
-				    lname);
+				if (s->nnodes > 0)
+					sbuf_printf(&b, " as %s on %zu node(s)",
+					    lname, s->nnodes);
+				else
+					sbuf_printf(&b, " as %s/%s",
+					    s->deploy_dir, lname);
 				if (sl->current[0])
 					sbuf_printf(&b, " (replacing %s)",
 					    sl->current);
 			}
-			if (s->nreload > 0) {
+			if (s->nnodes > 0)
+				sbuf_printf(&b, "; reload each node");
+			else if (s->nreload > 0) {
 				size_t i;
 
 				sbuf_printf(&b, "; reload:");

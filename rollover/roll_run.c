@@ -13,6 +13,7 @@
 #include "crashpoint.h"
 #include "log.h"
 #include "roll_deploy.h"
+#include "roll_fleet.h"
 #include "roll_live.h"
 #include "roll_pub.h"
 #include "roll_run.h"
@@ -69,6 +70,10 @@ wanted(struct roll_ctx *x, const struct roll_state *st, int with_pending,
 		}
 		roll_cert_free(&c);
 	}
+	/* A node switched back alone serves its old certificate. */
+	if (x->s->nnodes > 0 && roll_fleet_wanted(x, st, out, err,
+	    errlen) == -1)
+		return -1;
 	return 0;
 }
 
@@ -1100,6 +1105,8 @@ static int
 phase_switch(struct roll_ctx *x, struct roll_state *st, char *err,
     size_t errlen)
 {
+	int r;
+
 	if (!roll_state_pending(st)) {
 		st->phase = ROLL_RETIRE;
 		return 1;
@@ -1107,11 +1114,19 @@ phase_switch(struct roll_ctx *x, struct roll_state *st, char *err,
 	if (switch_check(x, st, err, errlen) == -1)
 		return -1;
 	if (x->dry_run) {
-		say(x, "  would deploy the pending certificate(s) into "
-		    "%s and reload\n", x->s->deploy_dir);
+		if (x->s->nnodes > 0)
+			say(x, "  would deploy the pending certificate(s) to "
+			    "%zu node(s) and reload each\n", x->s->nnodes);
+		else
+			say(x, "  would deploy the pending certificate(s) into "
+			    "%s and reload\n", x->s->deploy_dir);
 		return 0;
 	}
-	if (switch_deploy(x, st, err, errlen) == -1)
+	if (x->s->nnodes > 0) {
+		/* 1: every node rests after a failure; wait. */
+		if ((r = roll_fleet_switch(x, st, err, errlen)) != 0)
+			return r == 1 ? 0 : -1;
+	} else if (switch_deploy(x, st, err, errlen) == -1)
 		return -1;
 	switch_commit(x, st, err, errlen);
 	return 1;
@@ -1130,6 +1145,8 @@ phase_verify(struct roll_ctx *x, struct roll_state *st, char *err,
 	size_t h;
 	int rc = -1, r, k, j;
 
+	if (x->s->nnodes > 0)
+		return roll_fleet_verify(x, st, err, errlen);
 	r = roll_live_check(x->s, &st->published, &served, x->out, err,
 	    errlen);
 	if (r == 0) {
@@ -1338,8 +1355,8 @@ repair_chain_reload(struct roll_ctx *x, struct roll_state *st, char *err,
 	char path[PATH_MAX];
 	int k;
 
-	if (!reload_pending(x))
-		return 0;
+	if (!reload_pending(x) || x->s->nnodes > 0)
+		return 0;	/* fleets catch their nodes up themselves */
 	reload_pending_path(x, path, sizeof(path));
 	if (x->dry_run) {
 		say(x, "  %s: a chain update was not confirmed reloaded: would "
@@ -1378,6 +1395,9 @@ roll_repair_deploy(struct roll_ctx *x, struct roll_state *st, char *err,
 	if ((r = repair_chain_reload(x, st, err, errlen)) != 0)
 		return r;
 	what[0] = '\0';
+	/* Nodes: a missing link puts the node behind (roll_fleet_start). */
+	if (x->s->nnodes > 0)
+		return 0;
 	for (k = 0; k < st->nslots; k++) {
 		struct roll_slot *sl = &st->slot[k];
 
@@ -1420,6 +1440,8 @@ roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
 	*moved = 0;
 	if (promote_next(x, st, err, errlen) == -1)
 		return -1;
+	if (x->s->nnodes > 0 && roll_fleet_start(x, st, err, errlen) == -1)
+		return -1;
 	for (i = 0; i < 12; i++) {
 		from = st->phase;
 		r = step(x, st, err, errlen);
@@ -1439,6 +1461,9 @@ roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
 		if (save(x, st, err, errlen) == -1)
 			return -1;
 	}
+	/* A node that failed stays an alert until it serves again. */
+	if (x->s->nnodes > 0)
+		roll_fleet_alert(x, st);
 	return 0;
 }
 
@@ -1534,11 +1559,6 @@ chain_fits_published(struct roll_ctx *x, const struct roll_state *st,
 }
 
 /*
- * The same certificate and key again, with chain c: update the stored
- * chain (and, for the current certificate, the deployed one, then
- * reload) when it differs.  0 or -1.
- */
-/*
  * Put the new chain c of the current certificate in the store, deploy
  * it and reload, with the reload-pending marker around it (see
  * repair_chain_reload).  When the deploy or the reload fails, the
@@ -1591,6 +1611,11 @@ back:
 	return -1;
 }
 
+/*
+ * The same certificate and key again, with chain c: update the stored
+ * chain (and, for the current certificate, the deployed one, then
+ * reload) when it differs.  0 or -1.
+ */
 static int
 import_again(struct roll_ctx *x, struct roll_state *st, struct roll_slot *sl,
     const struct roll_cert *c, const char *cert, char *err, size_t errlen)
@@ -1620,6 +1645,14 @@ import_again(struct roll_ctx *x, struct roll_state *st, struct roll_slot *sl,
 		    "%s (nothing changed)\n", x->s->name, cert, current ?
 		    "current" : "pending", c->id);
 		rc = 0;
+		goto out;
+	}
+	if (current && x->s->nnodes > 0) {
+		/* A fleet: every node gets it, each on its own. */
+		if (roll_store_put(x->c->state_dir, x->s, c, &changed, err,
+		    errlen) == -1)
+			goto out;
+		rc = roll_fleet_redeploy(x, st, sl->name, c->id, err, errlen);
 		goto out;
 	}
 	if (current) {

@@ -36,6 +36,8 @@ struct roll_ctx {
 						    /* raised but went on */
 	/* During a first publish: per host, the RRset adoption read. */
 	const struct zone_rrset		*adopted;
+	unsigned			 resting; /* nodes (bits, by */
+						  /* index) resting */
 };
 
 /*

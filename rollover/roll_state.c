@@ -49,6 +49,23 @@ roll_state_slot(struct roll_state *st, const char *name)
 	return &st->slot[st->nslots++];
 }
 
+struct roll_node_state *
+roll_state_node(struct roll_state *st, const char *name)
+{
+	int i;
+
+	for (i = 0; i < st->nnodes; i++)
+		if (strcmp(st->node[i].name, name) == 0)
+			return &st->node[i];
+	if (st->nnodes == ROLL_MAX_NODES_STATE ||
+	    strlen(name) >= sizeof(st->node[0].name))
+		return NULL;
+	memset(&st->node[st->nnodes], 0, sizeof(st->node[0]));
+	snprintf(st->node[st->nnodes].name, sizeof(st->node[0].name), "%s",
+	    name);
+	return &st->node[st->nnodes++];
+}
+
 int
 roll_state_pending(const struct roll_state *st)
 {
@@ -92,6 +109,91 @@ parse_time(const char *s, time_t *t)
 	    v > 253402300799LL)
 		return -1;
 	*t = (time_t)v;
+	return 0;
+}
+
+static int
+valid_node(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 64 && s[0] != '.' && s[0] != '-' &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* "NAME SLOT CURRENT [PREVIOUS]" (SLOT and IDs "-" when empty). */
+static int
+parse_node(struct roll_state *st, char *val)
+{
+	char *f[4], *sv = NULL, *t;
+	struct roll_node_state *nd;
+	struct roll_slot *sl;
+	int n = 0, k;
+
+	for (t = strtok_r(val, " ", &sv); t != NULL;
+	    t = strtok_r(NULL, " ", &sv)) {
+		if (n == 4)
+			return -1;
+		f[n++] = t;
+	}
+	if (n < 3 || !valid_node(f[0]))
+		return -1;
+	if (strcmp(f[1], "-") != 0 && strcmp(f[1], "ecdsa") &&
+	    strcmp(f[1], "rsa") && strcmp(f[1], "eddsa"))
+		return -1;
+	if ((sl = roll_state_slot(st, strcmp(f[1], "-") == 0 ? "" : f[1])) ==
+	    NULL || (nd = roll_state_node(st, f[0])) == NULL)
+		return -1;
+	k = (int)(sl - st->slot);
+	if (nd->current[k][0] != '\0' || nd->previous[k][0] != '\0')
+		return -1;	/* once per node and slot */
+	if (strcmp(f[2], "-") != 0) {
+		if (!valid_id(f[2]) || f[2][0] == '\0')
+			return -1;
+		snprintf(nd->current[k], ROLL_ID_LEN + 1, "%s", f[2]);
+	}
+	if (n == 4) {
+		if (!valid_id(f[3]) || f[3][0] == '\0')
+			return -1;
+		snprintf(nd->previous[k], ROLL_ID_LEN + 1, "%s", f[3]);
+	}
+	return nd->current[k][0] != '\0' || nd->previous[k][0] != '\0' ? 0 :
+	    -1;
+}
+
+/* "NAME FAILURES WAIT|stopped REASON" */
+static int
+parse_node_failed(struct roll_state *st, char *val)
+{
+	struct roll_node_state *nd;
+	char *name = val, *num, *w, *why, *end;
+	unsigned long v;
+
+	if ((num = strchr(name, ' ')) == NULL)
+		return -1;
+	*num++ = '\0';
+	if ((w = strchr(num, ' ')) == NULL)
+		return -1;
+	*w++ = '\0';
+	if ((why = strchr(w, ' ')) == NULL)
+		return -1;
+	*why++ = '\0';
+	if (!valid_node(name) || (nd = roll_state_node(st, name)) == NULL ||
+	    nd->failures != 0 || *why == '\0')
+		return -1;
+	errno = 0;
+	v = strtoul(num, &end, 10);
+	if (!isdigit((unsigned char)*num) || *end != '\0' || errno != 0 ||
+	    v == 0 || v > 1000)
+		return -1;
+	nd->failures = (unsigned)v;
+	if (strcmp(w, "stopped") == 0)
+		nd->stopped = 1;
+	else if (strcmp(w, "0") == 0 || strcmp(w, "1") == 0)
+		nd->wait = w[0] - '0';
+	else
+		return -1;
+	snprintf(nd->error, sizeof(nd->error), "%s", why);
 	return 0;
 }
 
@@ -145,7 +247,8 @@ parse_state(const char *path, unsigned char *buf, size_t len,
 		val += 2;
 		/* Each key once, but for the ones that are lists. */
 		if (strcmp(line, "published") != 0 && strcmp(line, "current") &&
-		    strcmp(line, "previous") && strcmp(line, "pending")) {
+		    strcmp(line, "previous") && strcmp(line, "pending") &&
+		    strcmp(line, "node") && strcmp(line, "node_failed")) {
 			for (k = 0; k < nseen; k++)
 				if (strcmp(seen[k], line) == 0)
 					goto bad;
@@ -215,6 +318,12 @@ parse_state(const char *path, unsigned char *buf, size_t len,
 			snprintf(st->behind, sizeof(st->behind), "%s", val);
 		} else if (strcmp(line, "checked_at") == 0) {
 			if (parse_time(val, &st->checked_at) == -1)
+				goto bad;
+		} else if (strcmp(line, "node") == 0) {
+			if (parse_node(st, val) == -1)
+				goto bad;
+		} else if (strcmp(line, "node_failed") == 0) {
+			if (parse_node_failed(st, val) == -1)
 				goto bad;
 		} else if (strcmp(line, "published_hosts") == 0) {
 			snprintf(st->published_hosts,
@@ -325,6 +434,30 @@ roll_state_serialise(const char *service, const struct roll_state *st,
 	}
 	if (st->staged[0])
 		sbuf_printf(b, "staged: %s\n", st->staged);
+	for (i = 0; i < (size_t)st->nnodes; i++) {
+		const struct roll_node_state *nd = &st->node[i];
+		int k;
+
+		for (k = 0; k < st->nslots; k++)
+			if (nd->current[k][0] || nd->previous[k][0])
+				sbuf_printf(b, "node: %s %s %s%s%s\n", nd->name,
+				    st->slot[k].name[0] ? st->slot[k].name :
+				    "-", nd->current[k][0] ? nd->current[k] :
+				    "-", nd->previous[k][0] ? " " : "",
+				    nd->previous[k]);
+		if (nd->failures > 0) {
+			char one[sizeof(nd->error)], *c;
+
+			snprintf(one, sizeof(one), "%s", nd->error[0] ?
+			    nd->error : "?");
+			for (c = one; *c != '\0'; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					*c = ' ';
+			sbuf_printf(b, "node_failed: %s %u %s %s\n", nd->name,
+			    nd->failures, nd->stopped ? "stopped" :
+			    nd->wait > 0 ? "1" : "0", one);
+		}
+	}
 	if (st->have_published && st->published.n == 0)
 		sbuf_printf(b, "published: none\n");
 	for (i = 0; i < st->published.n; i++) {

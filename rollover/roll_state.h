@@ -41,6 +41,25 @@ struct roll_slot {
 	char		 pending[ROLL_ID_LEN + 1];	/* imported, not live */
 };
 
+/*
+ * One node of a fleet (a service with nodes:): what it was given per
+ * slot (indexed as roll_state.slot), and how its last tries went.  A
+ * node whose deploy, reload or check failed serves its previous
+ * certificate (switched back alone); it rests a run, then is tried
+ * again, at most node_retries times; then it is stopped: not tried
+ * again until the operator says so (tlsa-rollover retry).
+ */
+#define ROLL_MAX_NODES_STATE 16
+struct roll_node_state {
+	char		 name[65];
+	char		 current[ROLL_MAX_SLOTS][ROLL_ID_LEN + 1];
+	char		 previous[ROLL_MAX_SLOTS][ROLL_ID_LEN + 1];
+	unsigned	 failures;	/* failed tries since the last success */
+	int		 wait;		/* runs to rest before the next try */
+	int		 stopped;	/* out of retries */
+	char		 error[256];	/* why the last try failed */
+};
+
 struct roll_state {
 	int		 phase;
 	struct roll_slot slot[ROLL_MAX_SLOTS];
@@ -59,7 +78,13 @@ struct roll_state {
 	 */
 	char		 behind[512];
 	time_t		 checked_at;
+	struct roll_node_state node[ROLL_MAX_NODES_STATE];
+	int		 nnodes;
 };
+
+/* The node called name, created if absent (NULL when all are in use). */
+struct roll_node_state *roll_state_node(struct roll_state *st,
+    const char *name);
 
 const char *roll_phase_name(int phase);
 

@@ -41,31 +41,48 @@ in_zone(const char *name, const char *zone)
 	return nl == zl || name[nl - zl - 1] == '.';
 }
 
-/* A command (what: "reload", "exec") must be an executable file. */
+/* A command (what: reload, push) must be an executable regular file. */
 static int
-check_command(const char *what, char *const *argv, size_t argc, char *why,
+check_exec(const char *what, const char *node, const char *path, char *why,
     size_t len)
 {
 	struct stat sb;
 
-	if (argc == 0)
-		return 0;
-	if (stat(argv[0], &sb) == -1) {
-		errfmt(why, len, "%s: %s: %s", what, argv[0], strerror(errno));
+	if (stat(path, &sb) == -1) {
+		errfmt(why, len, "%s%s%s%s: %s: %s", node ? "node " : "",
+		    node ? node : "", node ? ": " : "", what, path,
+		    strerror(errno));
 		return -1;
 	}
-	if (!S_ISREG(sb.st_mode) || access(argv[0], X_OK) == -1) {
-		errfmt(why, len, "%s: %s: not an executable file", what,
-		    argv[0]);
+	if (!S_ISREG(sb.st_mode) || access(path, X_OK) == -1) {
+		errfmt(why, len, "%s%s%s%s: %s: not an executable file",
+		    node ? "node " : "", node ? node : "", node ? ": " : "",
+		    what, path);
 		return -1;
 	}
 	return 0;
 }
 
+/* The reload commands (and a node's push) must be executable files. */
 static int
 check_reload(const struct roll_service *s, char *why, size_t len)
 {
-	return check_command("reload", s->reload, s->nreload, why, len);
+	size_t i;
+
+	if (s->nreload > 0 && check_exec("reload", NULL, s->reload[0], why,
+	    len) == -1)
+		return -1;
+	for (i = 0; i < s->nnodes; i++) {
+		const struct roll_node *nd = &s->nodes[i];
+
+		if (nd->nreload > 0 && check_exec("reload", nd->name,
+		    nd->reload[0], why, len) == -1)
+			return -1;
+		if (nd->npush > 0 && check_exec("push", nd->name, nd->push[0],
+		    why, len) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /*
@@ -90,8 +107,8 @@ check_backend(const struct roll_service *s, char *why, size_t len)
 		return 0;
 	}
 	if (strcmp(s->dns.backend, ROLL_BACKEND_EXEC) == 0)
-		return check_command("exec", s->dns.exec, s->dns.nexec, why,
-		    len);
+		return s->dns.nexec > 0 ? check_exec("exec", NULL,
+		    s->dns.exec[0], why, len) : 0;
 	if (roll_pub_open(s, &pub, why, len) == -1)
 		return -1;
 	roll_pub_close(&pub);
@@ -148,12 +165,12 @@ check_creatable(const char *what, const char *dir, char *why, size_t len)
 
 /* deploy_dir's parent must exist: tlsa-rollover makes only the last part. */
 static int
-check_deploy_parent(const struct roll_service *s, char *why, size_t len)
+check_dir_parent(const char *dir, char *why, size_t len)
 {
 	char p[PATH_MAX], *slash;
 	struct stat sb;
 
-	snprintf(p, sizeof(p), "%s", s->deploy_dir);
+	snprintf(p, sizeof(p), "%s", dir);
 	while (strlen(p) > 1 && p[strlen(p) - 1] == '/')
 		p[strlen(p) - 1] = '\0';
 	if ((slash = strrchr(p, '/')) == NULL)
@@ -164,14 +181,32 @@ check_deploy_parent(const struct roll_service *s, char *why, size_t len)
 		*slash = '\0';
 	if (stat(p, &sb) == -1) {
 		errfmt(why, len, "deploy_dir: %s: its parent %s: %s",
-		    s->deploy_dir, p, strerror(errno));
+		    dir, p, strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(sb.st_mode)) {
 		errfmt(why, len, "deploy_dir: %s: its parent %s is not a "
-		    "directory", s->deploy_dir, p);
+		    "directory", dir, p);
 		return -1;
 	}
+	return 0;
+}
+
+/* The service's deploy_dir, or each local node's. */
+static int
+check_deploy_parent(const struct roll_service *s, char *why, size_t len)
+{
+	char w[ERRBUF_LEN];
+	size_t i;
+
+	if (s->deploy_dir != NULL)
+		return check_dir_parent(s->deploy_dir, why, len);
+	for (i = 0; i < s->nnodes; i++)
+		if (s->nodes[i].npush == 0 && check_dir_parent(
+		    s->nodes[i].deploy_dir, w, sizeof(w)) == -1) {
+			errfmt(why, len, "node %s: %s", s->nodes[i].name, w);
+			return -1;
+		}
 	return 0;
 }
 

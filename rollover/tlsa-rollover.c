@@ -25,6 +25,7 @@
 #include "roll_check.h"
 #include "roll_config.h"
 #include "roll_deploy.h"
+#include "roll_fleet.h"
 #include "roll_hook.h"
 #include "roll_init.h"
 #include "roll_log.h"
@@ -76,6 +77,8 @@ usage(int status)
 "                             client hooks\" in tlsa-rollover(8)\n"
 "  publish|switch|retire service\n"
 "                             one step by hand, refused unless it is safe\n"
+"  retry service [node]       a node that failed (or was stopped after\n"
+"                             node_retries tries): try it again now\n"
 "  abort service              forget the pending certificate (not once live;\n"
 "                             a staged key is kept: see unstage)\n"
 "  init --zone Z --primary A --tsig-key F --host H... --deploy-dir D [...]\n"
@@ -246,6 +249,65 @@ status_plan(struct roll_config *c, struct roll_service *s,
 	json_decref(plan);
 }
 
+/* Each node: what it serves per slot, and how its last tries went. */
+static void
+status_nodes(const struct roll_service *s, const struct roll_state *st,
+    json_t *obj)
+{
+	const struct roll_node_state *ns;
+	json_t *arr, *no, *dep;
+	size_t i;
+	int j, k;
+
+	if (s->nnodes == 0)
+		return;
+	arr = json_array();
+	for (i = 0; i < s->nnodes; i++) {
+		ns = NULL;
+		for (j = 0; j < st->nnodes; j++)
+			if (strcmp(st->node[j].name, s->nodes[i].name) == 0)
+				ns = &st->node[j];
+		no = json_object();
+		dep = json_object();
+		json_object_set_new(no, "name", json_string(s->nodes[i].name));
+		if (!json_out)
+			printf("  node      %s:", s->nodes[i].name);
+		for (k = 0; k < st->nslots; k++) {
+			const char *id = ns != NULL ? ns->current[k] : "";
+
+			json_object_set_new(dep, st->slot[k].name[0] ?
+			    st->slot[k].name : "certificate", json_string(id));
+			if (!json_out)
+				printf(" %s%s%s%s", st->slot[k].name,
+				    st->slot[k].name[0] ? " " : "",
+				    id[0] ? id : "nothing deployed",
+				    id[0] && strcmp(id,
+				    st->slot[k].current) != 0 ?
+				    " (not the current certificate)" : "");
+		}
+		json_object_set_new(no, "deployed", dep);
+		json_object_set_new(no, "failures", json_integer(ns != NULL ?
+		    ns->failures : 0));
+		json_object_set_new(no, "stopped", json_boolean(ns != NULL &&
+		    ns->stopped));
+		if (ns != NULL && ns->failures > 0)
+			json_object_set_new(no, "error",
+			    json_string(ns->error));
+		if (!json_out && ns != NULL && ns->stopped)
+			printf("; STOPPED after %u failed tries (%s): "
+			    "tlsa-rollover retry %s %s", ns->failures,
+			    ns->error, s->name, ns->name);
+		else if (!json_out && ns != NULL && ns->failures > 0)
+			printf("; FAILED %u time(s) (%s), tried again %s",
+			    ns->failures, ns->error, ns->wait > 0 ?
+			    "after the next run" : "by the next run");
+		if (!json_out)
+			printf("\n");
+		json_array_append_new(arr, no);
+	}
+	json_object_set_new(obj, "nodes", arr);
+}
+
 static int
 cmd_status(struct roll_config *c, char **names, int n)
 {
@@ -316,7 +378,12 @@ cmd_status(struct roll_config *c, char **names, int n)
 			json_t *so = json_object();
 			char lname[32];
 
-			(void)roll_deployed(s, sl->name, dep, sizeof(dep));
+			dep[0] = '\0';
+			if (s->nnodes == 0)
+				(void)roll_deployed(s, sl->name, dep,
+				    sizeof(dep));
+			else
+				snprintf(dep, sizeof(dep), "%s", sl->current);
 			roll_deploy_link(sl->name, lname, sizeof(lname));
 			if (!json_out && sl->name[0])
 				printf("  slot %s:\n", sl->name);
@@ -332,6 +399,7 @@ cmd_status(struct roll_config *c, char **names, int n)
 			json_object_set_new(obj, sl->name[0] ? sl->name :
 			    "certificate", so);
 		}
+		status_nodes(s, &st, obj);
 		describe_cert(c, s, "staged", st.staged, 1, obj);
 		recs = json_array();
 		for (j = 0; j < st.published.n; j++) {
@@ -523,6 +591,19 @@ do_manual(struct roll_ctx *x, struct roll_state *st, void *a, char *err,
     size_t errlen)
 {
 	return roll_manual(x, st, *(int *)a, err, errlen);
+}
+
+static int do_run(struct roll_ctx *, struct roll_state *, void *, char *,
+    size_t);
+
+/* retry SERVICE [NODE]: forget the node's failures, then run. */
+static int
+do_retry(struct roll_ctx *x, struct roll_state *st, void *a, char *err,
+    size_t errlen)
+{
+	if (roll_fleet_retry(x, st, a, err, errlen) == -1)
+		return -1;
+	return do_run(x, st, NULL, err, errlen);
 }
 
 static int
@@ -808,6 +889,23 @@ cmd_validate(struct roll_config *c, int online)
 		    s->dns.trust_anchor_file != NULL ? " and " : "",
 		    s->dns.trust_anchor_file != NULL ?
 		    s->dns.trust_anchor_file : "");
+		for (j = 0; j < s->nnodes; j++) {
+			const struct roll_node *nd = &s->nodes[j];
+			size_t a;
+
+			printf("  node %s: %s %s, reload:", nd->name,
+			    nd->npush > 0 ? "push with" : "deploy into",
+			    nd->npush > 0 ? nd->push[0] : nd->deploy_dir);
+			for (a = 0; a < nd->nreload; a++)
+				printf(" %s", nd->reload[a]);
+			printf("%s; addresses:", nd->nreload == 0 ? " (none)" :
+			    "");
+			for (a = 0; a < nd->naddrs; a++)
+				printf(" %s", nd->addrs[a]);
+			printf("\n");
+		}
+		if (s->nnodes > 0)
+			continue;
 		if (s->nslots == 0)
 			printf("  deploy into %s/current, reload:",
 			    s->deploy_dir);
@@ -845,6 +943,7 @@ check_args(const char *cmd, int argc)
 		{ "stage", 1, 2, { "SERVICE", "[KEYFILE]" } },
 		{ "unstage", 1, 1, { "SERVICE" } },
 		{ "abort", 1, 1, { "SERVICE" } },
+		{ "retry", 1, 2, { "SERVICE", "[NODE]" } },
 		{ "publish", 1, 1, { "SERVICE" } },
 		{ "switch", 1, 1, { "SERVICE" } },
 		{ "retire", 1, 1, { "SERVICE" } },
@@ -1020,6 +1119,9 @@ main(int argc, char **argv)
 		rc = with_service(&c, argv[1], 120, do_abort, NULL);
 	else if (strcmp(cmd, "unstage") == 0 && argc == 2)
 		rc = with_service(&c, argv[1], 120, do_unstage, NULL);
+	else if (strcmp(cmd, "retry") == 0 && (argc == 2 || argc == 3))
+		rc = with_service(&c, argv[1], 120, do_retry,
+		    argc == 3 ? argv[2] : NULL);
 	else if ((strcmp(cmd, "publish") == 0 || strcmp(cmd, "switch") == 0 ||
 	    strcmp(cmd, "retire") == 0) && argc == 2) {
 		phase = cmd[0] == 'p' ? ROLL_PUBLISH : cmd[0] == 's' ?

@@ -676,6 +676,93 @@ test_config_port(void **state)
 	check_bad(t, NCASES(t));
 }
 
+#define SVC_NODES \
+	"  - name: mx\n"			/* 7 */ \
+	"    hosts: [mx1.example.test]\n"	/* 8 */ \
+	"    nodes:\n"				/* 9 */ \
+	"      - name: a\n"			/* 10 */ \
+	"        deploy_dir: /etc/ssl/a\n"	/* 11 */ \
+	"        reload: [/bin/true]\n"		/* 12 */ \
+	"        addresses: [192.0.2.1]\n"	/* 13 */
+
+/* nodes: each node's keys, push's staging directory last on its argv. */
+static void
+test_config_nodes(void **state)
+{
+	static const struct bad t[] = {
+		{ "nodes and a service deploy_dir",
+		  HEAD SVC_NODES "    deploy_dir: /etc/ssl/mx\n", 7, 5,
+		  "exclude each other" },
+		{ "unknown node key",
+		  HEAD SVC_NODES "        color: red\n", 14, 9,
+		  "unknown key \"color\" in a node" },
+		{ "duplicate node key",
+		  HEAD SVC_NODES "        reload: [/bin/false]\n", 14, 9,
+		  "duplicate key" },
+		{ "node name twice",
+		  HEAD SVC_NODES "      - name: a\n        deploy_dir: /x\n"
+		  "        addresses: [192.0.2.2]\n", 14, 9,
+		  "node \"a\" twice" },
+		{ "node name upper case",
+		  HEAD SVC_NODES "      - name: B\n        deploy_dir: /x\n"
+		  "        addresses: [192.0.2.2]\n", 14, 15, "lower-case" },
+		{ "node without addresses",
+		  HEAD SVC_NODES "      - name: b\n        deploy_dir: /x\n",
+		  14, 9, "needs name, addresses" },
+		{ "node with deploy_dir and push",
+		  HEAD SVC_NODES "      - name: b\n        deploy_dir: /x\n"
+		  "        push: [/bin/cp]\n        addresses: [192.0.2.2]\n",
+		  14, 9, "not both" },
+		{ "node address not numeric",
+		  HEAD SVC_NODES "      - name: b\n        deploy_dir: /x\n"
+		  "        addresses: [mx2.example.test]\n", 16, 21,
+		  "not a numeric" },
+		{ "address on two nodes",
+		  HEAD SVC_NODES "      - name: b\n        deploy_dir: /x\n"
+		  "        addresses: [192.0.2.1]\n", 14, 9,
+		  "given to nodes" },
+		{ "push not absolute",
+		  HEAD SVC_NODES "      - name: b\n        push: [rsync]\n"
+		  "        addresses: [192.0.2.2]\n", 15, 16,
+		  "absolute path" },
+		{ "nodes not a list",
+		  HEAD "  - name: mx\n    hosts: [mx1.example.test]\n"
+		  "    nodes: {a: 1}\n", 9, 12, "want a list" },
+		{ "node_retries not a number",
+		  HEAD SVC_NODES "    node_retries: many\n", 14, 19,
+		  "not a number" },
+	};
+	struct roll_config c;
+	const struct roll_service *s;
+
+	(void)state;
+	check_bad(t, NCASES(t));
+	load_ok("nodes", HEAD SVC_NODES "      - name: b.2\n"
+	    "        push: [/usr/bin/rsync, -a]\n"
+	    "        push_timeout: 2m\n"
+	    "        addresses: ['2001:DB8::1']\n"
+	    "    node_retries: 5\n", &c);
+	s = &c.services[0];
+	assert_int_equal(s->nnodes, 2);
+	assert_null(s->deploy_dir);
+	assert_int_equal(s->node_retries, 5);
+	assert_string_equal(s->nodes[0].deploy_dir, "/etc/ssl/a");
+	assert_int_equal(s->nodes[0].npush, 0);
+	assert_int_equal(s->nodes[1].npush, 3);
+	assert_string_equal(s->nodes[1].push[2],
+	    "/var/lib/tlsa-rollover/mx/push/b.2");
+	assert_null(s->nodes[1].push[3]);
+	assert_string_equal(s->nodes[1].deploy_dir,
+	    "/var/lib/tlsa-rollover/mx/push/b.2");
+	assert_int_equal(s->nodes[1].push_timeout, 120);
+	assert_string_equal(s->nodes[1].addrs[0], "2001:db8::1");
+	roll_config_free(&c);
+	load_ok("nodes-default", HEAD SVC_NODES, &c);
+	assert_int_equal(c.services[0].node_retries, 3);
+	assert_int_equal(c.services[0].nodes[0].push_timeout, 300);
+	roll_config_free(&c);
+}
+
 static void
 test_config_paths_reload(void **state)
 {
@@ -1063,6 +1150,33 @@ assert_same_state(const struct roll_state *a, const struct roll_state *b)
 	assert_string_equal(a->alert, b->alert);
 	assert_string_equal(a->behind, b->behind);
 	assert_int_equal(a->checked_at, b->checked_at);
+	assert_int_equal(a->nnodes, b->nnodes);
+	for (k = 0; k < a->nnodes; k++) {
+		const struct roll_node_state *na = &a->node[k], *nb = NULL;
+		int j, m;
+
+		for (j = 0; j < b->nnodes; j++)
+			if (strcmp(na->name, b->node[j].name) == 0)
+				nb = &b->node[j];
+		if (nb == NULL)
+			fail_msg("node \"%s\" lost", na->name);
+		for (m = 0; m < a->nslots; m++) {
+			int mb;
+
+			for (mb = 0; mb < b->nslots; mb++)
+				if (strcmp(a->slot[m].name,
+				    b->slot[mb].name) == 0)
+					break;
+			assert_true(mb < b->nslots);
+			assert_string_equal(na->current[m], nb->current[mb]);
+			assert_string_equal(na->previous[m],
+			    nb->previous[mb]);
+		}
+		assert_int_equal(na->failures, nb->failures);
+		assert_int_equal(na->wait, nb->wait);
+		assert_int_equal(na->stopped, nb->stopped);
+		assert_string_equal(na->error, nb->error);
+	}
 }
 
 /* Which slot a key goes to: RSA-PSS is an RSA key (slot rsa). */
@@ -1187,6 +1301,29 @@ test_state_roundtrip_slots_phases(void **state)
 		memcpy(sl->current, ID3, ROLL_ID_LEN + 1);
 		memcpy(sl->previous, ID4, ROLL_ID_LEN + 1);
 		a.have_published = 1;		/* "published: none" */
+		{
+			/* a fleet: one node on the new certificates, one
+			 * switched back and resting, one stopped */
+			struct roll_node_state *nd;
+
+			nd = roll_state_node(&a, "n1");
+			assert_non_null(nd);
+			memcpy(nd->current[0], ID2, ROLL_ID_LEN + 1);
+			memcpy(nd->previous[0], ID1, ROLL_ID_LEN + 1);
+			memcpy(nd->current[1], ID3, ROLL_ID_LEN + 1);
+			nd = roll_state_node(&a, "node-2.b");
+			assert_non_null(nd);
+			memcpy(nd->current[0], ID1, ROLL_ID_LEN + 1);
+			nd->failures = 2;
+			nd->wait = 1;
+			snprintf(nd->error, sizeof(nd->error), "reload: "
+			    "/bin/false exited with status 1");
+			nd = roll_state_node(&a, "n_3");
+			assert_non_null(nd);
+			nd->failures = 4;
+			nd->stopped = 1;
+			snprintf(nd->error, sizeof(nd->error), "push: /bin/cp exited with status 1");
+		}
 		assert_int_equal(roll_state_save(statedir, "svc", &a, err,
 		    sizeof(err)), 0);
 		assert_int_equal(roll_state_load(statedir, "svc", &b, err,
@@ -1338,6 +1475,22 @@ test_state_damaged(void **state)
 		  "current: 0123456789abcdef\ncurrent: fedcba9876543210\n"
 		  "updated_at: 1\n", 0, 4 },
 		{ "empty file", "", 0, 0 },
+		{ "node without an id", OKHEAD "phase: steady\n"
+		  "node: n1 -\nupdated_at: 1\n", 0, 3 },
+		{ "node name upper case", OKHEAD "phase: steady\n"
+		  "node: N1 - 0123456789abcdef\nupdated_at: 1\n", 0, 3 },
+		{ "node slot twice", OKHEAD "phase: steady\n"
+		  "node: n1 - 0123456789abcdef\n"
+		  "node: n1 - fedcba9876543210\nupdated_at: 1\n", 0, 4 },
+		{ "node with too many fields", OKHEAD "phase: steady\n"
+		  "node: n1 - 0123456789abcdef 0123456789abcdef x\n"
+		  "updated_at: 1\n", 0, 3 },
+		{ "node_failed count zero", OKHEAD "phase: steady\n"
+		  "node_failed: n1 0 1 broken\nupdated_at: 1\n", 0, 3 },
+		{ "node_failed bad wait", OKHEAD "phase: steady\n"
+		  "node_failed: n1 2 later broken\nupdated_at: 1\n", 0, 3 },
+		{ "node_failed without a reason", OKHEAD "phase: steady\n"
+		  "node_failed: n1 2 1\nupdated_at: 1\n", 0, 3 },
 	};
 	struct roll_state st;
 	char path[PATH_MAX + 32], want[PATH_MAX + 64], dir[PATH_MAX + 8];
@@ -1506,6 +1659,7 @@ main(void)
 		cmocka_unit_test(test_config_records),
 		cmocka_unit_test(test_config_port),
 		cmocka_unit_test(test_config_paths_reload),
+		cmocka_unit_test(test_config_nodes),
 		cmocka_unit_test(test_config_services),
 		cmocka_unit_test(test_config_service_dns),
 		cmocka_unit_test(test_config_documents),
