@@ -5,6 +5,8 @@
 #ifndef PRIVSEP_H
 #define PRIVSEP_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 /*
@@ -24,5 +26,14 @@ int privsep_drop(const char *user, char *err, size_t errlen);
  * copy of them behind when it crashes.
  */
 void privsep_nocore(void);
+
+/*
+ * In a child about to execve a command the configuration names (a
+ * reload, a push, an exec publisher): a process group of its own (so
+ * that a timeout can reach everything it starts), every signal back to
+ * its default disposition and none blocked (what cron or our caller
+ * left ignored or masked is not inherited), and umask mask.
+ */
+void privsep_child_reset(mode_t mask);
 
 #endif

@@ -18,6 +18,7 @@
 #include "fileio.h"
 #include "crashpoint.h"
 #include "log.h"
+#include "privsep.h"
 #include "roll_deploy.h"
 #include "roll_state.h"
 
@@ -317,20 +318,9 @@ roll_deployed(const struct roll_service *s, const char *slot, char *id,
 static void
 reload_child(const struct roll_service *s, char *const env[])
 {
-	struct sigaction sa;
-	sigset_t none;
-	int sig, devnull;
+	int devnull;
 
-	(void)setpgid(0, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL);	/* EINVAL: RT */
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	(void)umask(022);
+	privsep_child_reset(022);
 	if ((devnull = open("/dev/null", O_RDONLY)) != -1) {
 		dup2(devnull, STDIN_FILENO);
 		close(devnull);

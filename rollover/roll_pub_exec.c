@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "privsep.h"
 #include "roll_pub.h"
 #include "sbuf.h"
 
@@ -232,20 +233,7 @@ child(const struct roll_service *s, int in, int out, int errfd)
 	char zone[300], ttl[40], svc[300];
 	char *env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C",
 	    zone, ttl, svc, NULL };
-	struct sigaction sa;
-	sigset_t none;
-	int sig;
-
-	(void)setpgid(0, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	(void)umask(077);
+	privsep_child_reset(077);
 	if (dup2(in, STDIN_FILENO) == -1 || dup2(out, STDOUT_FILENO) == -1 ||
 	    dup2(errfd, STDERR_FILENO) == -1)
 		_exit(127);
