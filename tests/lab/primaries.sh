@@ -6,7 +6,21 @@
 #   knot_start DIR ADDR ZONE ZONEFILE KEYFILE [A-ONLY-KEYFILE]
 #   pdns_start DIR ADDR ZONE ZONEFILE KEYFILE
 #   resolver_start DIR ADDR ZONE AUTH-ADDR TRUST-ANCHOR-FILE
+#   secondary_start DIR ADDR ZONE PRIMARY-ADDR
+#   secondary_synced DIR [SECS]
+#   secondary_block DIR / secondary_unblock DIR
 #   primary_stop DIR
+#
+# PRIMARY_LAB_SECONDARY=ADDR set: knot_start and pdns_start also make the
+# zone a primary for a secondary at ADDR: NOTIFY to ADDR, sent from the
+# primary's own address (a BIND secondary refuses a NOTIFY from a
+# non-primary, and on lo the source is otherwise the kernel's pick), AXFR/
+# IXFR allowed to ADDR.  Knot: a remote with `via`, `notify:`, an acl
+# with action transfer.  PowerDNS: primary=yes, query-local-address, zone
+# kind MASTER, ALSO-NOTIFY, NOTIFY-DNSUPDATE 1 (a NOTIFY right after each
+# update, not only when the xfr cycle notices the serial),
+# SOA-EDIT-DNSUPDATE INCREASE.  48-primaries-rollover.t checks that the
+# secondary logs the NOTIFY as received from the primary's address.
 #
 # PDNS_LAB_API_KEY (and PDNS_LAB_API_PORT, default 8081) set: pdns_start
 # also serves the PowerDNS HTTP API on ADDR with that key, caches off.
@@ -63,6 +77,10 @@ knot_start() {	# DIR ADDR ZONE ZONEFILE KEYFILE [A-ONLY-KEYFILE]
 			[ $# -eq 3 ] || { _pri_say "$_ks_k: not a BIND key file"; return 1; }
 			printf '  - id: %s\n    algorithm: %s\n    secret: %s\n' "$1" "$2" "$3"
 		done
+		_ks_sec=${PRIMARY_LAB_SECONDARY:-}
+		if [ -n "$_ks_sec" ]; then
+			printf 'remote:\n  - id: secondary\n    address: %s@53\n    via: %s\n' "$_ks_sec" "$_ks_addr"
+		fi
 		printf 'acl:\n'
 		set -- $(_pri_key "$_ks_key")
 		printf '  - id: upd\n    key: %s\n    action: update\n' "$1"
@@ -70,12 +88,17 @@ knot_start() {	# DIR ADDR ZONE ZONEFILE KEYFILE [A-ONLY-KEYFILE]
 		if [ -n "$_ks_key2" ]; then
 			set -- $(_pri_key "$_ks_key2")
 			printf '  - id: upd-a\n    key: %s\n    action: update\n    update-type: [A]\n' "$1"
-			_ks_acl="[upd, upd-a]"
+			_ks_acl="upd, upd-a"
+		fi
+		if [ -n "$_ks_sec" ]; then
+			printf '  - id: xfr\n    address: %s\n    action: transfer\n' "$_ks_sec"
+			_ks_acl="$_ks_acl, xfr"
 		fi
 		printf 'database:\n  storage: %s/db\n' "$_ks_dir"
 		printf 'template:\n  - id: default\n    storage: %s/zones\n    file: "%%s.zone"\n' "$_ks_dir"
 		printf '    journal-content: all\n    zonefile-sync: -1\n    zonefile-load: whole\n'
-		printf 'zone:\n  - domain: %s\n    acl: %s\n    dnssec-signing: on\n' "$_ks_zone" "$_ks_acl"
+		printf 'zone:\n  - domain: %s\n    acl: [%s]\n    dnssec-signing: on\n' "$_ks_zone" "$_ks_acl"
+		[ -z "$_ks_sec" ] || printf '    notify: secondary\n'
 		printf 'log:\n  - target: %s/knot.log\n    any: info\n' "$_ks_dir"
 	} > "$_ks_dir/knot.conf" || return 1
 	knotd -c "$_ks_dir/knot.conf" -d || { _pri_say "knotd does not start"; tail -n 15 "$_ks_dir/knot.log" >&2; return 1; }
@@ -126,11 +149,27 @@ query-cache-ttl=0
 negquery-cache-ttl=0
 EOF
 	fi
+	_ps_sec=${PRIMARY_LAB_SECONDARY:-}
+	if [ -n "$_ps_sec" ]; then
+		# xfr-cycle-interval: how often it looks for changed serials.
+		cat >> "$_ps_dir/pdns.conf" <<EOF
+primary=yes
+query-local-address=$_ps_addr
+allow-axfr-ips=$_ps_sec/32
+xfr-cycle-interval=1
+EOF
+	fi
 	{
 		pdnsutil --config-dir="$_ps_dir" load-zone "$_ps_zone" "$_ps_file" &&
 		pdnsutil --config-dir="$_ps_dir" secure-zone "$_ps_zone" &&
 		pdnsutil --config-dir="$_ps_dir" import-tsig-key "$1" "$2" "$3" &&
-		pdnsutil --config-dir="$_ps_dir" set-meta "$_ps_zone" TSIG-ALLOW-DNSUPDATE "$1"
+		pdnsutil --config-dir="$_ps_dir" set-meta "$_ps_zone" TSIG-ALLOW-DNSUPDATE "$1" &&
+		if [ -n "$_ps_sec" ]; then
+			pdnsutil --config-dir="$_ps_dir" set-kind "$_ps_zone" master &&
+			pdnsutil --config-dir="$_ps_dir" set-meta "$_ps_zone" ALSO-NOTIFY "$_ps_sec" &&
+			pdnsutil --config-dir="$_ps_dir" set-meta "$_ps_zone" NOTIFY-DNSUPDATE 1 &&
+			pdnsutil --config-dir="$_ps_dir" set-meta "$_ps_zone" SOA-EDIT-DNSUPDATE INCREASE
+		fi
 	} > "$_ps_dir/pdnsutil.log" 2>&1 || { _pri_say "pdnsutil failed"; tail -n 15 "$_ps_dir/pdnsutil.log" >&2; return 1; }
 	pdns_server --config-dir="$_ps_dir" > "$_ps_dir/pdns.log" 2>&1 &
 	echo $! > "$_ps_dir/server.pid"
@@ -198,4 +237,109 @@ EOF
 	_pri_say "Unbound at $_rs_addr does not validate $_rs_zone"
 	tail -n 15 "$_rs_dir/unbound.log" >&2
 	return 1
+}
+
+# secondary_start DIR ADDR ZONE PRIMARY-ADDR: a BIND secondary of ZONE on
+# ADDR:53 transferring from PRIMARY-ADDR (its NOTIFY accepted, IXFR,
+# refresh floors of 1 s; no rndc, no NOTIFY of its own; every path under
+# DIR), waited for until it serves the primary's SOA serial.  Stop it with
+# primary_stop DIR.
+# secondary_synced DIR [SECS]: bounded wait (default 20 s) until the
+# secondary serves the primary's SOA serial.
+# secondary_block DIR: restart it with 127.0.0.99 (where nothing listens)
+# as its primary: it keeps serving the zone it has (expire is long),
+# refuses the real primary's NOTIFY as from a non-primary, and its
+# refreshes fail: it lags.
+# secondary_unblock DIR: restart it with the real primary (a secondary
+# asks its primary for the serial when it starts).
+_sec_conf() {	# DIR PRIMARY-ADDR
+	. "$1/secondary.env"
+	cat > "$1/named.conf" <<EOF
+controls { };
+options {
+	directory "$1";
+	pid-file "$1/named.pid";
+	lock-file "$1/named.lock";
+	session-keyfile "$1/session.key";
+	managed-keys-directory "$1";
+	dump-file "$1/named_dump.db";
+	statistics-file "$1/named.stats";
+	listen-on port 53 { $_sc_addr; };
+	listen-on-v6 { none; };
+	recursion no;
+	dnssec-validation no;
+	notify no;
+	notify-source $_sc_addr;
+	transfer-source $_sc_addr;
+	query-source address $_sc_addr;
+	min-refresh-time 1;
+	min-retry-time 1;
+	max-retry-time 5;
+};
+zone "$_sc_zone" {
+	type secondary;
+	file "db.$_sc_zone";
+	primaries { $2; };
+};
+EOF
+}
+
+_sec_run() {	# DIR: start named, bounded wait until it answers with AA
+	named -4 -g -n 1 -c "$1/named.conf" >> "$1/named.log" 2>&1 &
+	echo $! > "$1/server.pid"
+	_sr_i=0
+	while [ $_sr_i -lt 100 ]; do
+		if dig @"$_sc_addr" +norec +time=1 +tries=1 SOA "$_sc_zone" 2>/dev/null |
+			grep -Eq '^;; flags:[^;]* aa[ ;].*ANSWER: [1-9]'; then
+			return 0
+		fi
+		kill -0 "$(cat "$1/server.pid")" 2>/dev/null || break
+		_sr_i=$((_sr_i + 1))
+		sleep 0.2
+	done
+	_pri_say "the secondary at $_sc_addr does not serve $_sc_zone"
+	tail -n 15 "$1/named.log" >&2
+	return 1
+}
+
+_sec_serial() {	# ADDR ZONE
+	dig @"$1" +norec +time=1 +tries=1 +short SOA "$2" 2>/dev/null | awk 'NF == 7 { print $3; exit }'
+}
+
+secondary_synced() {	# DIR [SECS]
+	. "$1/secondary.env"
+	_ss_secs=${2:-20}
+	_ss_end=$(($(date +%s) + _ss_secs))
+	_ss_i=0
+	while :; do
+		_ss_p=$(_sec_serial "$_sc_pri" "$_sc_zone")
+		_ss_s=$(_sec_serial "$_sc_addr" "$_sc_zone")
+		[ -n "$_ss_p" ] && [ "$_ss_p" = "$_ss_s" ] && return 0
+		_ss_i=$((_ss_i + 1))
+		if [ $_ss_i -ge $((_ss_secs * 10)) ] || [ "$(date +%s)" -ge "$_ss_end" ]; then
+			_pri_say "the secondary at $_sc_addr serves serial '$_ss_s', the primary $_sc_pri '$_ss_p'"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+secondary_start() {	# DIR ADDR ZONE PRIMARY-ADDR
+	_pri_path
+	mkdir -p "$1" || return 1
+	printf '_sc_addr=%s _sc_zone=%s _sc_pri=%s\n' "$2" "${3%.}" "$4" > "$1/secondary.env"
+	_sec_conf "$1" "$4" || return 1
+	named-checkconf "$1/named.conf" >&2 || { _pri_say "named-checkconf rejects $1/named.conf"; return 1; }
+	_sec_run "$1" && secondary_synced "$1" 20
+}
+
+secondary_block() {	# DIR
+	primary_stop "$1"
+	_sec_conf "$1" 127.0.0.99 && _sec_run "$1"
+}
+
+secondary_unblock() {	# DIR
+	primary_stop "$1"
+	. "$1/secondary.env"
+	_sec_conf "$1" "$_sc_pri" && _sec_run "$1"
 }
