@@ -121,6 +121,7 @@ RELEASE_ENV = TLSAGEN_RELEASE=$(abspath $(B))/tlsagen \
 # alone at the end.
 TEST_JOBS ?= 4
 SLOW_TESTS = tests/integration/90-crash-matrix.t tests/integration/92-faults.t \
+	     tests/integration/48-primaries-rollover.t \
 	     tests/integration/25-catalogue.t tests/integration/86-acme-clients.t
 INTEGRATION_TESTS = $(SLOW_TESTS) \
 	$(filter-out $(SLOW_TESTS),$(sort $(wildcard tests/integration/*.t)))
