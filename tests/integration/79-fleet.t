@@ -7,8 +7,11 @@
 # fails: n2 is switched back alone, n1 keeps the new certificate, both
 # records stay published, the alert names n2, and after node_retries
 # tries it is no longer reloaded; once the fault is fixed, "retry"
-# brings it in and the old record is retired.  The independent
-# observer checks the invariant after every run.
+# brings it in and the old record is retired.  Then n2's push exits 0
+# but puts the files elsewhere: VERIFY finds n2 serving the old
+# certificate, names it, switches it back alone, stops retrying it, and
+# the old record stays while n2 serves it.  The independent observer checks
+# the invariant after every run.
 . "$(dirname "$0")/../lib.sh"
 LAB_HOSTS="127.0.0.20 mx1.example.test
 127.0.0.21 mx2.example.test"
@@ -27,7 +30,7 @@ chmod 755 "$WORK/node1" "$WORK/node2"
 # The observer forgives failed handshakes until $WORK/deploy has a link.
 ln -s node1 "$WORK/deploy"
 certs_ca "$WORK/pki" || bail "CA"
-for n in A B C; do
+for n in A B C D; do
 	certs_leaf "$WORK/pki" "$n" ec mx1.example.test mx2.example.test || bail "cert $n"
 done
 D1=$WORK/node1/current
@@ -40,9 +43,13 @@ sh "$TOP/tests/lab/postfix.sh" start "$WORK/pf2" "127.0.0.21=$D2/privkey.pem,$D2
 at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/pf2'"
 
 # push DEST STAGED: versions first, then the link, replaced by rename.
-cat > "$WORK/push.sh" <<'SH'
+cat > "$WORK/push.sh" <<SH
 set -e
-dest=$1 staged=$2
+dest=\$1 staged=\$2
+# While $WORK/misplace2 exists the push "succeeds" into the wrong place.
+[ ! -e "$WORK/misplace2" ] || dest=$WORK/elsewhere
+SH
+cat >> "$WORK/push.sh" <<'SH'
 mkdir -p "$dest/versions"
 cp -a "$staged/versions/." "$dest/versions/"
 cp -a "$staged/current" "$dest/current.tmp"
@@ -166,5 +173,29 @@ st=$("$R" $C status mx 2>&1)
 nok "no node is failed any more" sh -c "printf '%s\\n' \"\$1\" | grep -Eq 'FAILED|STOPPED|ALERT'" - "$st"
 out=$("$R" $C retry mx nosuch 2>&1)
 like "retry of an unknown node is refused" "$out" "no node \"nosuch\""
+
+# ---- n2's push says yes but puts the files elsewhere: VERIFY finds it ------
+sleep 3
+touch "$WORK/misplace2"
+: > "$WORK/reloads2"
+: > "$WORK/runs.out"
+ok "import D" "$R" $C import mx "$WORK/pki/D.chain.pem" "$WORK/pki/D.key"
+runs 12
+ok "n1 serves D" serves 127.0.0.20 "$WORK/pki/D.pem"
+ok "n2 still serves C (its push went elsewhere)" serves 127.0.0.21 "$WORK/pki/C.pem"
+like "the verify named n2" "$(cat "$WORK/runs.out")" "node n2"
+ok "C's record stays published while n2 serves C" published "$WORK/pki/C.pem"
+ok "D's record is published" published "$WORK/pki/D.pem"
+st=$("$R" $C status mx 2>&1)
+like "status shows n2 failed or stopped" "$st" "n2: .*(FAILED|STOPPED)"
+n=$(wc -l < "$WORK/reloads2")
+runs 4
+is "a node that never serves the certificate is not reloaded forever" "$(wc -l < "$WORK/reloads2")" "$n"
+rm -f "$WORK/misplace2"
+ok "retry mx n2 once its push works" "$R" $C retry mx n2
+ok "then everything settles" roll_until steady 20 mx1.example.test mx2.example.test
+ok "n2 serves D" serves 127.0.0.21 "$WORK/pki/D.pem"
+nok "C's record is retired" published "$WORK/pki/C.pem"
+
 is "the observer saw no invariant violation" "$VIOLATIONS" 0
 done_testing
