@@ -75,9 +75,8 @@ roll_pub_close(struct roll_pub *p)
 	p->impl = NULL;
 }
 
-/* The records of the owner of group k of l into s (copies). */
-static int
-group_set(const struct zone_rrlist *l, const struct zone_groups *g,
+int
+roll_pub_group_set(const struct zone_rrlist *l, const struct zone_groups *g,
     size_t k, struct zone_rrset *s)
 {
 	size_t i;
@@ -91,8 +90,8 @@ group_set(const struct zone_rrlist *l, const struct zone_groups *g,
 	return 0;
 }
 
-static int
-in_zone(const char *owner, const char *zone)
+int
+roll_pub_in_zone(const char *owner, const char *zone)
 {
 	size_t ol = strlen(owner), zl = strlen(zone);
 
@@ -165,16 +164,16 @@ roll_pub_replace(struct roll_pub *p, const struct zone_rrlist *want,
 		zone_rrset_free(&cur);
 		zone_rrset_free(&now);
 		owner = want->v[g.order[g.start[k]]].owner;
-		if (zone != NULL && !in_zone(owner, zone)) {
+		if (zone != NULL && !roll_pub_in_zone(owner, zone)) {
 			errfmt(err, errlen, "%s is not in zone %s", owner,
 			    zone);
 			goto out;
 		}
-		if (group_set(want, &g, k, &w) == -1)
+		if (roll_pub_group_set(want, &g, k, &w) == -1)
 			goto nomem;
 		w.ttl = p->s->dns.ttl;
 		if (expect != NULL) {
-			if (group_set(expect, &eg, zone_groups_find(expect,
+			if (roll_pub_group_set(expect, &eg, zone_groups_find(expect,
 			    &eg, owner), &cur) == -1)
 				goto nomem;
 		} else if (roll_pub_read(p, owner, &cur, err, errlen) == -1)

@@ -91,6 +91,14 @@ int roll_pub_replace(struct roll_pub *p, const struct zone_rrlist *want,
 
 void roll_pub_close(struct roll_pub *p);
 
+/* For backends with their own publish: the records of the owner of group
+ * k of l into s (copies; k (size_t)-1: none).  0 or -1 (memory). */
+int roll_pub_group_set(const struct zone_rrlist *l,
+    const struct zone_groups *g, size_t k, struct zone_rrset *s);
+
+/* Is owner zone or below it (both absolute, case ignored)? */
+int roll_pub_in_zone(const char *owner, const char *zone);
+
 /*
  * Where s publishes, in words ("the primary 192.0.2.53", "exec
  * /usr/libexec/..", "the PowerDNS API http://..") into buf.

@@ -1,11 +1,13 @@
 /*
  * roll_pub_pdns.c: the pdns-api publisher: the PowerDNS Authoritative
  * HTTP API (libcurl, jansson).  The API has no conditional write, so
- * the compare-and-swap is done around it: GET the zone's RRset, compare
- * it with what we expect, PATCH (changetype REPLACE, or DELETE for no
- * records), then GET again and check that it holds what we wrote.  A
- * writer that slipped in between the first GET and the PATCH is caught
- * by the second GET and reported as an alert naming the owner.
+ * the compare-and-swap is done around it: GET the zone, compare every
+ * owner's RRset with what we expect, send every change in one PATCH
+ * (changetype REPLACE, or DELETE for no records; PowerDNS applies a
+ * PATCH in one transaction), then GET again and check that each owner
+ * holds what we wrote.  A writer that slipped in between the first GET
+ * and the PATCH is caught by the second GET and reported as an alert
+ * naming the owner.  Reads in between writes come from the last GET.
  *
  * Everything the server sends is peer input: bodies are bounded, every
  * request has a timeout, redirects are not followed, only http and
@@ -38,6 +40,7 @@ struct pdns {
 	char			*body;
 	size_t			 len;
 	int			 toobig;
+	json_t			*zone;		/* the last GET, until a write */
 };
 
 static size_t
@@ -288,28 +291,49 @@ bad:
 	return -1;
 }
 
+/*
+ * The zone as the server holds it: one GET, kept in d->zone for the
+ * reads that follow (adoption reads every owner) until a write or a
+ * fresh load.  0 or -1.
+ */
 static int
-p_read(struct roll_pub *p, const char *owner, struct zone_rrset *out,
-    char *err, size_t errlen)
+zone_load(struct roll_pub *p, int fresh, char *err, size_t errlen)
 {
 	struct pdns *d = p->impl;
-	json_t *j = NULL, *sets, *s, *recs, *rec;
 	json_error_t je;
-	struct tlsa_rec r;
-	const char *name, *type, *content;
-	size_t i, k;
-	int rc = -1;
+	json_t *j;
 
-	memset(out, 0, sizeof(*out));
+	if (d->zone != NULL && !fresh)
+		return 0;
+	json_decref(d->zone);
+	d->zone = NULL;
 	if (request(p, "GET", NULL, 200, err, errlen) == -1)
 		return -1;
 	if ((j = json_loadb(d->body != NULL ? d->body : "", d->len, 0,
 	    &je)) == NULL || !json_is_object(j) ||
-	    !json_is_array(sets = json_object_get(j, "rrsets"))) {
+	    !json_is_array(json_object_get(j, "rrsets"))) {
+		json_decref(j);
 		errfmt(err, errlen, "%s: GET zone %s: not a zone object (no "
 		    "rrsets list)", p->name, p->s->dns.zone);
-		goto out;
+		return -1;
 	}
+	d->zone = j;
+	return 0;
+}
+
+/* Owner's TLSA RRset in the loaded zone into out.  0 or -1. */
+static int
+zone_owner(struct roll_pub *p, const char *owner, struct zone_rrset *out,
+    char *err, size_t errlen)
+{
+	struct pdns *d = p->impl;
+	json_t *sets, *s, *recs, *rec;
+	struct tlsa_rec r;
+	const char *name, *type, *content;
+	size_t i, k;
+
+	memset(out, 0, sizeof(*out));
+	sets = json_object_get(d->zone, "rrsets");
 	json_array_foreach(sets, i, s) {
 		name = json_string_value(json_object_get(s, "name"));
 		type = json_string_value(json_object_get(s, "type"));
@@ -319,7 +343,7 @@ p_read(struct roll_pub *p, const char *owner, struct zone_rrset *out,
 		if (!json_is_array(recs = json_object_get(s, "records"))) {
 			errfmt(err, errlen, "%s: %s: an RRset without a "
 			    "records list", p->name, owner);
-			goto out;
+			goto bad;
 		}
 		json_array_foreach(recs, k, rec) {
 			if (json_is_true(json_object_get(rec, "disabled")))
@@ -330,13 +354,13 @@ p_read(struct roll_pub *p, const char *owner, struct zone_rrset *out,
 			    &r) == -1) {
 				errfmt(err, errlen, "%s: %s: a TLSA record "
 				    "that does not parse", p->name, owner);
-				goto out;
+				goto bad;
 			}
 			if (!zone_rrset_has(out, &r) &&
 			    zone_rrset_push_copy(out, &r) == -1) {
 				tlsa_rec_clear(&r);
 				errfmt(err, errlen, "out of memory");
-				goto out;
+				goto bad;
 			}
 			tlsa_rec_clear(&r);
 		}
@@ -344,101 +368,198 @@ p_read(struct roll_pub *p, const char *owner, struct zone_rrset *out,
 			out->ttl = (uint32_t)json_integer_value(
 			    json_object_get(s, "ttl"));
 	}
-	rc = 0;
-out:
-	if (rc == -1)
-		zone_rrset_free(out);
-	json_decref(j);
-	return rc;
+	return 0;
+bad:
+	zone_rrset_free(out);
+	return -1;
 }
 
-/* The PATCH body for owner := want. */
-static char *
-patch_body(const char *owner, const struct zone_rrset *want, uint32_t ttl)
+static int
+p_read(struct roll_pub *p, const char *owner, struct zone_rrset *out,
+    char *err, size_t errlen)
 {
-	json_t *root, *sets, *set, *recs;
-	char *hex, content[16], *out = NULL, *c;
+	memset(out, 0, sizeof(*out));
+	if (zone_load(p, 0, err, errlen) == -1)
+		return -1;
+	return zone_owner(p, owner, out, err, errlen);
+}
+
+/* The rrsets entry of a PATCH for owner := want (DELETE when empty). */
+static json_t *
+patch_set(const char *owner, const struct zone_rrset *want, uint32_t ttl)
+{
+	json_t *set, *recs;
+	char *hex, *c;
 	size_t i;
 
-	root = json_object();
-	sets = json_array();
-	set = json_object();
-	recs = json_array();
-	if (root == NULL || sets == NULL || set == NULL || recs == NULL)
-		goto out;
+	if ((set = json_object()) == NULL)
+		return NULL;
 	json_object_set_new(set, "name", json_string(owner));
 	json_object_set_new(set, "type", json_string("TLSA"));
 	json_object_set_new(set, "changetype", json_string(want->n > 0 ?
 	    "REPLACE" : "DELETE"));
-	if (want->n > 0) {
-		json_object_set_new(set, "ttl", json_integer(ttl));
-		for (i = 0; i < want->n; i++) {
-			if ((hex = tlsa_hex(want->v[i].data,
-			    want->v[i].len)) == NULL)
-				goto out;
-			snprintf(content, sizeof(content), "%u %u %u ",
-			    want->v[i].spec.usage, want->v[i].spec.selector,
-			    want->v[i].spec.mtype);
-			if (asprintf(&c, "%s%s", content, hex) == -1) {
-				free(hex);
-				goto out;
-			}
+	if (want->n == 0)
+		return set;
+	json_object_set_new(set, "ttl", json_integer(ttl));
+	if ((recs = json_array()) == NULL)
+		goto bad;
+	json_object_set_new(set, "records", recs);
+	for (i = 0; i < want->n; i++) {
+		if ((hex = tlsa_hex(want->v[i].data, want->v[i].len)) == NULL)
+			goto bad;
+		if (asprintf(&c, "%u %u %u %s", want->v[i].spec.usage,
+		    want->v[i].spec.selector, want->v[i].spec.mtype, hex) ==
+		    -1) {
 			free(hex);
-			json_array_append_new(recs, json_pack("{s:s, s:b}",
-			    "content", c, "disabled", 0));
-			free(c);
+			goto bad;
 		}
-		json_object_set(set, "records", recs);
+		free(hex);
+		json_array_append_new(recs, json_pack("{s:s, s:b}", "content",
+		    c, "disabled", 0));
+		free(c);
 	}
-	json_array_append(sets, set);
-	json_object_set(root, "rrsets", sets);
-	out = json_dumps(root, JSON_COMPACT);
-out:
-	json_decref(recs);
+	return set;
+bad:
 	json_decref(set);
-	json_decref(sets);
-	json_decref(root);
-	return out;
+	return NULL;
 }
 
+/*
+ * The whole list in one PATCH, which PowerDNS applies in one
+ * transaction: one GET for the compare (every owner must hold what
+ * expect says, or, with expect NULL, what that GET shows; an owner that
+ * holds want already is left out), one PATCH with every changed owner,
+ * one GET to check that each holds what we wrote (a writer that slipped
+ * in between is an alert naming the owner).
+ */
 static int
-p_replace(struct roll_pub *p, const char *owner,
-    const struct zone_rrset *expect, const struct zone_rrset *want,
-    struct zone_rrset *now, char *err, size_t errlen)
+p_publish(struct roll_pub *p, const struct zone_rrlist *want,
+    const struct zone_rrlist *expect, int dry_run, struct sbuf *report,
+    char *err, size_t errlen)
 {
-	char *body = NULL, *d1 = NULL, *d2 = NULL;
+	struct zone_groups g = { 0 }, eg = { 0 };
+	struct zone_rrset w = { 0 }, cur = { 0 }, exp = { 0 };
+	struct sbuf lines = { 0 };
+	json_t *root = NULL, *sets = NULL, *set;
+	const char *owner, *zone = p->s->dns.zone;
+	char *d1 = NULL, *d2 = NULL, *body = NULL;
+	size_t k, nchanged = 0;
 	int rc = -1;
 
-	/* Compare: what it holds right before the write. */
-	if (p_read(p, owner, now, err, errlen) == -1)
-		return -1;
-	if (!zone_rrset_equal(now, expect))
-		return 1;
-	zone_rrset_free(now);
-	if ((body = patch_body(owner, want, p->s->dns.ttl)) == NULL) {
-		errfmt(err, errlen, "out of memory");
-		return -1;
+	if (zone_rrlist_group(want, &g) == -1 ||
+	    (expect != NULL && zone_rrlist_group(expect, &eg) == -1) ||
+	    (root = json_object()) == NULL || (sets = json_array()) == NULL)
+		goto nomem;
+	if (zone_load(p, 1, err, errlen) == -1)
+		goto out;
+	for (k = 0; k < g.ngroups; k++) {
+		zone_rrset_free(&w);
+		zone_rrset_free(&cur);
+		zone_rrset_free(&exp);
+		free(d1);
+		free(d2);
+		d1 = d2 = NULL;
+		owner = want->v[g.order[g.start[k]]].owner;
+		if (zone != NULL && !roll_pub_in_zone(owner, zone)) {
+			errfmt(err, errlen, "%s is not in zone %s", owner,
+			    zone);
+			goto out;
+		}
+		if (roll_pub_group_set(want, &g, k, &w) == -1)
+			goto nomem;
+		if (zone_owner(p, owner, &cur, err, errlen) == -1)
+			goto out;
+		if (zone_rrset_equal(&cur, &w)) {
+			/* Published already (an earlier run that stopped
+			 * after its write, or nothing to change). */
+			sbuf_printf(&lines, "%s: unchanged (published "
+			    "already)\n", owner);
+			continue;
+		}
+		if (expect != NULL) {
+			if (roll_pub_group_set(expect, &eg, zone_groups_find(
+			    expect, &eg, owner), &exp) == -1)
+				goto nomem;
+		} else if (zone_rrset_union(&exp, &cur) == -1)
+			goto nomem;
+		d1 = zone_rrset_describe(&cur);
+		if (!zone_rrset_equal(&cur, &exp)) {
+			d2 = zone_rrset_describe(&exp);
+			errfmt(err, errlen, "%s: %s: refused to replace the "
+			    "RRset: it holds %s, not the expected %s (changed "
+			    "by someone else?); nothing was changed", p->name,
+			    owner, d1 != NULL && *d1 ? d1 : "no records",
+			    d2 != NULL && *d2 ? d2 : "no records");
+			goto out;
+		}
+		if (dry_run)
+			sbuf_printf(&lines, "%s: would be replaced (was: %s) "
+			    "through %s\n", owner, d1 != NULL ? d1 : "?",
+			    p->name);
+		else
+			sbuf_printf(&lines, "%s: replaced: %zu record(s) (was: "
+			    "%s) through %s, zone %s\n", owner, w.n, d1 != NULL ?
+			    d1 : "?", p->name, zone != NULL ? zone : "?");
+		if ((set = patch_set(owner, &w, p->s->dns.ttl)) == NULL ||
+		    json_array_append_new(sets, set) == -1)
+			goto nomem;
+		nchanged++;
 	}
-	if (request(p, "PATCH", body, 204, err, errlen) == -1)
-		goto out;
-	/* Re-check: a writer between our GET and our PATCH shows here. */
-	if (p_read(p, owner, now, err, errlen) == -1)
-		goto out;
-	if (!zone_rrset_equal(now, want)) {
-		d1 = zone_rrset_describe(now);
-		d2 = zone_rrset_describe(want);
-		errfmt(err, errlen, "%s: %s: ALERT: the RRset changed under "
-		    "us (another writer between our read and our write?): it "
-		    "holds %s, not what we wrote (%s); look at it before the "
-		    "next run", p->name, owner, d1 != NULL && *d1 ? d1 :
-		    "no records", d2 != NULL && *d2 ? d2 : "no records");
-		goto out;
+	if (nchanged > 0 && !dry_run) {
+		json_object_set(root, "rrsets", sets);
+		if ((body = json_dumps(root, JSON_COMPACT)) == NULL)
+			goto nomem;
+		if (request(p, "PATCH", body, 204, err, errlen) == -1)
+			goto out;
+		/* Re-check: a writer between our GET and our PATCH. */
+		if (zone_load(p, 1, err, errlen) == -1) {
+			size_t used = strlen(err);
+
+			snprintf(err + used, errlen - used, " (reading the "
+			    "zone back after the update)");
+			goto out;
+		}
+		for (k = 0; k < g.ngroups; k++) {
+			zone_rrset_free(&w);
+			zone_rrset_free(&cur);
+			owner = want->v[g.order[g.start[k]]].owner;
+			if (roll_pub_group_set(want, &g, k, &w) == -1)
+				goto nomem;
+			if (zone_owner(p, owner, &cur, err, errlen) == -1)
+				goto out;
+			if (zone_rrset_equal(&cur, &w))
+				continue;
+			free(d1);
+			free(d2);
+			d1 = zone_rrset_describe(&cur);
+			d2 = zone_rrset_describe(&w);
+			errfmt(err, errlen, "%s: %s: ALERT: the RRset changed "
+			    "under us (another writer between our read and our "
+			    "write?): it holds %s, not what we wrote (%s); look "
+			    "at it before the next run", p->name, owner,
+			    d1 != NULL && *d1 ? d1 : "no records",
+			    d2 != NULL && *d2 ? d2 : "no records");
+			goto out;
+		}
 	}
+	if (lines.len > 0)
+		sbuf_add(report, lines.s, lines.len);
 	rc = 0;
+	goto out;
+nomem:
+	errfmt(err, errlen, "out of memory");
 out:
 	free(d1);
 	free(d2);
 	free(body);
+	sbuf_free(&lines);
+	json_decref(sets);
+	json_decref(root);
+	zone_rrset_free(&w);
+	zone_rrset_free(&cur);
+	zone_rrset_free(&exp);
+	zone_groups_free(&g);
+	zone_groups_free(&eg);
 	return rc;
 }
 
@@ -451,11 +572,12 @@ p_close(struct roll_pub *p)
 		return;
 	curl_easy_cleanup(d->c);
 	curl_slist_free_all(d->hdr);
+	json_decref(d->zone);
 	free(d->zone_url);
 	free(d->body);
 	free(d);
 }
 
 const struct roll_pub_ops roll_pub_pdns_ops = {
-	"pdns-api", p_open, p_read, p_replace, NULL, p_close
+	"pdns-api", p_open, p_read, NULL, p_publish, p_close
 };
