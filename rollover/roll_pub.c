@@ -90,7 +90,7 @@ roll_pub_group_set(const struct zone_rrlist *l, const struct zone_groups *g,
 	return 0;
 }
 
-int
+static int
 roll_pub_in_zone(const char *owner, const char *zone)
 {
 	size_t ol = strlen(owner), zl = strlen(zone);
@@ -99,6 +99,24 @@ roll_pub_in_zone(const char *owner, const char *zone)
 		return 1;
 	return ol > zl && strcasecmp(owner + ol - zl, zone) == 0 &&
 	    owner[ol - zl - 1] == '.';
+}
+
+const char *
+roll_pub_group(const struct zone_rrlist *want, const struct zone_groups *g,
+    size_t k, const char *zone, struct zone_rrset *w, char *err,
+    size_t errlen)
+{
+	const char *owner = want->v[g->order[g->start[k]]].owner;
+
+	if (zone != NULL && !roll_pub_in_zone(owner, zone)) {
+		errfmt(err, errlen, "%s is not in zone %s", owner, zone);
+		return NULL;
+	}
+	if (roll_pub_group_set(want, g, k, w) == -1) {
+		errfmt(err, errlen, "out of memory");
+		return NULL;
+	}
+	return owner;
 }
 
 /* Reads of a replaced RRset before it must be what we wrote. */
@@ -163,14 +181,9 @@ roll_pub_replace(struct roll_pub *p, const struct zone_rrlist *want,
 		zone_rrset_free(&w);
 		zone_rrset_free(&cur);
 		zone_rrset_free(&now);
-		owner = want->v[g.order[g.start[k]]].owner;
-		if (zone != NULL && !roll_pub_in_zone(owner, zone)) {
-			errfmt(err, errlen, "%s is not in zone %s", owner,
-			    zone);
+		if ((owner = roll_pub_group(want, &g, k, zone, &w, err,
+		    errlen)) == NULL)
 			goto out;
-		}
-		if (roll_pub_group_set(want, &g, k, &w) == -1)
-			goto nomem;
 		w.ttl = p->s->dns.ttl;
 		if (expect != NULL) {
 			if (roll_pub_group_set(expect, &eg, zone_groups_find(expect,

@@ -96,8 +96,13 @@ void roll_pub_close(struct roll_pub *p);
 int roll_pub_group_set(const struct zone_rrlist *l,
     const struct zone_groups *g, size_t k, struct zone_rrset *s);
 
-/* Is owner zone or below it (both absolute, case ignored)? */
-int roll_pub_in_zone(const char *owner, const char *zone);
+/*
+ * Group k of want: its owner, checked to be inside zone (when not
+ * NULL), and its records into w (copies).  The owner, or NULL with err.
+ */
+const char *roll_pub_group(const struct zone_rrlist *want,
+    const struct zone_groups *g, size_t k, const char *zone,
+    struct zone_rrset *w, char *err, size_t errlen);
 
 /*
  * Where s publishes, in words ("the primary 192.0.2.53", "exec

@@ -459,14 +459,9 @@ p_publish(struct roll_pub *p, const struct zone_rrlist *want,
 		free(d1);
 		free(d2);
 		d1 = d2 = NULL;
-		owner = want->v[g.order[g.start[k]]].owner;
-		if (zone != NULL && !roll_pub_in_zone(owner, zone)) {
-			errfmt(err, errlen, "%s is not in zone %s", owner,
-			    zone);
+		if ((owner = roll_pub_group(want, &g, k, zone, &w, err,
+		    errlen)) == NULL)
 			goto out;
-		}
-		if (roll_pub_group_set(want, &g, k, &w) == -1)
-			goto nomem;
 		if (zone_owner(p, owner, &cur, err, errlen) == -1)
 			goto out;
 		if (zone_rrset_equal(&cur, &w)) {
@@ -522,9 +517,9 @@ p_publish(struct roll_pub *p, const struct zone_rrlist *want,
 		for (k = 0; k < g.ngroups; k++) {
 			zone_rrset_free(&w);
 			zone_rrset_free(&cur);
-			owner = want->v[g.order[g.start[k]]].owner;
-			if (roll_pub_group_set(want, &g, k, &w) == -1)
-				goto nomem;
+			if ((owner = roll_pub_group(want, &g, k, NULL, &w,
+			    err, errlen)) == NULL)
+				goto out;
 			if (zone_owner(p, owner, &cur, err, errlen) == -1)
 				goto out;
 			if (zone_rrset_equal(&cur, &w))
