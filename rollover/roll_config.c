@@ -217,6 +217,23 @@ duration_value(struct reader *r, const char *what, uint32_t *out)
 }
 
 /*
+ * A duration from min to max seconds, else "WHAT: RANGE" at the value
+ * (range says what is wanted: "want 1s to 1h", "must be at least 2s").
+ */
+static int
+duration_in(struct reader *r, const char *what, uint32_t min, uint32_t max,
+    const char *range, uint32_t *out)
+{
+	yaml_mark_t m = r->ev.start_mark;
+
+	if (duration_value(r, what, out) == -1)
+		return -1;
+	if (*out < min || *out > max)
+		return fail(r, &m, "%s: %s", what, range);
+	return 0;
+}
+
+/*
  * A list of strings (the current event is its start).  marks (if not
  * NULL) gets a new array with each item's position, for errors that
  * name the item.  Plain yes/no/on/off items are refused as in str_value.
@@ -404,12 +421,9 @@ read_dns(struct reader *r, struct roll_dns *d, const char *where)
 			free(im);
 			d->set |= DNS_EXEC;
 		} else if (strcmp(key, "exec_timeout") == 0) {
-			if (duration_value(r, key, &d->exec_timeout) == -1)
+			if (duration_in(r, key, 1, 3600, "want 1s to 1h",
+			    &d->exec_timeout) == -1)
 				goto out;
-			if (d->exec_timeout < 1 || d->exec_timeout > 3600) {
-				fail(r, &vm, "exec_timeout: want 1s to 1h");
-				goto out;
-			}
 			d->set |= DNS_EXECTO;
 		} else if (strcmp(key, "api_url") == 0) {
 			if (str_value(r, key, &d->api_url) == -1)
@@ -490,22 +504,15 @@ read_dns(struct reader *r, struct roll_dns *d, const char *where)
 				goto out;
 			d->set |= DNS_MARGIN;
 		} else if (strcmp(key, "visible_timeout") == 0) {
-			if (duration_value(r, key, &d->visible_timeout) == -1)
+			if (duration_in(r, key, 1, UINT32_MAX,
+			    "must be at least 1s", &d->visible_timeout) == -1)
 				goto out;
-			if (d->visible_timeout < 1) {
-				fail(r, &vm, "visible_timeout: must be at least "
-				    "1s");
-				goto out;
-			}
 			d->set |= DNS_VISWAIT;
 		} else if (strcmp(key, "max_ttl") == 0) {
 			/* The largest TTL from DNS answers the hold uses. */
-			if (duration_value(r, key, &d->max_ttl) == -1)
+			if (duration_in(r, key, 1, 0x7fffffff,
+			    "want 1s to 2147483647s", &d->max_ttl) == -1)
 				goto out;
-			if (d->max_ttl < 1 || d->max_ttl > 0x7fffffff) {
-				fail(r, &vm, "max_ttl: want 1s to 2147483647s");
-				goto out;
-			}
 			d->set |= DNS_MAXTTL;
 		} else {
 			unknown_key(r, &km, key, where);
@@ -744,14 +751,9 @@ read_node(struct reader *r, struct roll_node *nd)
 			    &nd->npush) == -1)
 				goto out;
 		} else if (strcmp(key, "push_timeout") == 0) {
-			if (duration_value(r, "nodes: push_timeout",
-			    &nd->push_timeout) == -1)
+			if (duration_in(r, "nodes: push_timeout", 1, 3600,
+			    "want 1s to 1h", &nd->push_timeout) == -1)
 				goto out;
-			if (nd->push_timeout < 1 || nd->push_timeout > 3600) {
-				fail(r, &vm, "nodes: push_timeout: want 1s to "
-				    "1h");
-				goto out;
-			}
 		} else if (strcmp(key, "reload") == 0) {
 			if (argv_value(r, "nodes: reload", &nd->reload,
 			    &nd->nreload) == -1)
@@ -988,12 +990,9 @@ read_service(struct reader *r, struct roll_service *s)
 		} else if (strcmp(key, "reload_timeout") == 0) {
 			uint32_t t;
 
-			if (duration_value(r, key, &t) == -1)
+			if (duration_in(r, key, 1, 3600, "want 1s to 1h",
+			    &t) == -1)
 				goto out;
-			if (t < 1 || t > 3600) {
-				fail(r, &vm, "reload_timeout: want 1s to 1h");
-				goto out;
-			}
 			s->reload_timeout = t;
 		} else if (strcmp(key, "key_type") == 0) {
 			if (str_value(r, key, &s->key_type) == -1)
@@ -1466,13 +1465,9 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 				goto out;
 			}
 		} else if (strcmp(key, "lock_timeout") == 0) {
-			if (duration_value(&r, key, &c->lock_timeout) == -1)
+			if (duration_in(&r, key, 2, UINT32_MAX,
+			    "must be at least 2s", &c->lock_timeout) == -1)
 				goto out;
-			if (c->lock_timeout < 2) {
-				fail(&r, &r.ev.start_mark, "lock_timeout: "
-				    "must be at least 2s");
-				goto out;
-			}
 		} else if (strcmp(key, "dns") == 0) {
 			if (read_dns(&r, &c->dns, "dns") == -1)
 				goto out;

@@ -457,6 +457,38 @@ check_bad(const struct bad *t, size_t n)
 
 #define NCASES(t) (sizeof(t) / sizeof((t)[0]))
 
+/* Durations with bounds: the value's position and what is wanted. */
+static void
+test_config_duration_ranges(void **state)
+{
+	static const struct bad t[] = {
+		{ "lock_timeout below 2s",
+		  HEAD SVC_MX "lock_timeout: 1s\n",
+		  10, 15, "lock_timeout: must be at least 2s" },
+		{ "reload_timeout 0",
+		  HEAD SVC_MX "    reload_timeout: 0\n",
+		  10, 21, "reload_timeout: want 1s to 1h" },
+		{ "reload_timeout over 1h",
+		  HEAD SVC_MX "    reload_timeout: 61m\n",
+		  10, 21, "reload_timeout: want 1s to 1h" },
+		{ "visible_timeout 0",
+		  HEAD SVC_MX "    dns:\n      visible_timeout: 0\n",
+		  11, 24, "visible_timeout: must be at least 1s" },
+		{ "max_ttl 0",
+		  HEAD SVC_MX "    dns:\n      max_ttl: 0\n",
+		  11, 16, "max_ttl: want 1s to 2147483647s" },
+		{ "exec_timeout over 1h",
+		  HEAD SVC_MX "    dns:\n      exec_timeout: 2h\n",
+		  11, 21, "exec_timeout: want 1s to 1h" },
+		{ "exec_timeout not a duration",
+		  HEAD SVC_MX "    dns:\n      exec_timeout: soon\n",
+		  11, 21, "exec_timeout: want a duration" },
+	};
+
+	(void)state;
+	check_bad(t, NCASES(t));
+}
+
 static void
 test_config_duplicate_keys(void **state)
 {
@@ -1653,6 +1685,7 @@ main(void)
 		cmocka_unit_test(test_config_idn_hosts),
 		cmocka_unit_test(test_config_durations_ok),
 		cmocka_unit_test(test_config_duplicate_keys),
+		cmocka_unit_test(test_config_duration_ranges),
 		cmocka_unit_test(test_config_unknown_keys),
 		cmocka_unit_test(test_config_anchors_aliases_tags),
 		cmocka_unit_test(test_config_yaml11_booleans),
