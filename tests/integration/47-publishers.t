@@ -15,10 +15,6 @@ LAB_HOSTS="127.0.0.20 mx1.example.test
 lab_netns "$@"
 need_cmd pdns_server pdnsutil sqlite3 unbound postfix dig openssl tsig-keygen /usr/bin/python3
 . "$TOP/tests/lab/primaries.sh"
-. "$TOP/tests/lab/certs.sh"
-: "${TLSA_ROLLOVER:=$TOP/build/tlsa-rollover}"
-R=$TLSA_ROLLOVER
-T=$TLSAGEN
 chmod 711 "$WORK"
 PD=127.0.0.44
 RES=127.0.0.53
@@ -45,53 +41,36 @@ dig @$PD +norec +noall +answer DNSKEY example.test | awk '$4 == "DNSKEY"' > "$WO
 resolver_start "$WORK/unbound" $RES example.test $PD "$WORK/ta.key" || bail "Unbound"
 at_exit "primary_stop '$WORK/unbound'"
 
-mkdir -p "$WORK/pki" "$WORK/mx" "$WORK/deploy"
-chmod 755 "$WORK/deploy"
-certs_ca "$WORK/pki" || bail "CA"
-for n in A B C D E; do
-	certs_leaf "$WORK/pki" "$n" ec mx1.example.test mx2.example.test || bail "cert $n"
-done
-D=$WORK/deploy/current
-sh "$TOP/tests/lab/postfix.sh" start "$WORK/mx" \
-	"127.0.0.20=$D/privkey.pem,$D/fullchain.pem" "127.0.0.21=$D/privkey.pem,$D/fullchain.pem" ||
-	bail "Postfix"
-at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/mx'"
+. "$TOP/tests/lab/fixture.sh"
+fixture_pki A B C D E
+fixture_postfix 127.0.0.20 127.0.0.21
 
 HOOK=$WORK/tlsa-publish-pdns
 cp "$TOP/hooks/tlsa-publish-pdns" "$HOOK" && chmod 755 "$HOOK" || bail "hook"
 
-write_config() {	# BACKEND-YAML-LINES
-	cat > "$WORK/roll.yaml" <<YAML
-state_dir: $WORK/state
-dns:
-  zone: example.test
-$1
-  check_servers: [$PD]
-  resolver: $RES
-  ttl: 2
-  min_hold: 1s
-  hold_margin: 1s
-services:
-  - name: mx
-    hosts: [mx1.example.test, mx2.example.test]
-    deploy_dir: $WORK/deploy
-    reload: [/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]
-YAML
+# write_config DNS-OPTION...: the fixture's configuration with PowerDNS
+# as the only authoritative server and the backend's keys under dns:.
+write_config() {
+	fixture_config primary= tsig= resolver=$RES "dns=check_servers: [$PD]" "$@"
 }
-PDNS_CFG="  backend: pdns-api
-  api_url: $API
-  api_key_file: $WORK/api.key"
-EXEC_CFG="  backend: exec
-  exec: [$HOOK, $API, $WORK/api.key]
-  exec_timeout: 10s"
-C="-f $WORK/roll.yaml"
-
-. "$TOP/tests/lab/roll.sh"
+PDNS_CFG="dns=backend: pdns-api
+dns=api_url: $API
+dns=api_key_file: $WORK/api.key"
+EXEC_CFG="dns=backend: exec
+dns=exec: [$HOOK, $API, $WORK/api.key]
+dns=exec_timeout: 10s"
+# The option lists above, one option a line, as arguments.
+write_config_lines() {
+	_wl_ifs=$IFS
+	IFS='
+'
+	set -f
+	set -- $1
+	set +f
+	IFS=$_wl_ifs
+	write_config "$@"
+}
 ROLL_AUTH=$PD
-HOSTS="mx1.example.test mx2.example.test"
-phase() { roll_phase mx; }
-spki() { roll_spki "$1"; }
-run_until() { roll_until "$1" "$2" $HOSTS; }
 # rdata HOST: the RRset PowerDNS serves at HOST, "u s m hex" sorted.
 rdata() {
 	dig @$PD +norec +noall +answer "_25._tcp.$1" TLSA |
@@ -99,7 +78,7 @@ rdata() {
 }
 
 # ---- pdns-api ---------------------------------------------------------------
-write_config "$PDNS_CFG"
+write_config_lines "$PDNS_CFG"
 ok "pdns-api: validate-config" "$R" $C validate-config
 out=$("$R" $C validate-config --online 2>&1)
 like "pdns-api: validate-config --online reads an owner through the API" "$out" \
@@ -119,7 +98,7 @@ nok "pdns-api: A's record was retired" sh -c "printf '%s\n' '$pub' | grep -q '$(
 is "pdns-api: mx1 and mx2 hold the same RRset" "$(rdata mx2.example.test)" "$pub"
 
 # ---- exec, with hooks/tlsa-publish-pdns ------------------------------------
-write_config "$EXEC_CFG"
+write_config_lines "$EXEC_CFG"
 ok "exec: validate-config" "$R" $C validate-config
 like "exec: validate-config --online reads an owner through the program" \
 	"$("$R" $C validate-config --online 2>&1)" \
@@ -161,7 +140,7 @@ conflict() {	# NAME
 }
 ok "exec: import D" "$R" $C import mx "$WORK/pki/D.chain.pem" "$WORK/pki/D.key"
 conflict exec
-write_config "$PDNS_CFG"
+write_config_lines "$PDNS_CFG"
 ok "pdns-api: import E" "$R" $C import mx "$WORK/pki/E.chain.pem" "$WORK/pki/E.key"
 conflict pdns-api
 like "pdns-api: mx1 serves E in the end" "$("$T" -r 3,1,1 -H mx1.example.test -c 127.0.0.20 -f json 2>&1)" "$(spki "$WORK/pki/E.pem")"
@@ -177,9 +156,7 @@ prog refuses 'while read line; do echo "error the provider said no"; done'
 # (PWD is the shell's own.)
 prog env 'while read line; do echo "error $TLSA_ROLLOVER_ZONE $TLSA_ROLLOVER_TTL $TLSA_ROLLOVER_SERVICE $(env | cut -d= -f1 | grep -vx PWD | sort | paste -sd, -)"; done'
 for p in dies hangs nonsense refuses env; do
-	write_config "  backend: exec
-  exec: [$WORK/$p]
-  exec_timeout: 2s"
+	write_config "dns=backend: exec" "dns=exec: [$WORK/$p]" "dns=exec_timeout: 2s"
 	out=$("$R" $C validate-config --online 2>&1)
 	st=$?
 	is "exec $p: validate-config --online fails (exit 2)" "$st" 2

@@ -19,26 +19,13 @@ LAB_HOSTS="127.0.0.20 mx1.example.test
 lab_netns "$@"
 need_cmd knotd pdns_server pdnsutil sqlite3 named named-checkconf unbound postfix dig openssl tsig-keygen tlsa
 . "$TOP/tests/lab/primaries.sh"
-. "$TOP/tests/lab/certs.sh"
-. "$TOP/tests/lab/roll.sh"
-R=$TLSA_ROLLOVER
-T=$TLSAGEN
+. "$TOP/tests/lab/fixture.sh"
 chmod 711 "$WORK"
 SEC=127.0.0.41
 RES=127.0.0.53
-HOSTS="mx1.example.test mx2.example.test"
 
 (umask 077 && tsig-keygen -a hmac-sha256 tlsa-update > "$WORK/tsig.key") || bail "tsig-keygen"
-mkdir -p "$WORK/pki" || bail "mkdir"
-certs_ca "$WORK/pki" || bail "CA"
-for n in A B C; do
-	certs_leaf "$WORK/pki" "$n" ec $HOSTS || bail "cert $n"
-done
-
-phase() { roll_phase mx; }
-spki() { roll_spki "$1"; }
-observe() { roll_observe $HOSTS; }
-run_until() { roll_until "$1" "$2" $HOSTS; }
+fixture_pki A B C
 
 # rdata SERVER HOST: the TLSA RRset SERVER serves at HOST, "u s m hex"
 # sorted, a line each.
@@ -139,30 +126,11 @@ EOF
 		"$(dig @$SEC +norec +dnssec +noall +answer DNSKEY example.test)" "RRSIG[[:space:]]+DNSKEY"
 	resolver_start "$DIR/unbound" $RES example.test $PRI "$DIR/ta.key" || bail "$N: Unbound"
 	at_exit "primary_stop '$DIR/unbound'"
-	D=$WORK/deploy/current
-	sh "$TOP/tests/lab/postfix.sh" start "$DIR/mx" \
-		"127.0.0.20=$D/privkey.pem,$D/fullchain.pem" "127.0.0.21=$D/privkey.pem,$D/fullchain.pem" ||
-		bail "$N: Postfix"
-	at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$DIR/mx'"
-
-	cat > "$DIR/roll.yaml" <<YAML
-state_dir: $DIR/state
-dns:
-  zone: example.test
-  primary: $PRI
-  tsig_key_file: $WORK/tsig.key
-  check_servers: [$PRI, $SEC]
-  resolver: $RES
-  trust_anchor_file: $DIR/ta.key
-  ttl: 2
-  min_hold: 1s
-  hold_margin: 1s
-services:
-  - name: mx
-    hosts: [mx1.example.test, mx2.example.test]
-    deploy_dir: $WORK/deploy
-    reload: [/bin/sh, $TOP/tests/lab/postfix.sh, reload, $DIR/mx]
-YAML
+	fixture_postfix -d "$DIR/mx" 127.0.0.20 127.0.0.21
+	fixture_config file="$DIR/roll.yaml" state="$DIR/state" primary=$PRI \
+		tsig="$WORK/tsig.key" resolver=$RES ta="$DIR/ta.key" \
+		"dns=check_servers: [$PRI, $SEC]" \
+		"reload=[/bin/sh, $TOP/tests/lab/postfix.sh, reload, $DIR/mx]"
 	C="-f $DIR/roll.yaml"
 	ROLL_AUTH="$PRI $SEC"
 

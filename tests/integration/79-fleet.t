@@ -17,30 +17,17 @@ LAB_HOSTS="127.0.0.20 mx1.example.test
 127.0.0.21 mx2.example.test"
 lab_netns "$@"
 need_cmd named unbound postfix dig openssl
-. "$TOP/tests/lab/dns.sh"
-. "$TOP/tests/lab/certs.sh"
-: "${TLSA_ROLLOVER:=$TOP/build/tlsa-rollover}"
-R=$TLSA_ROLLOVER
-T=$TLSAGEN
-chmod 711 "$WORK"
-DNS_LAB_TTL=2 dns_lab_start "$WORK/dns" || bail "DNS lab"
-at_exit "dns_lab_stop '$WORK/dns'"
-mkdir -p "$WORK/pki" "$WORK/pf1" "$WORK/pf2" "$WORK/node1" "$WORK/node2"
+. "$TOP/tests/lab/fixture.sh"
+fixture_dns
+mkdir -p "$WORK/node1" "$WORK/node2"
 chmod 755 "$WORK/node1" "$WORK/node2"
 # The observer forgives failed handshakes until $WORK/deploy has a link.
 ln -s node1 "$WORK/deploy"
-certs_ca "$WORK/pki" || bail "CA"
-for n in A B C D; do
-	certs_leaf "$WORK/pki" "$n" ec mx1.example.test mx2.example.test || bail "cert $n"
-done
+fixture_pki A B C D
 D1=$WORK/node1/current
 D2=$WORK/node2/current
-sh "$TOP/tests/lab/postfix.sh" start "$WORK/pf1" "127.0.0.20=$D1/privkey.pem,$D1/fullchain.pem" ||
-	bail "Postfix 1"
-at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/pf1'"
-sh "$TOP/tests/lab/postfix.sh" start "$WORK/pf2" "127.0.0.21=$D2/privkey.pem,$D2/fullchain.pem" ||
-	bail "Postfix 2"
-at_exit "sh '$TOP/tests/lab/postfix.sh' stop '$WORK/pf2'"
+fixture_postfix -d "$WORK/pf1" "127.0.0.20=$D1/privkey.pem,$D1/fullchain.pem"
+fixture_postfix -d "$WORK/pf2" "127.0.0.21=$D2/privkey.pem,$D2/fullchain.pem"
 
 # push DEST STAGED: versions first, then the link, replaced by rename.
 cat > "$WORK/push.sh" <<SH
@@ -62,20 +49,7 @@ echo reload >> "$WORK/reloads2"
 exec /bin/sh "$TOP/tests/lab/postfix.sh" reload "$WORK/pf2"
 SH
 : > "$WORK/reloads2"
-cat > "$WORK/roll.yaml" <<YAML
-state_dir: $WORK/state
-dns:
-  zone: example.test
-  primary: 127.0.0.40
-  tsig_key_file: $DNS_TSIG_KEY
-  resolver: 127.0.0.53
-  ttl: 2
-  min_hold: 1s
-  hold_margin: 1s
-services:
-  - name: mx
-    hosts: [mx1.example.test, mx2.example.test]
-    node_retries: 3
+fixture_config deploy= reload= "service=node_retries: 3
     nodes:
       - name: n1
         deploy_dir: $WORK/node1
@@ -84,10 +58,7 @@ services:
       - name: n2
         push: [/bin/sh, $WORK/push.sh, $WORK/node2]
         reload: [/bin/sh, $WORK/reload2.sh]
-        addresses: [127.0.0.21]
-YAML
-C="-f $WORK/roll.yaml"
-. "$TOP/tests/lab/roll.sh"
+        addresses: [127.0.0.21]"
 
 serves() {	# ADDR CERT: does ADDR serve CERT's key?
 	"$T" --timeout 5 -r 3,1,1 -f json -H mx1.example.test -c "$1" 2>&1 | grep -q "$(roll_spki "$2")"

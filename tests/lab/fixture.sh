@@ -41,14 +41,21 @@
 #   with hosts, deploy_dir and the Postfix reload) to $WORK/roll.yaml.
 #     file=PATH        another file (C is not changed)
 #     state=DIR        state_dir (default $WORK/state)
-#     tsig=FILE        tsig_key_file (default $DNS_TSIG_KEY)
+#     primary=ADDR     dns.primary (default 127.0.0.40; empty: none)
+#     tsig=FILE        tsig_key_file (default $DNS_TSIG_KEY; empty: none)
+#     resolver=ADDR    dns.resolver (default 127.0.0.53)
 #     ta               add trust_anchor_file: $DNS_TRUST_ANCHOR
+#     ta=FILE          add trust_anchor_file: FILE
+#     deploy=DIR       the service's deploy_dir (default $WORK/deploy;
+#                      empty: none, for a service with nodes:)
 #     min_hold=DUR     (default 1s)
 #     dns=LINE         one more key under dns: (repeatable)
 #     hosts=NAME,...   the service's hosts (default $HOSTS)
-#     reload=YAML      the service's reload (default postfix.sh reload $WORK/mx)
+#     reload=YAML      the service's reload (default postfix.sh reload $WORK/mx;
+#                      empty: none)
 #     pre=LINE         one more service key before deploy_dir (repeatable)
-#     service=LINE     one more service key after reload (repeatable)
+#     service=LINE     one more service key after reload (repeatable; the
+#                      lines after the first of a LINE keep their own indent)
 #     tail=TEXT        text after the service (more services)
 
 . "$TOP/tests/lab/dns.sh"
@@ -103,6 +110,7 @@ fixture_postfix() {
 
 fixture_config() {
 	_fx_file=$WORK/roll.yaml _fx_state=$WORK/state _fx_tsig=$DNS_TSIG_KEY _fx_ta=""
+	_fx_primary=127.0.0.40 _fx_resolver=127.0.0.53 _fx_deploy=$WORK/deploy
 	_fx_hold=1s _fx_dns="" _fx_pre="" _fx_svc="" _fx_tail=""
 	_fx_hosts=$(echo $HOSTS | sed 's/ /, /g')
 	_fx_reload="[/bin/sh, $TOP/tests/lab/postfix.sh, reload, $WORK/mx]"
@@ -112,8 +120,12 @@ fixture_config() {
 		case $_fx_o in
 		file=*) _fx_file=${_fx_o#*=} ;;
 		state=*) _fx_state=${_fx_o#*=} ;;
+		primary=*) _fx_primary=${_fx_o#*=} ;;
 		tsig=*) _fx_tsig=${_fx_o#*=} ;;
+		resolver=*) _fx_resolver=${_fx_o#*=} ;;
 		ta) _fx_ta="$_fx_nl  trust_anchor_file: $DNS_TRUST_ANCHOR" ;;
+		ta=*) _fx_ta="$_fx_nl  trust_anchor_file: ${_fx_o#*=}" ;;
+		deploy=*) _fx_deploy=${_fx_o#*=} ;;
 		min_hold=*) _fx_hold=${_fx_o#*=} ;;
 		dns=*) _fx_dns="$_fx_dns$_fx_nl  ${_fx_o#*=}" ;;
 		hosts=*) _fx_hosts=$(echo "${_fx_o#*=}" | sed 's/ *, */, /g') ;;
@@ -124,20 +136,21 @@ fixture_config() {
 		*) bail "fixture_config: unknown option $_fx_o" ;;
 		esac
 	done
+	# Optional lines, each with the newline before it.
+	_fx_p=${_fx_primary:+$_fx_nl  primary: $_fx_primary}
+	_fx_k=${_fx_tsig:+$_fx_nl  tsig_key_file: $_fx_tsig}
+	_fx_d=${_fx_deploy:+$_fx_nl    deploy_dir: $_fx_deploy}
+	_fx_r=${_fx_reload:+$_fx_nl    reload: $_fx_reload}
 	cat > "$_fx_file" <<YAML || bail "cannot write $_fx_file"
 state_dir: $_fx_state
 dns:
-  zone: example.test
-  primary: 127.0.0.40
-  tsig_key_file: $_fx_tsig
-  resolver: 127.0.0.53$_fx_ta
+  zone: example.test$_fx_p$_fx_k
+  resolver: $_fx_resolver$_fx_ta
   ttl: 2
   min_hold: $_fx_hold
   hold_margin: 1s$_fx_dns
 services:
   - name: mx
-    hosts: [$_fx_hosts]$_fx_pre
-    deploy_dir: $WORK/deploy
-    reload: $_fx_reload$_fx_svc$_fx_tail
+    hosts: [$_fx_hosts]$_fx_pre$_fx_d$_fx_r$_fx_svc$_fx_tail
 YAML
 }
