@@ -1,5 +1,5 @@
 /*
- * roll_check.h: the live MX check (tlsa-rollover check), also used by
+ * chk_probe.h: the live MX check (tlsa-rollover check), also used by
  * the rollover's VERIFY step.
  *
  * Domain -> MX (or given host names) -> A and AAAA -> every address x
@@ -12,8 +12,8 @@
  * bounded pool of threads, each bounded in time, all bounded by one
  * overall deadline.  Network only: no private key is ever read here.
  */
-#ifndef ROLL_CHECK_H
-#define ROLL_CHECK_H
+#ifndef CHK_PROBE_H
+#define CHK_PROBE_H
 
 #include <stddef.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * roll_check_out.c: what the live MX check prints (Nagios status line
+ * chk_out.c: what the live MX check prints (Nagios status line
  * with perfdata, then one line per host/address/certificate, then the
  * details; or JSON) and its command line.
  */
@@ -19,7 +19,7 @@
 
 #include "log.h"
 #include "privsep.h"
-#include "roll_check.h"
+#include "chk_probe.h"
 #include "roll_config.h"
 #include "tlsa_parse.h"
 #include "tlsa_rec.h"

@@ -1,5 +1,5 @@
 /*
- * roll_live.c: probing the MX addresses of a service (the VERIFY and
+ * chk_live.c: probing the MX addresses of a service (the VERIFY and
  * RETIRE steps), with the live check's concurrent probes, in a child
  * process that has dropped root: the code that parses what strangers
  * send never runs with the right to read the private keys.
@@ -19,7 +19,7 @@
 
 #include "log.h"
 #include "privsep.h"
-#include "roll_check.h"
+#include "chk_probe.h"
 #include "roll_live.h"
 #include "roll_store.h"
 #include "tlsa_dane.h"
