@@ -40,8 +40,8 @@ TLSA_SRC   = tlsagen/tlsa_load.c tlsagen/tlsa_rec.c tlsagen/tlsa_dane.c \
 ZONES_SRC  = zones/zone_rr.c zones/zone_out.c zones/zone_tsig.c zones/zone_net.c zones/zone_update.c zones/zone_publish.c zones/zone_sign.c zones/zone_check.c zones/zone_status.c
 CHECK_SRC  = check/chk_probe.c check/chk_out.c check/chk_live.c
 ROLL_SRC   = rollover/roll_config.c rollover/roll_state.c \
-	     rollover/roll_store.c rollover/roll_deploy.c \
-	     rollover/roll_run.c rollover/roll_hook.c \
+	     rollover/roll_store.c rollover/roll_deploy.c rollover/roll_live.c \
+	     rollover/roll_run.c rollover/roll_check_cmd.c rollover/roll_hook.c \
 	     rollover/roll_validate.c rollover/roll_init.c \
 	     rollover/roll_log.c rollover/roll_plan.c rollover/roll_pub.c \
 	     rollover/roll_pub_rfc2136.c rollover/roll_pub_exec.c \

@@ -2,7 +2,9 @@
  * chk_live.c: probing the MX addresses of a service (the VERIFY and
  * RETIRE steps), with the live check's concurrent probes, in a child
  * process that has dropped root: the code that parses what strangers
- * send never runs with the right to read the private keys.
+ * send never runs with the right to read the private keys.  What to
+ * probe comes in a struct chk_live, so that this knows nothing of the
+ * rollover's configuration (rollover/roll_live.c builds it).
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -17,11 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chk_live.h"
+#include "chk_probe.h"
 #include "log.h"
 #include "privsep.h"
-#include "chk_probe.h"
-#include "roll_live.h"
-#include "roll_store.h"
 #include "tlsa_dane.h"
 #include "tlsa_parse.h"
 #include "zone_net.h"
@@ -65,7 +66,7 @@ matching(STACK_OF(X509) *chain, const char *host,
  * served chain matches, and only an address not seen in full is one.
  */
 static int
-probe(const struct roll_service *s, const struct zone_rrset *recs,
+probe(const struct chk_live *l, const struct zone_rrset *recs,
     int match_each, struct zone_rrset *served, struct sbuf *report,
     char *err, size_t errlen)
 {
@@ -76,7 +77,7 @@ probe(const struct roll_service *s, const struct zone_rrset *recs,
 
 	memset(&r, 0, sizeof(r));
 	chk_opts_default(&r.o);
-	r.o.port = s->port;
+	r.o.port = l->port;
 	r.o.timeout_ms = 10000;
 	r.o.hygiene = 0;
 	r.o.jobs = 64;
@@ -87,29 +88,28 @@ probe(const struct roll_service *s, const struct zone_rrset *recs,
 	 * its own name to 127.0.1.1.  addresses: in the config overrides
 	 * DNS for a host (split horizons).
 	 */
-	if (s->dns.resolver != NULL) {
-		if (zone_server_parse(s->dns.resolver, &r.o.resolver, lerr,
+	if (l->resolver != NULL) {
+		if (zone_server_parse(l->resolver, &r.o.resolver, lerr,
 		    sizeof(lerr)) == -1) {
 			errfmt(err, errlen, "dns.resolver: %s", lerr);
 			return -1;
 		}
 	} else if (zone_server_system(&r.o.resolver, lerr,
 	    sizeof(lerr)) == -1) {
-		for (h = 0; h < s->nhosts; h++)
-			if (roll_service_addrs(s, s->hosts[h], &f) == NULL)
+		for (h = 0; h < l->nhosts; h++)
+			if (l->hosts[h].fixed == NULL)
 				break;
-		if (h < s->nhosts) {
+		if (h < l->nhosts) {
 			errfmt(err, errlen, "service %s: no resolver to look "
-			    "up the addresses of %s: %s", s->name,
-			    s->hosts[h], lerr);
+			    "up the addresses of %s: %s", l->name,
+			    l->hosts[h].name, lerr);
 			return -1;
 		}
 	}
 	r.o.have_resolver = 1;
-	for (h = 0; h < s->nhosts; h++) {
-		char **fixed = roll_service_addrs(s, s->hosts[h], &f);
-
-		if (chk_add_host_at(&r, s->hosts[h], recs, fixed, f) == -1) {
+	for (h = 0; h < l->nhosts; h++) {
+		if (chk_add_host_at(&r, l->hosts[h].name, recs,
+		    l->hosts[h].fixed, l->hosts[h].nfixed) == -1) {
 			errfmt(err, errlen, "out of memory");
 			chk_run_free(&r);
 			return -1;
@@ -184,9 +184,9 @@ probe(const struct roll_service *s, const struct zone_rrset *recs,
 					    c->reason : "no records");
 					bad++;
 				}
-				if (served != NULL &&
-				    roll_records_chain(s, c->s->chain, served,
-				    lerr, sizeof(lerr)) == -1) {
+				if (served != NULL && l->records(l->arg,
+				    c->s->chain, served, lerr,
+				    sizeof(lerr)) == -1) {
 					sbuf_printf(report, "  %s %s: %s\n",
 					    ch->name, ad->addr, lerr);
 					bad++;
@@ -197,7 +197,7 @@ probe(const struct roll_service *s, const struct zone_rrset *recs,
 	chk_run_free(&r);
 	if (addrs == 0) {
 		errfmt(err, errlen, "service %s: no MX address could be found",
-		    s->name);
+		    l->name);
 		return -1;
 	}
 	return bad;
@@ -211,7 +211,7 @@ probe(const struct roll_service *s, const struct zone_rrset *recs,
  *   E text       an error instead
  */
 static void __attribute__((noreturn))
-child(const struct roll_service *s, const struct zone_rrset *recs,
+child(const struct chk_live *l, const struct zone_rrset *recs,
     int want_served, int match_each, int fd)
 {
 	struct zone_rrset served = { 0 };
@@ -223,7 +223,7 @@ child(const struct roll_service *s, const struct zone_rrset *recs,
 	if (privsep_drop(NULL, err, sizeof(err)) == -1)
 		bad = -1;
 	else
-		bad = probe(s, recs, match_each, want_served ? &served : NULL,
+		bad = probe(l, recs, match_each, want_served ? &served : NULL,
 		    &rep, err, sizeof(err));
 	if (bad == -1)
 		sbuf_printf(&out, "E %s\n", err);
@@ -291,7 +291,7 @@ parse_reply(char *buf, struct zone_rrset *served, struct sbuf *report,
 }
 
 static int
-live_run(const struct roll_service *s, const struct zone_rrset *recs,
+live_run(const struct chk_live *l, const struct zone_rrset *recs,
     int match_each, struct zone_rrset *served, struct sbuf *report,
     char *err, size_t errlen)
 {
@@ -320,7 +320,7 @@ live_run(const struct roll_service *s, const struct zone_rrset *recs,
 		if (fds[1] != 3 && dup2(fds[1], 3) == -1)
 			_exit(1);
 		(void)close_range(4, ~0U, 0);
-		child(s, recs, served != NULL, match_each, 3);
+		child(l, recs, served != NULL, match_each, 3);
 	}
 	close(fds[1]);
 	/* Bounded in size and time: the child's own deadline is shorter. */
@@ -373,16 +373,16 @@ reap:
 }
 
 int
-roll_live_check(const struct roll_service *s, const struct zone_rrset *recs,
+chk_live_check(const struct chk_live *l, const struct zone_rrset *recs,
     struct zone_rrset *served, struct sbuf *report, char *err, size_t errlen)
 {
-	return live_run(s, recs, 0, served, report, err, errlen);
+	return live_run(l, recs, 0, served, report, err, errlen);
 }
 
 int
-roll_live_matching(const struct roll_service *s,
+chk_live_matching(const struct chk_live *l,
     const struct zone_rrset *cand, struct zone_rrset *matched,
     struct sbuf *report, char *err, size_t errlen)
 {
-	return live_run(s, cand, 1, matched, report, err, errlen);
+	return live_run(l, cand, 1, matched, report, err, errlen);
 }

@@ -206,17 +206,4 @@ int chk_execute(struct chk_run *r);
 
 void chk_run_free(struct chk_run *r);
 
-/* Output: Nagios status line with perfdata first, then details. */
-void chk_print_text(const struct chk_run *r, FILE *f, int verbose);
-int chk_print_json(const struct chk_run *r, FILE *f);
-
-/*
- * The check command: argv[0] is "check".  config is the configuration
- * file (used when config_given, or when no name is given and it
- * exists).  Returns the Nagios exit code: 0 OK, 1 WARNING, 2 CRITICAL,
- * 3 UNKNOWN.
- */
-int roll_check_cmd(const char *config, int config_given, int json, int verbose,
-    int argc, char **argv);
-
 #endif

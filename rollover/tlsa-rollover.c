@@ -22,7 +22,7 @@
 
 #include "log.h"
 #include "privsep.h"
-#include "chk_probe.h"
+#include "roll_check_cmd.h"
 #include "roll_config.h"
 #include "roll_deploy.h"
 #include "roll_fleet.h"

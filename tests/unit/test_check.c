@@ -23,6 +23,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "chk_out.h"
 #include "chk_probe.h"
 #include "tlsa_net.h"
 
