@@ -74,11 +74,11 @@ $(B)/libtlsa-test.a: $(TEST_LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(TEST_LIB_OBJ)
 
-$(B)/test/tlsagen: $(B)/obj/tlsagen/tlsagen.o $(B)/libtlsa-test.a
+$(B)/test/tlsagen: $(B)/obj/cli/tlsagen.o $(B)/libtlsa-test.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/test/tlsa-rollover: $(B)/obj/rollover/tlsa-rollover.o $(B)/libtlsa-test.a
+$(B)/test/tlsa-rollover: $(B)/obj/cli/tlsa-rollover.o $(B)/libtlsa-test.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -99,10 +99,10 @@ $(B)/libtlsa.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJ)
 
-$(B)/tlsagen: $(B)/obj/tlsagen/tlsagen.o $(B)/libtlsa.a
+$(B)/tlsagen: $(B)/obj/cli/tlsagen.o $(B)/libtlsa.a
 	$(CC) $(XCFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/tlsa-rollover: $(B)/obj/rollover/tlsa-rollover.o $(B)/libtlsa.a
+$(B)/tlsa-rollover: $(B)/obj/cli/tlsa-rollover.o $(B)/libtlsa.a
 	$(CC) $(XCFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libtlsa.a
