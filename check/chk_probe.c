@@ -1,6 +1,7 @@
 /*
  * chk_probe.c: the live MX check: targets, DNS, concurrent probes and
- * the verdicts.  Output and the command line are in chk_out.c.
+ * the verdicts.  Output is in chk_out.c, the command line in
+ * rollover/roll_check_cmd.c.
  *
  * DANE applicability follows RFC 7672 section 2.2: an insecure MX RRset
  * is a warning (senders may still use DANE for secure MX hosts); MX
