@@ -1,7 +1,9 @@
 # tlsa-tools: tlsagen (and, later, tlsa-rollover).
 #
 #   make              build into build/ (release: no test hooks)
-#   make check        unit tests (cmocka) + integration tests (prove)
+#   make check        layout check + unit tests (cmocka) + integration
+#                     tests (prove)
+#   make layers       includes and exported names follow the layers
 #   make asan         the same tests against an ASan+UBSan build
 #   make install      PREFIX (/usr/local) and DESTDIR honoured
 #   make bench        benchmarks under tests/bench (not part of check)
@@ -29,24 +31,43 @@ HARDEN	 = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 OPT	?= -O2 -g
 CFLAGS	?=
 XCFLAGS	 = -std=c11 -pthread -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(OPT) $(WARN) \
-	   $(HARDEN) -Icommon -Itlsagen -Izones -Irollover $(PKG_CFLAGS) $(CFLAGS)
+	   $(HARDEN) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS	?=
 XLDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+# The layers, lowest first: common <- tlsagen <- zones <- check <- rollover
+# <- cli.  A source sees the headers of its own layer and of those below,
+# never above, by construction: one include path per layer (INC_ the
+# folder); the programs in cli/ and the tests see them all.  make layers
+# (tests/layers.sh) checks that, and that every exported name starts with
+# its file's prefix.
+INC_common   = -Icommon
+INC_tlsagen  = $(INC_common) -Itlsagen
+INC_zones    = $(INC_tlsagen) -Izones
+INC_check    = $(INC_zones) -Icheck
+INC_rollover = $(INC_check) -Irollover
+INC_cli	     = $(INC_rollover)
+INC_ALL	     = $(INC_cli)
+# The include path for the object $@ of the source $<: its folder's.
+INC	     = $(INC_$(firstword $(subst /, ,$<)))
 
 COMMON_SRC = common/log.c common/fileio.c common/sbuf.c common/atomic.c \
 	     common/privsep.c common/crashpoint.c
 TLSA_SRC   = tlsagen/tlsa_load.c tlsagen/tlsa_rec.c tlsagen/tlsa_dane.c \
 	     tlsagen/tlsa_net.c tlsagen/tlsa_parse.c
 ZONES_SRC  = zones/zone_rr.c zones/zone_out.c zones/zone_tsig.c zones/zone_net.c zones/zone_update.c zones/zone_publish.c zones/zone_sign.c zones/zone_check.c zones/zone_status.c
+CHECK_SRC  = check/chk_probe.c check/chk_out.c check/chk_live.c
 ROLL_SRC   = rollover/roll_config.c rollover/roll_state.c \
 	     rollover/roll_store.c rollover/roll_deploy.c rollover/roll_live.c \
-	     rollover/roll_run.c rollover/roll_check.c rollover/roll_check_out.c rollover/roll_hook.c \
+	     rollover/roll_run.c rollover/roll_check_cmd.c rollover/roll_hook.c \
 	     rollover/roll_validate.c rollover/roll_init.c \
 	     rollover/roll_log.c rollover/roll_plan.c rollover/roll_pub.c \
 	     rollover/roll_pub_rfc2136.c rollover/roll_pub_exec.c \
 	     rollover/roll_pub_pdns.c rollover/roll_fleet.c
-LIB_SRC	   = $(COMMON_SRC) $(TLSA_SRC) $(ZONES_SRC) $(ROLL_SRC)
+LIB_SRC	   = $(COMMON_SRC) $(TLSA_SRC) $(ZONES_SRC) $(CHECK_SRC) $(ROLL_SRC)
 LIB_OBJ	   = $(LIB_SRC:%.c=$(B)/obj/%.o)
+CLI_SRC	   = cli/tlsagen.c cli/tlsa-rollover.c
+CLI_OBJ	   = $(CLI_SRC:%.c=$(B)/obj/%.o)
 
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -67,43 +88,52 @@ test-bins: $(B)/test/tlsagen $(B)/test/tlsa-rollover
 
 $(B)/obj-test/%.o: %.c $(wildcard common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(XCFLAGS) -DTLSA_TEST_HOOKS -c -o $@ $<
+	$(CC) $(XCFLAGS) $(INC) -DTLSA_TEST_HOOKS -c -o $@ $<
 
 $(B)/libtlsa-test.a: $(TEST_LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(TEST_LIB_OBJ)
 
-$(B)/test/tlsagen: $(B)/obj/tlsagen/tlsagen.o $(B)/libtlsa-test.a
+$(B)/test/tlsagen: $(B)/obj/cli/tlsagen.o $(B)/libtlsa-test.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/test/tlsa-rollover: $(B)/obj/rollover/tlsa-rollover.o $(B)/libtlsa-test.a
+$(B)/test/tlsa-rollover: $(B)/obj/cli/tlsa-rollover.o $(B)/libtlsa-test.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/obj/%.o: %.c $(wildcard common/*.h tlsagen/*.h zones/*.h rollover/*.h)
+$(B)/obj/%.o: %.c $(wildcard common/*.h tlsagen/*.h zones/*.h check/*.h rollover/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(XCFLAGS) -c -o $@ $<
+	$(CC) $(XCFLAGS) $(INC) -c -o $@ $<
 
 # rollover/ builds paths from the state and deploy directories, whose
 # length the config loader bounds (1024) well below PATH_MAX, so the
 # compiler's what-if about truncating them does not apply there.
 $(B)/obj/rollover/%.o: XCFLAGS += -Wno-format-truncation
+# check/ keeps a short summary of a longer message, or of a host name
+# (253 octets at most) and an address, in fixed fields of its report:
+# cutting them is what is meant.
+$(B)/obj/check/%.o: XCFLAGS += -Wno-format-truncation
 
 $(B)/libtlsa.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJ)
 
-$(B)/tlsagen: $(B)/obj/tlsagen/tlsagen.o $(B)/libtlsa.a
+$(B)/tlsagen: $(B)/obj/cli/tlsagen.o $(B)/libtlsa.a
 	$(CC) $(XCFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/tlsa-rollover: $(B)/obj/rollover/tlsa-rollover.o $(B)/libtlsa.a
+$(B)/tlsa-rollover: $(B)/obj/cli/tlsa-rollover.o $(B)/libtlsa.a
 	$(CC) $(XCFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libtlsa.a
 	@mkdir -p $(dir $@)
-	$(CC) $(XCFLAGS) -DFIXTURES='"$(CURDIR)/tests/fixtures"' \
+	$(CC) $(XCFLAGS) $(INC_ALL) -DFIXTURES='"$(CURDIR)/tests/fixtures"' \
 	    $(XLDFLAGS) -o $@ $< $(B)/libtlsa.a $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# Includes only from a source's own layer and those below, never by a
+# path; every exported name with its file's prefix (tests/layers.sh).
+layers: $(LIB_OBJ) $(CLI_OBJ)
+	@sh tests/layers.sh $(LIB_OBJ) $(CLI_OBJ)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "# $$t"; $$t; done
@@ -138,7 +168,7 @@ integration: all test-bins
 	    sed 's/^/#   /'
 	@exit $$(cat $(B)/prove.rc)
 
-check: all unit integration
+check: all layers unit integration
 
 asan:
 	$(MAKE) B=build-asan OPT='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all' \
@@ -189,7 +219,7 @@ fuzz-build:
 fuzz-bins: $(FUZZ_TARGETS:%=$(B)/fuzz_%)
 
 $(B)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.c tests/fuzz/fuzz_util.h $(B)/libtlsa.a
-	$(CC) $(XCFLAGS) -Itests/fuzz -fsanitize=fuzzer $(XLDFLAGS) -o $@ \
+	$(CC) $(XCFLAGS) $(INC_ALL) -Itests/fuzz -fsanitize=fuzzer $(XLDFLAGS) -o $@ \
 	    tests/fuzz/fuzz_$*.c tests/fuzz/fuzz_util.c $(B)/libtlsa.a $(PKG_LIBS)
 
 fuzz: fuzz-build
@@ -247,5 +277,5 @@ install-hooks:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all test-bins unit integration check asan bench install install-hooks clean fuzz fuzz-build \
+.PHONY: all test-bins layers unit integration check asan bench install install-hooks clean fuzz fuzz-build \
 	fuzz-bins fuzz-smoke

@@ -16,7 +16,7 @@
 #include "log.h"
 
 int
-fsync_parent(const char *path)
+atomic_fsync_parent(const char *path)
 {
 	char dir[PATH_MAX], *slash;
 	int fd, rc;

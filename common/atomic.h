@@ -29,6 +29,6 @@ int atomic_write_at(int dfd, const char *name, const char *shown,
     const void *buf, size_t len, mode_t mode, char *err, size_t errlen);
 
 /* fsync the directory holding path (after a rename into it). */
-int fsync_parent(const char *path);
+int atomic_fsync_parent(const char *path);
 
 #endif

@@ -16,7 +16,7 @@
 #include "log.h"
 
 int
-read_file_bounded(const char *path, size_t maxlen, unsigned char **bufp,
+fileio_read_bounded(const char *path, size_t maxlen, unsigned char **bufp,
     size_t *lenp, char *err, size_t errlen)
 {
 	struct stat st;
@@ -105,7 +105,7 @@ out:
 }
 
 int
-dir_is_ours(const char *dir, char *err, size_t errlen)
+fileio_dir_is_ours(const char *dir, char *err, size_t errlen)
 {
 	struct stat st;
 	int e;

@@ -17,7 +17,7 @@
  * Returns 0 and sets *bufp (caller frees) and *lenp, or -1 with a
  * one-line reason in err (without the file name).
  */
-int read_file_bounded(const char *path, size_t maxlen, unsigned char **bufp,
+int fileio_read_bounded(const char *path, size_t maxlen, unsigned char **bufp,
     size_t *lenp, char *err, size_t errlen);
 
 /*
@@ -26,7 +26,7 @@ int read_file_bounded(const char *path, size_t maxlen, unsigned char **bufp,
  * 0, or -1 with a reason naming dir (errno ENOENT kept for a caller that
  * creates it).
  */
-int dir_is_ours(const char *dir, char *err, size_t errlen);
+int fileio_dir_is_ours(const char *dir, char *err, size_t errlen);
 
 /* Is st owned by root or by this process's effective uid? */
 int fileio_owner_ok(const struct stat *st);

@@ -1425,7 +1425,7 @@ roll_config_load(const char *path, struct roll_config *c, char *err,
 	if (fileio_file_trusted(path, "configuration file", err, errlen) ==
 	    -1)
 		return -1;
-	if (read_file_bounded(path, 1024 * 1024, &buf, &len, e,
+	if (fileio_read_bounded(path, 1024 * 1024, &buf, &len, e,
 	    sizeof(e)) == -1) {
 		errfmt(err, errlen, "%s: %s", path, e);
 		return -1;

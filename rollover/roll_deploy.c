@@ -90,7 +90,7 @@ copy_file(const char *from, int dfd, const char *name, const char *shown,
 	if (mode == 0600 && fileio_owner_check(from, "private key file",
 	    err, errlen) == -1)
 		return -1;
-	if (read_file_bounded(from, 4 * 1024 * 1024, &buf, &len, lerr,
+	if (fileio_read_bounded(from, 4 * 1024 * 1024, &buf, &len, lerr,
 	    sizeof(lerr)) == -1) {
 		errfmt(err, errlen, "%s: %s", from, lerr);
 		return -1;
@@ -179,13 +179,13 @@ version_current(const char *state_dir, const struct roll_service *s,
 
 	snprintf(path, sizeof(path), "%s/%s/certs/%s/fullchain.pem",
 	    state_dir, s->name, id);
-	if (read_file_bounded(path, 4 * 1024 * 1024, &a, &alen, lerr,
+	if (fileio_read_bounded(path, 4 * 1024 * 1024, &a, &alen, lerr,
 	    sizeof(lerr)) == -1) {
 		errfmt(err, errlen, "%s: %s", path, lerr);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/fullchain.pem", ver);
-	if (read_file_bounded(path, 4 * 1024 * 1024, &b, &blen, lerr,
+	if (fileio_read_bounded(path, 4 * 1024 * 1024, &b, &blen, lerr,
 	    sizeof(lerr)) == -1) {
 		rc = 0;		/* missing or unreadable: make it again */
 		goto out;

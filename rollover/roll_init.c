@@ -847,7 +847,7 @@ roll_init_cmd(const char *path, int argc, char **argv)
 	if (!o.force)
 		(void)unlink(tmp);
 	written = 0;
-	(void)fsync_parent(path);
+	(void)atomic_fsync_parent(path);
 	printf("%s: written for service %s; next: tlsa-rollover -f %s "
 	    "validate-config --online, then tlsa-rollover -f %s import %s "
 	    "CERT KEY\n", path, o.service != NULL ? o.service : "mx", path,

@@ -1,374 +1,52 @@
 /*
- * roll_live.c: probing the MX addresses of a service (the VERIFY and
- * RETIRE steps), with the live check's concurrent probes, in a child
- * process that has dropped root: the code that parses what strangers
- * send never runs with the right to read the private keys.
+ * roll_live.c: the live check of a configured service (check/chk_live.c)
+ * for the VERIFY and RETIRE steps: its hosts, port, resolver and
+ * addresses: overrides, and the records its TLSA specs give a chain.
  */
-#include <sys/types.h>
-#include <sys/wait.h>
-
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "chk_live.h"
 #include "log.h"
-#include "privsep.h"
-#include "roll_check.h"
 #include "roll_live.h"
 #include "roll_store.h"
-#include "tlsa_dane.h"
-#include "tlsa_parse.h"
-#include "zone_net.h"
 
-#define LIVE_MAX_REPLY	(4 * 1024 * 1024)
-
-/*
- * Add to out the records of recs that chain matches on its own, each
- * tested alone with OpenSSL's DANE code for host.  The number of them
- * (added or there already), or -1 with err.
- */
 static int
-matching(STACK_OF(X509) *chain, const char *host,
-    const struct zone_rrset *recs, struct zone_rrset *out, char *err,
-    size_t errlen)
-{
-	struct tlsa_match m;
-	size_t i;
-	int r, n = 0;
-
-	for (i = 0; i < recs->n; i++) {
-		if ((r = tlsa_dane_verify(chain, NULL, host, &recs->v[i], 1,
-		    &m, err, errlen)) == -1)
-			return -1;
-		if (r == 0)
-			continue;
-		n++;
-		if (!zone_rrset_has(out, &recs->v[i]) &&
-		    zone_rrset_push_copy(out, &recs->v[i]) == -1) {
-			errfmt(err, errlen, "out of memory");
-			return -1;
-		}
-	}
-	return n;
-}
-
-/*
- * match_each 0: served gets the records the service would publish for
- * each served chain; a chain that does not validate against recs is a
- * failure.  match_each 1: served gets the records of recs that some
- * served chain matches, and only an address not seen in full is one.
- */
-static int
-probe(const struct roll_service *s, const struct zone_rrset *recs,
-    int match_each, struct zone_rrset *served, struct sbuf *report,
+records(const void *arg, STACK_OF(X509) *chain, struct zone_rrset *out,
     char *err, size_t errlen)
 {
-	struct chk_run r;
-	char lerr[ERRBUF_LEN];
-	size_t h, a, f;
-	int k, bad = 0, addrs = 0;
-
-	memset(&r, 0, sizeof(r));
-	chk_opts_default(&r.o);
-	r.o.port = s->port;
-	r.o.timeout_ms = 10000;
-	r.o.hygiene = 0;
-	r.o.jobs = 64;
-	/*
-	 * Addresses as sending MTAs find them: A and AAAA through the
-	 * service's validating resolver (or resolv.conf's first server,
-	 * asked over DNS), never /etc/hosts, where a stock Debian host maps
-	 * its own name to 127.0.1.1.  addresses: in the config overrides
-	 * DNS for a host (split horizons).
-	 */
-	if (s->dns.resolver != NULL) {
-		if (zone_server_parse(s->dns.resolver, &r.o.resolver, lerr,
-		    sizeof(lerr)) == -1) {
-			errfmt(err, errlen, "dns.resolver: %s", lerr);
-			return -1;
-		}
-	} else if (zone_server_system(&r.o.resolver, lerr,
-	    sizeof(lerr)) == -1) {
-		for (h = 0; h < s->nhosts; h++)
-			if (roll_service_addrs(s, s->hosts[h], &f) == NULL)
-				break;
-		if (h < s->nhosts) {
-			errfmt(err, errlen, "service %s: no resolver to look "
-			    "up the addresses of %s: %s", s->name,
-			    s->hosts[h], lerr);
-			return -1;
-		}
-	}
-	r.o.have_resolver = 1;
-	for (h = 0; h < s->nhosts; h++) {
-		char **fixed = roll_service_addrs(s, s->hosts[h], &f);
-
-		if (chk_add_host_at(&r, s->hosts[h], recs, fixed, f) == -1) {
-			errfmt(err, errlen, "out of memory");
-			chk_run_free(&r);
-			return -1;
-		}
-	}
-	(void)chk_execute(&r);
-	for (h = 0; h < r.nd; h++) {
-		const struct chk_host *ch = &r.d[h].hosts[0];
-
-		/* Notes are reported; what makes a probe moot fails it. */
-		for (f = 0; f < ch->f.n; f++) {
-			sbuf_printf(report, "  %s\n", ch->f.v[f].text);
-			if (ch->f.v[f].status == CHK_CRITICAL ||
-			    ch->f.v[f].status == CHK_UNKNOWN)
-				bad++;
-		}
-		for (a = 0; a < ch->naddrs; a++) {
-			const struct chk_addr *ad = &ch->addrs[a];
-
-			addrs++;
-			if (ad->nchains == 0) {
-				sbuf_printf(report, "  %s %s: FAILED: %s\n",
-				    ch->name, ad->addr, ad->f.n > 0 ?
-				    ad->f.v[0].text : "no certificate");
-				bad++;
-			} else if (ad->probe_failed) {
-				/* What that probe would have seen is unknown:
-				 * nothing may be retired on its account. */
-				for (f = 0; f < ad->f.n; f++)
-					if (ad->f.v[f].status != CHK_OK)
-						sbuf_printf(report, "  %s\n",
-						    ad->f.v[f].text);
-				bad++;
-			}
-			for (k = 0; k < ad->nchains; k++) {
-				const struct chk_chain *c = &ad->chains[k];
-
-				if (match_each) {
-					int nm = matching(c->s->chain,
-					    ch->name, recs, served, lerr,
-					    sizeof(lerr));
-
-					if (nm == -1) {
-						sbuf_printf(report, "  %s %s: "
-						    "%s\n", ch->name, ad->addr,
-						    lerr);
-						bad++;
-					} else
-						sbuf_printf(report, "  %s %s "
-						    "(%s): serves a chain that "
-						    "%d of those records "
-						    "match\n", ch->name,
-						    ad->addr, c->kind, nm);
-					continue;
-				}
-				if (c->dane == 1 && c->match >= 0)
-					sbuf_printf(report, "  %s %s (%s): "
-					    "DANE OK, record %u %u %u at depth "
-					    "%d\n", ch->name, ad->addr, c->kind,
-					    recs->v[c->match].spec.usage,
-					    recs->v[c->match].spec.selector,
-					    recs->v[c->match].spec.mtype,
-					    c->depth);
-				else if (c->dane == 1)
-					sbuf_printf(report, "  %s %s (%s): "
-					    "DANE OK at depth %d\n", ch->name,
-					    ad->addr, c->kind, c->depth);
-				else {
-					sbuf_printf(report, "  %s %s (%s): "
-					    "DANE FAILED: %s\n", ch->name,
-					    ad->addr, c->kind, c->dane == 0 ?
-					    c->reason : "no records");
-					bad++;
-				}
-				if (served != NULL &&
-				    roll_records_chain(s, c->s->chain, served,
-				    lerr, sizeof(lerr)) == -1) {
-					sbuf_printf(report, "  %s %s: %s\n",
-					    ch->name, ad->addr, lerr);
-					bad++;
-				}
-			}
-		}
-	}
-	chk_run_free(&r);
-	if (addrs == 0) {
-		errfmt(err, errlen, "service %s: no MX address could be found",
-		    s->name);
-		return -1;
-	}
-	return bad;
+	return roll_records_chain(arg, chain, out, err, errlen);
 }
 
-/*
- * The child's report to the parent, one item per line:
- *   R text       a report line
- *   T u s m hex  a record some served chain would get
- *   B n          the number of failures (last line)
- *   E text       an error instead
- */
-static void __attribute__((noreturn))
-child(const struct roll_service *s, const struct zone_rrset *recs,
-    int want_served, int match_each, int fd)
+static int
+live(const struct roll_service *s, const struct zone_rrset *recs,
+    int match_each, struct zone_rrset *out, struct sbuf *report,
+    char *err, size_t errlen)
 {
-	struct zone_rrset served = { 0 };
-	struct sbuf rep = { 0 }, out = { 0 };
-	char err[ERRBUF_LEN], *line, *nl, *h;
+	struct chk_live l = { 0 };
+	struct chk_live_host *h;
 	size_t i;
-	int bad;
+	int rc;
 
-	if (privsep_drop(NULL, err, sizeof(err)) == -1)
-		bad = -1;
+	if ((h = calloc(s->nhosts + 1, sizeof(*h))) == NULL) {
+		errfmt(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < s->nhosts; i++) {
+		h[i].name = s->hosts[i];
+		h[i].fixed = roll_service_addrs(s, s->hosts[i], &h[i].nfixed);
+	}
+	l.name = s->name;
+	l.hosts = h;
+	l.nhosts = s->nhosts;
+	l.port = s->port;
+	l.resolver = s->dns.resolver;
+	l.records = records;
+	l.arg = s;
+	if (match_each)
+		rc = chk_live_matching(&l, recs, out, report, err, errlen);
 	else
-		bad = probe(s, recs, match_each, want_served ? &served : NULL,
-		    &rep, err, sizeof(err));
-	if (bad == -1)
-		sbuf_printf(&out, "E %s\n", err);
-	else {
-		sbuf_add(&rep, "", 1);
-		for (line = rep.s; line != NULL && *line != '\0'; line = nl) {
-			if ((nl = strchr(line, '\n')) != NULL)
-				*nl++ = '\0';
-			sbuf_printf(&out, "R %s\n", line);
-		}
-		for (i = 0; i < served.n; i++) {
-			h = tlsa_hex(served.v[i].data, served.v[i].len);
-			sbuf_printf(&out, "T %u %u %u %s\n",
-			    served.v[i].spec.usage, served.v[i].spec.selector,
-			    served.v[i].spec.mtype, h != NULL ? h : "");
-			free(h);
-		}
-		sbuf_printf(&out, "B %d\n", bad);
-	}
-	(void)sbuf_write(&out, fd);
-	_exit(0);
-}
-
-static int
-parse_reply(char *buf, struct zone_rrset *served, struct sbuf *report,
-    char *err, size_t errlen)
-{
-	struct tlsa_reclist l = { 0 };
-	char *line, *nl, lerr[ERRBUF_LEN];
-	size_t i;
-	int bad = -2;
-
-	for (line = buf; line != NULL && *line != '\0'; line = nl) {
-		if ((nl = strchr(line, '\n')) != NULL)
-			*nl++ = '\0';
-		if (strncmp(line, "R ", 2) == 0)
-			sbuf_printf(report, "%s\n", line + 2);
-		else if (strncmp(line, "T ", 2) == 0 && served != NULL) {
-			if (tlsa_parse_line(&l, line + 2, lerr,
-			    sizeof(lerr)) == -1) {
-				errfmt(err, errlen, "probe process: %s", lerr);
-				tlsa_reclist_free(&l);
-				return -1;
-			}
-		} else if (strncmp(line, "B ", 2) == 0)
-			bad = atoi(line + 2);
-		else if (strncmp(line, "E ", 2) == 0) {
-			errfmt(err, errlen, "%s", line + 2);
-			tlsa_reclist_free(&l);
-			return -1;
-		}
-	}
-	for (i = 0; served != NULL && i < l.n; i++)
-		if (!zone_rrset_has(served, &l.v[i]) &&
-		    zone_rrset_push_copy(served, &l.v[i]) == -1) {
-			errfmt(err, errlen, "out of memory");
-			bad = -1;
-		}
-	tlsa_reclist_free(&l);
-	if (bad == -2) {
-		errfmt(err, errlen, "the probe process gave no result");
-		return -1;
-	}
-	return bad;
-}
-
-static int
-live_run(const struct roll_service *s, const struct zone_rrset *recs,
-    int match_each, struct zone_rrset *served, struct sbuf *report,
-    char *err, size_t errlen)
-{
-	struct sbuf in = { 0 };
-	struct pollfd pfd;
-	char buf[8192];
-	time_t end = time(NULL) + 300;
-	pid_t pid;
-	ssize_t n;
-	int fds[2], st = 0, rc = -1;
-
-	if (pipe2(fds, O_CLOEXEC) == -1) {
-		errfmt(err, errlen, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == -1) {
-		errfmt(err, errlen, "fork: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		/* Nothing of the parent's: no lock, no key file. */
-		if (fds[1] != 3 && dup2(fds[1], 3) == -1)
-			_exit(1);
-		(void)close_range(4, ~0U, 0);
-		child(s, recs, served != NULL, match_each, 3);
-	}
-	close(fds[1]);
-	/* Bounded in size and time: the child's own deadline is shorter. */
-	for (;;) {
-		pfd.fd = fds[0];
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (time(NULL) >= end) {
-			errfmt(err, errlen, "the probe process did not finish "
-			    "in 300 s");
-			kill(pid, SIGKILL);
-			goto reap;
-		}
-		if (poll(&pfd, 1, 1000) == -1) {
-			if (errno == EINTR)
-				continue;
-			errfmt(err, errlen, "poll: %s", strerror(errno));
-			kill(pid, SIGKILL);
-			goto reap;
-		}
-		if (!(pfd.revents & (POLLIN | POLLHUP)))
-			continue;
-		if ((n = read(fds[0], buf, sizeof(buf))) == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (in.len + (size_t)n > LIVE_MAX_REPLY) {
-			errfmt(err, errlen, "the probe process said too much");
-			kill(pid, SIGKILL);
-			goto reap;
-		}
-		sbuf_add(&in, buf, (size_t)n);
-	}
-	sbuf_add(&in, "", 1);
-	rc = 0;
-reap:
-	close(fds[0]);
-	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-		;
-	if (rc == 0 && (!WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
-		errfmt(err, errlen, "the probe process died (%s %d)",
-		    WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ?
-		    WTERMSIG(st) : WEXITSTATUS(st));
-		rc = -1;
-	}
-	if (rc == 0)
-		rc = parse_reply(in.s, served, report, err, errlen);
-	sbuf_free(&in);
+		rc = chk_live_check(&l, recs, out, report, err, errlen);
+	free(h);
 	return rc;
 }
 
@@ -376,7 +54,7 @@ int
 roll_live_check(const struct roll_service *s, const struct zone_rrset *recs,
     struct zone_rrset *served, struct sbuf *report, char *err, size_t errlen)
 {
-	return live_run(s, recs, 0, served, report, err, errlen);
+	return live(s, recs, 0, served, report, err, errlen);
 }
 
 int
@@ -384,5 +62,5 @@ roll_live_matching(const struct roll_service *s,
     const struct zone_rrset *cand, struct zone_rrset *matched,
     struct sbuf *report, char *err, size_t errlen)
 {
-	return live_run(s, cand, 1, matched, report, err, errlen);
+	return live(s, cand, 1, matched, report, err, errlen);
 }

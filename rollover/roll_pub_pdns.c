@@ -71,7 +71,7 @@ load_key(const char *path, char *err, size_t errlen)
 	char e[ERRBUF_LEN], *k;
 	size_t len, i, end;
 
-	if (read_file_bounded(path, 4096, &buf, &len, e, sizeof(e)) == -1) {
+	if (fileio_read_bounded(path, 4096, &buf, &len, e, sizeof(e)) == -1) {
 		errfmt(err, errlen, "api_key_file: %s: %s", path, e);
 		return NULL;
 	}

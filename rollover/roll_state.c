@@ -376,7 +376,7 @@ roll_state_load(const char *state_dir, const char *service,
 	snprintf(path, sizeof(path), "%s/%s/state", state_dir, service);
 	if (access(path, F_OK) == -1 && errno == ENOENT)
 		return 0;
-	if (read_file_bounded(path, 1024 * 1024, &buf, &len, lerr,
+	if (fileio_read_bounded(path, 1024 * 1024, &buf, &len, lerr,
 	    sizeof(lerr)) == -1) {
 		errfmt(err, errlen, "%s: %s", path, lerr);
 		return -1;
@@ -578,7 +578,7 @@ roll_lock(const char *state_dir, char *err, size_t errlen)
 		return -1;
 	}
 	/* Keys live below: no symlink someone else planted, no writers. */
-	if (dir_is_ours(state_dir, err, errlen) == -1)
+	if (fileio_dir_is_ours(state_dir, err, errlen) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "%s/lock", state_dir);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,

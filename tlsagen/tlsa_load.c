@@ -713,7 +713,7 @@ tlsa_load_file(const char *path, int full, struct tlsa_input *in,
 	int rc;
 
 	memset(in, 0, sizeof(*in));
-	if (read_file_bounded(path, TLSA_MAX_INPUT, &buf, &len, err,
+	if (fileio_read_bounded(path, TLSA_MAX_INPUT, &buf, &len, err,
 	    errlen) == -1)
 		return -1;
 	rc = tlsa_load_buf(buf, len, full, in, err, errlen);

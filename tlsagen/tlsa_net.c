@@ -78,7 +78,7 @@ wait_fd(int fd, short events, long long deadline)
 }
 
 int
-smtp_parse_line(const char *line, size_t len, int *more)
+tlsa_smtp_parse_line(const char *line, size_t len, int *more)
 {
 	int code;
 
@@ -150,7 +150,8 @@ smtp_reply(struct conn *c, const char *what, const char *ext, int *has_ext,
 		if (linelen > 0 && c->buf[linelen - 1] == '\r')
 			linelen--;
 		if (memchr(c->buf, '\0', linelen) != NULL ||
-		    (code = smtp_parse_line(c->buf, linelen, &more)) == -1) {
+		    (code = tlsa_smtp_parse_line(c->buf, linelen,
+		    &more)) == -1) {
 			errfmt(err, errlen, "%s: malformed %s reply \"%s\"",
 			    c->peer, what, str_vis(vis, sizeof(vis), c->buf,
 			    linelen));
@@ -259,8 +260,8 @@ smtp_starttls(struct conn *c, const char *helo, char *err, size_t errlen)
 }
 
 int
-smtp_starttls_fd(int fd, const char *peer, const char *helo, int timeout_ms,
-    char *err, size_t errlen)
+tlsa_smtp_starttls_fd(int fd, const char *peer, const char *helo,
+    int timeout_ms, char *err, size_t errlen)
 {
 	struct conn *c;
 	int rc;

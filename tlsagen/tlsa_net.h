@@ -95,7 +95,7 @@ long long tlsa_now_ms(void);
  * (200..599) and sets *more when it is a continuation line ("250-"), or
  * -1 when the line is not a reply line.
  */
-int smtp_parse_line(const char *line, size_t len, int *more);
+int tlsa_smtp_parse_line(const char *line, size_t len, int *more);
 
 /*
  * The SMTP side of STARTTLS on a connected socket fd (non-blocking or
@@ -103,7 +103,7 @@ int smtp_parse_line(const char *line, size_t len, int *more);
  * timeout_ms in all.  peer names the server in errors.  Returns 0 when
  * the server is ready for the TLS handshake, -1 with a one-line reason.
  */
-int smtp_starttls_fd(int fd, const char *peer, const char *helo,
+int tlsa_smtp_starttls_fd(int fd, const char *peer, const char *helo,
     int timeout_ms, char *err, size_t errlen);
 
 /* Free the cached client context. */

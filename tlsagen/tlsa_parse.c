@@ -219,7 +219,7 @@ tlsa_parse_arg(struct tlsa_reclist *l, const char *arg, char *err,
 		}
 		return 0;
 	}
-	if (read_file_bounded(arg, 16u * 1024 * 1024, &buf, &len, lerr,
+	if (fileio_read_bounded(arg, 16u * 1024 * 1024, &buf, &len, lerr,
 	    sizeof(lerr)) == -1) {
 		errfmt(err, errlen, "%s: %s", arg, lerr);
 		return -1;

@@ -402,7 +402,7 @@ zone_load_anchors(const char *path, char *err, size_t errlen)
 	size_t len, lineno = 0;
 	ldns_rr *rr;
 
-	if (read_file_bounded(path, 1024 * 1024, &buf, &len, lerr,
+	if (fileio_read_bounded(path, 1024 * 1024, &buf, &len, lerr,
 	    sizeof(lerr)) == -1) {
 		errfmt(err, errlen, "%s: %s", path, lerr);
 		return NULL;

@@ -150,7 +150,7 @@ zone_tsig_load(const char *path, struct zone_tsig *k, char *err,
 		    (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
-	if (read_file_bounded(path, 64 * 1024, &buf, &len, lerr,
+	if (fileio_read_bounded(path, 64 * 1024, &buf, &len, lerr,
 	    sizeof(lerr)) == -1) {
 		errfmt(err, errlen, "%s: %s", path, lerr);
 		return -1;

@@ -1,9 +1,9 @@
 /*
- * fuzz_smtp.c: the SMTP side of STARTTLS (smtp_starttls_fd) against a
- * peer that sends any bytes: the input is written into one end of a
- * socketpair, which is then shut down for writing, and the greeting /
- * EHLO / STARTTLS dialogue runs on the other end.  Also each line of the
- * input through the reply-line parser (smtp_parse_line).  No network.
+ * fuzz_smtp.c: the SMTP side of STARTTLS (tlsa_smtp_starttls_fd)
+ * against a peer that sends any bytes: the input is written into one end
+ * of a socketpair, which is then shut down for writing, and the greeting
+ * / EHLO / STARTTLS dialogue runs on the other end.  Also each line of the
+ * input through the reply-line parser (tlsa_smtp_parse_line).  No network.
  *
  * Properties: every failure is one line naming the peer; success means
  * the input held a 220 greeting, a 250 EHLO reply offering STARTTLS and
@@ -39,7 +39,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (p = data; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
-		code = smtp_parse_line((const char *)p, (size_t)(nl - p), &more);
+		code = tlsa_smtp_parse_line((const char *)p, (size_t)(nl - p),
+		    &more);
 		if (code != -1 && (code < 200 || code > 599 ||
 		    (more != 0 && more != 1)))
 			abort();
@@ -64,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	shutdown(sv[0], SHUT_WR);
 	err[0] = '\0';
-	rc = smtp_starttls_fd(sv[1], PEER, "fuzz.example.test", 2000, err,
+	rc = tlsa_smtp_starttls_fd(sv[1], PEER, "fuzz.example.test", 2000, err,
 	    sizeof(err));
 	if (rc == -1 && (strncmp(err, PEER ": ", strlen(PEER) + 2) != 0 ||
 	    strchr(err, '\n') != NULL || strchr(err, '\r') != NULL)) {

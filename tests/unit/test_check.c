@@ -1,6 +1,6 @@
 /*
- * Unit tests for the live check's engine (roll_check.c) and its reports
- * (roll_check_out.c) that need no daemon: the order of Nagios states, a
+ * Unit tests for the live check's engine (chk_probe.c) and its reports
+ * (chk_out.c) that need no daemon: the order of Nagios states, a
  * listener that never greets (the per-connection timeout and the
  * overall deadline), a port nobody listens on, and the JSON and text
  * reports of such runs, parsed back.
@@ -23,7 +23,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "roll_check.h"
+#include "chk_out.h"
+#include "chk_probe.h"
 #include "tlsa_net.h"
 
 static void

@@ -146,17 +146,17 @@ test_smtp_lines(void **state)
 	int more;
 
 	(void)state;
-	assert_int_equal(smtp_parse_line("220 mx ESMTP", 12, &more), 220);
+	assert_int_equal(tlsa_smtp_parse_line("220 mx ESMTP", 12, &more), 220);
 	assert_int_equal(more, 0);
-	assert_int_equal(smtp_parse_line("250-STARTTLS", 12, &more), 250);
+	assert_int_equal(tlsa_smtp_parse_line("250-STARTTLS", 12, &more), 250);
 	assert_int_equal(more, 1);
-	assert_int_equal(smtp_parse_line("250", 3, &more), 250);
+	assert_int_equal(tlsa_smtp_parse_line("250", 3, &more), 250);
 	assert_int_equal(more, 0);
-	assert_int_equal(smtp_parse_line("25", 2, &more), -1);
-	assert_int_equal(smtp_parse_line("120 x", 5, &more), -1);
-	assert_int_equal(smtp_parse_line("650 x", 5, &more), -1);
-	assert_int_equal(smtp_parse_line("2a0 x", 5, &more), -1);
-	assert_int_equal(smtp_parse_line("220_x", 5, &more), -1);
+	assert_int_equal(tlsa_smtp_parse_line("25", 2, &more), -1);
+	assert_int_equal(tlsa_smtp_parse_line("120 x", 5, &more), -1);
+	assert_int_equal(tlsa_smtp_parse_line("650 x", 5, &more), -1);
+	assert_int_equal(tlsa_smtp_parse_line("2a0 x", 5, &more), -1);
+	assert_int_equal(tlsa_smtp_parse_line("220_x", 5, &more), -1);
 }
 
 static void

@@ -1,5 +1,5 @@
 /*
- * roll_check.h: the live MX check (tlsa-rollover check), also used by
+ * chk_probe.h: the live MX check (tlsa-rollover check), also used by
  * the rollover's VERIFY step.
  *
  * Domain -> MX (or given host names) -> A and AAAA -> every address x
@@ -12,8 +12,8 @@
  * bounded pool of threads, each bounded in time, all bounded by one
  * overall deadline.  Network only: no private key is ever read here.
  */
-#ifndef ROLL_CHECK_H
-#define ROLL_CHECK_H
+#ifndef CHK_PROBE_H
+#define CHK_PROBE_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -205,18 +205,5 @@ int chk_add_service(struct chk_run *r, const char *label, char **hosts,
 int chk_execute(struct chk_run *r);
 
 void chk_run_free(struct chk_run *r);
-
-/* Output: Nagios status line with perfdata first, then details. */
-void chk_print_text(const struct chk_run *r, FILE *f, int verbose);
-int chk_print_json(const struct chk_run *r, FILE *f);
-
-/*
- * The check command: argv[0] is "check".  config is the configuration
- * file (used when config_given, or when no name is given and it
- * exists).  Returns the Nagios exit code: 0 OK, 1 WARNING, 2 CRITICAL,
- * 3 UNKNOWN.
- */
-int roll_check_cmd(const char *config, int config_given, int json, int verbose,
-    int argc, char **argv);
 
 #endif

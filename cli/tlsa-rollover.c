@@ -22,7 +22,7 @@
 
 #include "log.h"
 #include "privsep.h"
-#include "roll_check.h"
+#include "roll_check_cmd.h"
 #include "roll_config.h"
 #include "roll_deploy.h"
 #include "roll_fleet.h"

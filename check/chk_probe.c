@@ -1,6 +1,7 @@
 /*
- * roll_check.c: the live MX check: targets, DNS, concurrent probes and
- * the verdicts.  Output and the command line are in roll_check_out.c.
+ * chk_probe.c: the live MX check: targets, DNS, concurrent probes and
+ * the verdicts.  Output is in chk_out.c, the command line in
+ * rollover/roll_check_cmd.c.
  *
  * DANE applicability follows RFC 7672 section 2.2: an insecure MX RRset
  * is a warning (senders may still use DANE for secure MX hosts); MX
@@ -28,7 +29,7 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
-#include "roll_check.h"
+#include "chk_probe.h"
 #include "tlsa_dane.h"
 #include "tlsa_rec.h"
 #include "zone_rr.h"
