@@ -10,6 +10,14 @@
 
 #include "crashpoint.h"
 
+static void (*hook)(const char *);
+
+void
+crashpoint_set_hook(void (*fn)(const char *name))
+{
+	hook = fn;
+}
+
 #ifdef TLSA_TEST_HOOKS
 void
 crashpoint(const char *name)
@@ -19,6 +27,8 @@ crashpoint(const char *name)
 	char line[128];
 	int fd, n;
 
+	if (hook != NULL)
+		hook(name);
 	if (trace != NULL && *trace != '\0' &&
 	    (fd = open(trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0600)) != -1) {
@@ -38,6 +48,7 @@ crashpoint(const char *name)
 void
 crashpoint(const char *name)
 {
-	(void)name;
+	if (hook != NULL)
+		hook(name);
 }
 #endif

@@ -15,4 +15,13 @@
 
 void crashpoint(const char *name);
 
+/*
+ * For the unit tests, in both builds: fn (NULL: none) is called with
+ * the name at every point reached, before the switches above.  Only
+ * code can set it, never the environment, so the release build stays
+ * as safe as it was: tests/unit/test_machine.c records the points and
+ * stops a forked child at each one, as a SIGKILL would.
+ */
+void crashpoint_set_hook(void (*fn)(const char *name));
+
 #endif

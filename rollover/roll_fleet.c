@@ -18,9 +18,12 @@
 #include "roll_fleet.h"
 #include "roll_live.h"
 #include "roll_store.h"
+#include "roll_world.h"
 #include "tlsa_dane.h"
 
 #define say(x, ...) sbuf_printf((x)->out, __VA_ARGS__)
+/* Everything outside: see roll_world.h. */
+#define world(x) roll_world_of(x)
 
 typedef char roll_ids[ROLL_MAX_SLOTS][ROLL_ID_LEN + 1];
 
@@ -75,7 +78,8 @@ save(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 {
 	if (x->dry_run)
 		return 0;
-	return roll_state_save(x->c->state_dir, x->s->name, st, err, errlen);
+	return roll_state_save_at(x->c->state_dir, x->s->name, st,
+	    roll_world_now(x), err, errlen);
 }
 
 /* The state of a node, made if new (NULL: too many; err says). */
@@ -197,14 +201,15 @@ push_reload(struct roll_ctx *x, const struct roll_node *nd,
 {
 	char e[ERRBUF_LEN];
 
-	if (nd->npush > 0 && roll_reload(&v->push, (int)nd->push_timeout, e,
-	    sizeof(e)) == -1) {
+	if (nd->npush > 0 && world(x)->reload(&v->push,
+	    (int)nd->push_timeout, e, sizeof(e)) == -1) {
 		/* roll_reload says "reload:": this was the push. */
 		errfmt(err, errlen, "push: %s", strncmp(e, "reload: ", 8) ==
 		    0 ? e + 8 : e);
 		return -1;
 	}
-	if (roll_reload(&v->s, (int)x->s->reload_timeout, err, errlen) == -1)
+	if (world(x)->reload(&v->s, (int)x->s->reload_timeout, err,
+	    errlen) == -1)
 		return -1;
 	return 0;
 }
@@ -256,8 +261,8 @@ node_put(struct roll_ctx *x, struct roll_state *st, size_t i, roll_ids ids,
 	for (k = 0; k < st->nslots; k++) {
 		if (ids[k][0] == '\0' || strcmp(ids[k], ns->current[k]) == 0)
 			continue;
-		if (roll_deploy(x->c->state_dir, &v.s, st->slot[k].name,
-		    ids[k], err, errlen) == -1)
+		if (world(x)->deploy(x->c->state_dir, &v.s,
+		    st->slot[k].name, ids[k], err, errlen) == -1)
 			goto undo;
 		changed[k] = any = 1;
 	}
@@ -285,8 +290,8 @@ undo:
 			    "back to\n", nd->name);
 			continue;
 		}
-		if (roll_deploy(x->c->state_dir, &v.s, st->slot[k].name,
-		    ns->current[k], e, sizeof(e)) == -1)
+		if (world(x)->deploy(x->c->state_dir, &v.s,
+		    st->slot[k].name, ns->current[k], e, sizeof(e)) == -1)
 			say(x, "  node %s: switching back to %s FAILED: %s\n",
 			    nd->name, ns->current[k], e);
 		else {
@@ -367,8 +372,8 @@ node_check(struct roll_ctx *x, struct roll_state *st, size_t i,
 	if (view_open(x->s, nd, &v, err, errlen) == -1)
 		return 0;
 	say(x, "  node %s:\n", nd->name);
-	r = roll_live_check(&v.s, &st->published, &served, x->out, err,
-	    errlen);
+	r = world(x)->live_check(&v.s, &st->published, &served, x->out,
+	    err, errlen);
 	memcpy(ids, ns->current, sizeof(ids));
 	if (r > 0)
 		errfmt(err, errlen, "%d of its addresses do not validate", r);
@@ -768,7 +773,7 @@ roll_fleet_redeploy(struct roll_ctx *x, struct roll_state *st,
 			continue;
 		if (view_open(x->s, &x->s->nodes[i], &v, err, errlen) == -1)
 			return -1;
-		if (roll_deploy(x->c->state_dir, &v.s, slot, id, err,
+		if (world(x)->deploy(x->c->state_dir, &v.s, slot, id, err,
 		    errlen) == -1 || push_reload(x, &x->s->nodes[i], &v, err,
 		    errlen) == -1)
 			rc = -1;

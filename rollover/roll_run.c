@@ -14,24 +14,21 @@
 #include "log.h"
 #include "roll_deploy.h"
 #include "roll_fleet.h"
-#include "roll_live.h"
 #include "roll_pub.h"
 #include "roll_run.h"
 #include "roll_store.h"
+#include "roll_vis.h"
+#include "roll_world.h"
 #include "tlsa_dane.h"
 #include "zone_check.h"
 #include "zone_publish.h"
 #include "zone_rr.h"
 
 #define say(x, ...) sbuf_printf((x)->out, __VA_ARGS__)
+/* Everything outside: see roll_world.h. */
+#define world(x) roll_world_of(x)
 
 static const struct zone_xfer_opts xfer = { 3000, 3, 0 };
-/*
- * Asking each authoritative server whether it serves the RRset: a lost
- * answer only means "not yet" (the next run asks again), so a server
- * that is down costs 3 s per question here, not 9.
- */
-static const struct zone_xfer_opts vis_xfer = { 1500, 2, 0 };
 
 /* Records for every slot's current (and pending) certificate and the
  * staged key. */
@@ -181,7 +178,7 @@ publish_set(struct roll_ctx *x, struct roll_state *st,
 	size_t h, i;
 	int rc = -1;
 
-	if (roll_pub_open(x->s, &pub, err, errlen) == -1)
+	if (world(x)->pub_open(x->s, &pub, err, errlen) == -1)
 		return -1;
 	for (h = 0; h < x->s->nhosts; h++) {
 		if ((owner = owner_of(x->s, h, err, errlen)) == NULL)
@@ -378,7 +375,7 @@ adopt(struct roll_ctx *x, const struct roll_state *st, struct zone_rrset *set,
 
 	*same = 0;
 	*found = NULL;
-	if (roll_pub_open(x->s, &pub, err, errlen) == -1)
+	if (world(x)->pub_open(x->s, &pub, err, errlen) == -1)
 		return -1;
 	if ((cur = calloc(x->s->nhosts, sizeof(*cur))) == NULL)
 		goto nomem;
@@ -402,7 +399,7 @@ adopt(struct roll_ctx *x, const struct roll_state *st, struct zone_rrset *set,
 		say(x, "  %zu record(s) found that no certificate or key known "
 		    "here matches; asking the MX addresses what they serve\n",
 		    left.n);
-		r = roll_live_matching(x->s, &left, &keep, x->out, err,
+		r = world(x)->live_matching(x->s, &left, &keep, x->out, err,
 		    errlen);
 		if (r != 0) {
 			if (r > 0)
@@ -496,79 +493,22 @@ roll_ttl_bound(struct roll_ctx *x, const struct zone_vis *v,
 }
 
 /*
- * The servers to ask whether they serve the RRset: the configured
- * check_servers, else the NS set of zone (asked of the resolver), and
- * the primary last (when there is one: NULL for a backend other than
- * rfc2136 without a primary), asked with key when it has one (it may
- * answer only us).  *vp and *np are what is built so far, also on failure (the caller frees them).
- * 0 or -1 (err empty when out of memory).
+ * Does every server in v (one owner's view) serve the published RRset
+ * with AA?  1 yes, 0 not yet (each one behind said, and added to
+ * behind).  *ttl grows to the largest TTL or negative TTL seen
+ * (bounded).
  */
 static int
-vis_servers(struct roll_ctx *x, const struct zone_server *resolver,
-    const struct zone_server *primary, const struct zone_tsig *key,
-    const char *zone, struct zone_vis **vp, size_t *np, char *err,
-    size_t errlen)
-{
-	struct zone_vis *v = NULL;
-	size_t n = 0, i;
-	int rc = -1;
-
-	if (x->s->dns.ncheck_servers > 0) {
-		if ((v = calloc(x->s->dns.ncheck_servers + 1,
-		    sizeof(*v))) == NULL)
-			goto out;
-		for (i = 0; i < x->s->dns.ncheck_servers; i++) {
-			if (zone_server_parse(x->s->dns.check_servers[i],
-			    &v[i].srv, err, errlen) == -1)
-				goto out;
-			v[i].role = "server";
-		}
-		n = x->s->dns.ncheck_servers;
-	} else if (x->s->dns.resolver != NULL) {
-		if (zone_ns_servers(resolver, zone, 53, &xfer, &v, &n, err,
-		    errlen) == -1)
-			goto out;
-		{
-			struct zone_vis *nv = reallocarray(v, n + 1,
-			    sizeof(*v));
-
-			if (nv == NULL)
-				goto out;	/* v and n stay the caller's */
-			v = nv;
-		}
-	} else if ((v = calloc(1, sizeof(*v))) == NULL)
-		goto out;
-	if (primary != NULL) {
-		memset(&v[n], 0, sizeof(v[n]));
-		v[n].srv = *primary;
-		v[n].role = "primary";
-		v[n].key = key->name != NULL ? key : NULL;
-		n++;
-	}
-	rc = 0;
-out:
-	*vp = v;
-	*np = n;
-	return rc;
-}
-
-/*
- * Does every server in v serve the published RRset at owner with AA?
- * 1 yes, 0 not yet (each one behind said, and added to behind).  *ttl
- * grows to the largest TTL or negative TTL seen (bounded).
- */
-static int
-owner_served(struct roll_ctx *x, const struct roll_state *st,
-    struct zone_vis *v, size_t n, const char *zone, const char *owner,
+owner_served(struct roll_ctx *x, const struct zone_vis *v, size_t n,
     uint32_t *ttl, char *behind, size_t behindlen)
 {
-	size_t i, bad;
+	size_t i, bad = 0;
 
-	bad = zone_visibility(v, n, zone, owner, &st->published, &vis_xfer);
 	for (i = 0; i < n; i++) {
 		if (v[i].state != ZONE_VIS_MATCH) {
 			char *d = zone_rrset_describe(&v[i].rrset);
 
+			bad++;
 			say(x, ROLL_INFO "  %s %s: not yet: %s%s%s\n",
 			    v[i].role,
 			    v[i].srv.name, v[i].error[0] ?
@@ -592,57 +532,38 @@ owner_served(struct roll_ctx *x, const struct roll_state *st,
 }
 
 /*
- * Does the published RRset at owner validate: the configured resolver
- * returns it with AD, and local validation against the trust anchor
- * file (when there is one; via the resolver, else the primary) agrees?
- * 1 yes, 0 not yet (said, and added to behind).  why is the caller's
- * buffer for the reasons, kept from one owner to the next.
+ * Does the published RRset at one owner validate: the configured
+ * resolver returned it with AD, and local validation against the trust
+ * anchor file (when there is one) agrees?  1 yes, 0 not yet (said, and
+ * added to behind).
  */
 static int
 owner_validated(struct roll_ctx *x, const struct roll_state *st,
-    const struct zone_server *resolver, const struct zone_server *primary,
-    const char *owner, char *why, size_t whylen, char *behind,
-    size_t behindlen)
+    const struct zone_server *resolver, const struct roll_vis_owner *o,
+    char *behind, size_t behindlen)
 {
-	struct zone_rrset got;
-	int sec, ok = 1;
+	int ok = 1;
 
-	if (x->s->dns.resolver != NULL) {
-		sec = zone_resolve_validated(resolver, owner, &xfer, &got, why,
-		    whylen);
-		if (sec != ZONE_SEC_SECURE ||
-		    !zone_rrset_equal(&got, &st->published)) {
-			say(x, ROLL_INFO "  resolver %s: not yet: "
-			    "%s%s\n",
-			    resolver->name, zone_sec_name(sec),
-			    sec == ZONE_SEC_SECURE ?
-			    ", another RRset (cached?)" : "");
-			if (strstr(behind, resolver->name) == NULL)
-				append_behind(behind, behindlen,
-				    "resolver", resolver->name);
-			ok = 0;
-		}
-		zone_rrset_free(&got);
+	if (o->res_asked && (o->res_sec != ZONE_SEC_SECURE ||
+	    !zone_rrset_equal(&o->res_rrset, &st->published))) {
+		say(x, ROLL_INFO "  resolver %s: not yet: %s%s\n",
+		    resolver->name, zone_sec_name(o->res_sec),
+		    o->res_sec == ZONE_SEC_SECURE ?
+		    ", another RRset (cached?)" : "");
+		if (strstr(behind, resolver->name) == NULL)
+			append_behind(behind, behindlen, "resolver",
+			    resolver->name);
+		ok = 0;
 	}
-	if (x->s->dns.trust_anchor_file != NULL) {
-		const struct zone_server *via = x->s->dns.resolver !=
-		    NULL ? resolver : primary;
-
-		sec = zone_validate_local(via,
-		    x->s->dns.trust_anchor_file, owner, &xfer, &got,
-		    why, whylen);
-		if (sec != ZONE_SEC_SECURE ||
-		    !zone_rrset_equal(&got, &st->published)) {
-			say(x, ROLL_INFO "  local validation: not yet: "
-			    "%s\n",
-			    sec == ZONE_SEC_SECURE ? "secure, but "
-			    "another RRset" : why);
-			if (strstr(behind, "local validation") == NULL)
-				append_behind(behind, behindlen,
-				    "local validation", "");
-			ok = 0;
-		}
-		zone_rrset_free(&got);
+	if (o->local_asked && (o->local_sec != ZONE_SEC_SECURE ||
+	    !zone_rrset_equal(&o->local_rrset, &st->published))) {
+		say(x, ROLL_INFO "  local validation: not yet: %s\n",
+		    o->local_sec == ZONE_SEC_SECURE ? "secure, but "
+		    "another RRset" : o->local_why);
+		if (strstr(behind, "local validation") == NULL)
+			append_behind(behind, behindlen, "local validation",
+			    "");
+		ok = 0;
 	}
 	return ok;
 }
@@ -650,59 +571,80 @@ owner_validated(struct roll_ctx *x, const struct roll_state *st,
 /*
  * Is the published RRset served by every authoritative server (the
  * configured check_servers, else the NS set) and the primary, and does
- * it validate?  1 yes, 0 not yet (why in x->out), -1 error.  *ttl gets
- * the largest TTL or negative TTL seen.
+ * it validate?  The world asks (roll_vis_run); this reads its answers.
+ * 1 yes, 0 not yet (why in x->out), -1 error.  *ttl gets the largest
+ * TTL or negative TTL seen.
  */
 static int
 visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
     char *behind, size_t behindlen, char *err, size_t errlen)
 {
+	struct roll_vis_job job;
+	struct roll_vis_result res = { 0 };
 	struct zone_server resolver, primary;
 	struct zone_tsig key = { 0 };
-	struct zone_vis *v = NULL;
-	char *owner = NULL, *zone = NULL, why[ERRBUF_LEN];
-	size_t n = 0, h;
+	char **owners = NULL, *zone = NULL;
+	size_t h;
 	int rc = -1, ok = 1, has_primary;
 
-	why[0] = '\0';
 	behind[0] = '\0';
 	*ttl = x->s->dns.ttl;
 	memset(&primary, 0, sizeof(primary));
+	memset(&resolver, 0, sizeof(resolver));
 	/* The primary is asked with our key: it may answer only us. */
 	if ((has_primary = primary_open(x, &primary, &key, err, errlen)) == -1)
 		goto out;
 	if (x->s->dns.resolver != NULL && zone_server_parse(x->s->dns.resolver,
 	    &resolver, err, errlen) == -1)
 		goto out;
+	if ((owners = calloc(x->s->nhosts, sizeof(*owners))) == NULL)
+		goto out;
+	for (h = 0; h < x->s->nhosts; h++)
+		if ((owners[h] = owner_of(x->s, h, err, errlen)) == NULL)
+			goto out;
+	if (x->s->nhosts > 0) {
+		zone = x->s->dns.zone != NULL ? strdup(x->s->dns.zone) :
+		    zone_find_apex(&primary, owners[0], 0, &key, &xfer, err,
+		    errlen);
+		if (zone == NULL)
+			goto out;
+	}
+	memset(&job, 0, sizeof(job));
+	job.zone = zone;
+	job.owners = (const char *const *)owners;
+	job.nowners = x->s->nhosts;
+	job.expect = &st->published;
+	job.check_servers = (const char *const *)x->s->dns.check_servers;
+	job.ncheck_servers = x->s->dns.ncheck_servers;
+	job.resolver = x->s->dns.resolver;
+	job.ta_file = x->s->dns.trust_anchor_file;
+	job.primary = has_primary ? &primary : NULL;
+	job.key = &key;
+	if (x->s->nhosts > 0 && world(x)->vis(&job, &res, err, errlen) == -1)
+		goto out;
+	if (res.n != x->s->nhosts) {
+		errfmt(err, errlen, "service %s: the visibility check gave "
+		    "%zu answer(s) for %zu host(s)", x->s->name, res.n,
+		    x->s->nhosts);
+		goto out;
+	}
 	for (h = 0; h < x->s->nhosts; h++) {
-		free(owner);
-		if ((owner = owner_of(x->s, h, err, errlen)) == NULL)
-			goto out;
-		if (zone == NULL) {
-			zone = x->s->dns.zone != NULL ? strdup(x->s->dns.zone) :
-			    zone_find_apex(&primary, owner, 0, &key, &xfer, err,
-			    errlen);
-			if (zone == NULL)
-				goto out;
-		}
-		if (v == NULL && vis_servers(x, &resolver,
-		    has_primary ? &primary : NULL, &key, zone, &v, &n, err,
-		    errlen) == -1)
-			goto out;
-		if (!owner_served(x, st, v, n, zone, owner, ttl, behind,
+		if (!owner_served(x, res.o[h].v, res.o[h].n, ttl, behind,
 		    behindlen))
 			ok = 0;
-		if (!owner_validated(x, st, &resolver, &primary, owner, why,
-		    sizeof(why), behind, behindlen))
+		if (!owner_validated(x, st, &resolver, &res.o[h], behind,
+		    behindlen))
 			ok = 0;
 	}
 	rc = ok;
 out:
 	if (rc == -1 && err[0] == '\0')
 		errfmt(err, errlen, "out of memory");
-	zone_vis_free(v, n);
+	roll_vis_result_free(&res);
 	zone_tsig_free(&key);
-	free(owner);
+	for (h = 0; owners != NULL && h < x->s->nhosts; h++)
+		free(owners[h]);
+	free(owners);
 	free(zone);
 	return rc;
 }
@@ -752,7 +694,8 @@ save(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 {
 	if (x->dry_run)
 		return 0;
-	return roll_state_save(x->c->state_dir, x->s->name, st, err, errlen);
+	return roll_state_save_at(x->c->state_dir, x->s->name, st,
+	    roll_world_now(x), err, errlen);
 }
 
 /* Put back what was live before in a slot (no reload). */
@@ -765,7 +708,7 @@ switch_back(struct roll_ctx *x, const char *slot, const char *id)
 		say(x, "  no previous certificate to switch back to\n");
 		return -1;
 	}
-	if (roll_deploy(x->c->state_dir, x->s, slot, id, e, sizeof(e)) ==
+	if (world(x)->deploy(x->c->state_dir, x->s, slot, id, e, sizeof(e)) ==
 	    -1) {
 		say(x, "  switching back to %s FAILED: %s\n", id, e);
 		return -1;
@@ -779,7 +722,8 @@ reload_after_switch_back(struct roll_ctx *x)
 {
 	char e[ERRBUF_LEN];
 
-	if (roll_reload(x->s, (int)x->s->reload_timeout, e, sizeof(e)) == -1)
+	if (world(x)->reload(x->s, (int)x->s->reload_timeout, e,
+	    sizeof(e)) == -1)
 		say(x, "  reload after switching back FAILED: %s\n", e);
 }
 
@@ -1037,14 +981,14 @@ switch_deploy(struct roll_ctx *x, const struct roll_state *st, char *err,
 
 		if (sl->pending[0] == '\0')
 			continue;
-		if (roll_deploy(x->c->state_dir, x->s, sl->name,
+		if (world(x)->deploy(x->c->state_dir, x->s, sl->name,
 		    sl->pending, err, errlen) == -1) {
 			/* Undo the slots switched before this one. */
 			switch_back_pending(x, st, k);
 			return -1;
 		}
 	}
-	if (roll_reload(x->s, (int)x->s->reload_timeout, err,
+	if (world(x)->reload(x->s, (int)x->s->reload_timeout, err,
 	    errlen) == -1) {
 		say(x, "  %s; switching back\n", err);
 		switch_back_pending(x, st, st->nslots);
@@ -1147,7 +1091,7 @@ phase_verify(struct roll_ctx *x, struct roll_state *st, char *err,
 
 	if (x->s->nnodes > 0)
 		return roll_fleet_verify(x, st, err, errlen);
-	r = roll_live_check(x->s, &st->published, &served, x->out, err,
+	r = world(x)->live_check(x->s, &st->published, &served, x->out, err,
 	    errlen);
 	if (r == 0) {
 		/*
@@ -1223,7 +1167,7 @@ phase_retire(struct roll_ctx *x, struct roll_state *st, char *err,
 
 	if (wanted(x, st, 1, &want, err, errlen) == -1)
 		goto out;
-	r = roll_live_check(x->s, &st->published, &served, x->out,
+	r = world(x)->live_check(x->s, &st->published, &served, x->out,
 	    err, errlen);
 	if (r == -1)
 		goto out;
@@ -1366,13 +1310,14 @@ repair_chain_reload(struct roll_ctx *x, struct roll_state *st, char *err,
 	for (k = 0; k < st->nslots; k++) {
 		struct roll_slot *sl = &st->slot[k];
 
-		if (sl->current[0] != '\0' && !roll_deploy_fresh(
-		    x->c->state_dir, x->s, sl->current) && roll_deploy(
+		if (sl->current[0] != '\0' && !world(x)->deploy_fresh(
+		    x->c->state_dir, x->s, sl->current) && world(x)->deploy(
 		    x->c->state_dir, x->s, sl->name, sl->current, err,
 		    errlen) == -1)
 			return -1;
 	}
-	if (roll_reload(x->s, (int)x->s->reload_timeout, err, errlen) == -1)
+	if (world(x)->reload(x->s, (int)x->s->reload_timeout, err,
+	    errlen) == -1)
 		return -1;
 	if (unlink(path) == -1 && errno != ENOENT) {
 		errfmt(err, errlen, "%s: %s", path, strerror(errno));
@@ -1413,8 +1358,8 @@ roll_repair_deploy(struct roll_ctx *x, struct roll_state *st, char *err,
 			continue;
 		}
 		/* Its records are published: it is the current one. */
-		if (roll_deploy(x->c->state_dir, x->s, sl->name, sl->current,
-		    err, errlen) == -1)
+		if (world(x)->deploy(x->c->state_dir, x->s, sl->name,
+		    sl->current, err, errlen) == -1)
 			return -1;
 		say(x, "  %s was missing: deployed %s again\n", link,
 		    sl->current);
@@ -1423,7 +1368,8 @@ roll_repair_deploy(struct roll_ctx *x, struct roll_state *st, char *err,
 	}
 	if (n == 0)
 		return 0;
-	if (roll_reload(x->s, (int)x->s->reload_timeout, err, errlen) == -1)
+	if (world(x)->reload(x->s, (int)x->s->reload_timeout, err,
+	    errlen) == -1)
 		return -1;
 	errfmt(err, errlen, "service %s: %s was missing (deploy directory "
 	    "removed?); deployed the current certificate again and reloaded",
@@ -1578,12 +1524,13 @@ chain_update_live(struct roll_ctx *x, const struct roll_slot *sl,
 	if (roll_store_put(x->c->state_dir, x->s, c, &changed, err,
 	    errlen) == -1)
 		goto back;
-	if (roll_deploy(x->c->state_dir, x->s, sl->name, c->id, err,
+	if (world(x)->deploy(x->c->state_dir, x->s, sl->name, c->id, err,
 	    errlen) == -1)
 		goto back;
 	say(x, "%s: deployed the new chain (%d certificates) of the current "
 	    "certificate %s\n", x->s->name, sk_X509_num(c->chain), c->id);
-	if (roll_reload(x->s, (int)x->s->reload_timeout, err, errlen) == -1)
+	if (world(x)->reload(x->s, (int)x->s->reload_timeout, err,
+	    errlen) == -1)
 		goto back;
 	say(x, "  reloaded\n");
 	if (unlink(path) == -1 && errno != ENOENT) {
@@ -1595,11 +1542,11 @@ back:
 	/* The chain that was live goes back; the marker stays until a
 	 * reload of it is confirmed (the next run retries). */
 	if (roll_store_put(x->c->state_dir, x->s, old, &changed, e2,
-	    sizeof(e2)) == -1 || roll_deploy(x->c->state_dir, x->s, sl->name,
-	    old->id, e2, sizeof(e2)) == -1)
+	    sizeof(e2)) == -1 || world(x)->deploy(x->c->state_dir, x->s,
+	    sl->name, old->id, e2, sizeof(e2)) == -1)
 		say(x, "  %s; putting the previous chain back FAILED: %s (the "
 		    "next run retries)\n", err, e2);
-	else if (roll_reload(x->s, (int)x->s->reload_timeout, e2,
+	else if (world(x)->reload(x->s, (int)x->s->reload_timeout, e2,
 	    sizeof(e2)) == -1)
 		say(x, "  %s; the previous chain is deployed again, but its "
 		    "reload failed too: %s (the next run reloads)\n", err, e2);
@@ -1628,7 +1575,7 @@ import_again(struct roll_ctx *x, struct roll_state *st, struct roll_slot *sl,
 	    errlen) == -1)
 		goto out;
 	if (roll_chain_equal(old.chain, c->chain) && (!current ||
-	    (roll_deploy_fresh(x->c->state_dir, x->s, c->id) &&
+	    (world(x)->deploy_fresh(x->c->state_dir, x->s, c->id) &&
 	    !reload_pending(x)))) {
 		say(x, current ? "%s: %s is deployed already; nothing to do\n" :
 		    "%s: %s was imported before; nothing to do\n", x->s->name,

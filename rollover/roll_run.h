@@ -26,6 +26,8 @@
  */
 #define ROLL_INFO "<6>"
 
+struct roll_world;
+
 struct roll_ctx {
 	const struct roll_config	*c;
 	const struct roll_service	*s;
@@ -38,6 +40,9 @@ struct roll_ctx {
 	const struct zone_rrset		*adopted;
 	unsigned			 resting; /* nodes (bits, by */
 						  /* index) resting */
+	/* What the steps ask and change outside (roll_world.h); NULL:
+	 * the real world. */
+	const struct roll_world		*w;
 };
 
 /*

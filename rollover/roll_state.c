@@ -523,11 +523,19 @@ int
 roll_state_save(const char *state_dir, const char *service,
     struct roll_state *st, char *err, size_t errlen)
 {
+	return roll_state_save_at(state_dir, service, st, time(NULL), err,
+	    errlen);
+}
+
+int
+roll_state_save_at(const char *state_dir, const char *service,
+    struct roll_state *st, time_t now, char *err, size_t errlen)
+{
 	char dir[PATH_MAX], path[PATH_MAX], prev[PATH_MAX], ptmp[PATH_MAX];
 	struct sbuf b = { 0 };
 	int rc;
 
-	st->updated_at = time(NULL);
+	st->updated_at = now;
 	if (roll_state_serialise(service, st, &b, err, errlen) == -1) {
 		sbuf_free(&b);
 		return -1;

@@ -113,10 +113,14 @@ int roll_state_serialise(const char *service, const struct roll_state *st,
 
 /*
  * Write it atomically (0600), creating the service directory; refused
- * (nothing written) when roll_state_serialise refuses it.
+ * (nothing written) when roll_state_serialise refuses it.  updated_at
+ * becomes time(NULL), or now with roll_state_save_at (the state
+ * machine's clock: see roll_world.h).
  */
 int roll_state_save(const char *state_dir, const char *service,
     struct roll_state *st, char *err, size_t errlen);
+int roll_state_save_at(const char *state_dir, const char *service,
+    struct roll_state *st, time_t now, char *err, size_t errlen);
 
 void roll_state_free(struct roll_state *st);
 
