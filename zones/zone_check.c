@@ -284,6 +284,48 @@ follow_cnames(struct zone_answer *a)
 	ldns_rdf_deep_free(cur);
 }
 
+/*
+ * Ask resolver for (name, type) with RD and DO and, on SERVFAIL, again
+ * with CD: a validating resolver that fails the data but has it is
+ * saying "bogus", not "down".  -1 when the first question had no reply
+ * (why in err); else SECURE (AD), INSECURE (NOERROR or NXDOMAIN without
+ * AD), BOGUS (SERVFAIL, but NOERROR or NXDOMAIN with CD) or ERROR, with
+ * the reply that decided it in *rp (NULL for ERROR without one; caller
+ * frees) and the rcode of the first reply in *rcode1.
+ */
+static int
+query_validated(const struct zone_server *resolver, const char *name,
+    ldns_rr_type type, const struct zone_xfer_opts *o, ldns_pkt **rp,
+    int *rcode1, char *err, size_t errlen)
+{
+	char lerr[ERRBUF_LEN];
+	ldns_pkt *r = NULL;
+	int rcode;
+
+	*rp = NULL;
+	if (zone_query(resolver, name, type, 1, 1, 0, o, &r, err,
+	    errlen) == -1)
+		return -1;
+	*rcode1 = rcode = ldns_pkt_get_rcode(r);
+	if (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) {
+		*rp = r;
+		return ldns_pkt_ad(r) ? ZONE_SEC_SECURE : ZONE_SEC_INSECURE;
+	}
+	if (rcode == LDNS_RCODE_SERVFAIL) {
+		ldns_pkt_free(r);
+		r = NULL;
+		if (zone_query(resolver, name, type, 1, 1, 1, o, &r, lerr,
+		    sizeof(lerr)) == 0 &&
+		    (ldns_pkt_get_rcode(r) == LDNS_RCODE_NOERROR ||
+		    ldns_pkt_get_rcode(r) == LDNS_RCODE_NXDOMAIN)) {
+			*rp = r;
+			return ZONE_SEC_BOGUS;
+		}
+	}
+	*rp = r;
+	return ZONE_SEC_ERROR;
+}
+
 int
 zone_lookup(const struct zone_server *resolver, const char *name,
     ldns_rr_type type, const struct zone_xfer_opts *o, struct zone_answer *a)
@@ -291,6 +333,7 @@ zone_lookup(const struct zone_server *resolver, const char *name,
 	char tname[16], lerr[ERRBUF_LEN];
 	ldns_pkt *r = NULL;
 	char *ts;
+	int sec;
 
 	memset(a, 0, sizeof(*a));
 	a->sec = ZONE_SEC_ERROR;
@@ -299,34 +342,22 @@ zone_lookup(const struct zone_server *resolver, const char *name,
 	ts = ldns_rr_type2str(type);
 	snprintf(tname, sizeof(tname), "%s", ts != NULL ? ts : "?");
 	free(ts);
-	if (zone_query(resolver, name, type, 1, 1, 0, o, &r, lerr,
-	    sizeof(lerr)) == -1) {
+	if ((sec = query_validated(resolver, name, type, o, &r, &a->rcode,
+	    lerr, sizeof(lerr))) == -1) {
 		errfmt(a->error, sizeof(a->error), "%s", lerr);
 		return a->sec;
 	}
-	a->rcode = ldns_pkt_get_rcode(r);
-	if (a->rcode == LDNS_RCODE_NOERROR || a->rcode == LDNS_RCODE_NXDOMAIN) {
+	if (sec != ZONE_SEC_ERROR) {
 		a->pkt = r;
-		a->sec = ldns_pkt_ad(r) ? ZONE_SEC_SECURE : ZONE_SEC_INSECURE;
+		a->sec = sec;
 		follow_cnames(a);
-		return a->sec;
-	}
-	if (a->rcode == LDNS_RCODE_SERVFAIL) {
-		ldns_pkt_free(r);
-		r = NULL;
-		if (zone_query(resolver, name, type, 1, 1, 1, o, &r, lerr,
-		    sizeof(lerr)) == 0 &&
-		    (ldns_pkt_get_rcode(r) == LDNS_RCODE_NOERROR ||
-		    ldns_pkt_get_rcode(r) == LDNS_RCODE_NXDOMAIN)) {
-			a->pkt = r;
-			a->sec = ZONE_SEC_BOGUS;
-			follow_cnames(a);
+		if (sec == ZONE_SEC_BOGUS)
 			errfmt(a->error, sizeof(a->error), "%s: %s %s fails "
 			    "DNSSEC validation (SERVFAIL, but answered with "
 			    "checking disabled)", resolver->name, name, tname);
-			return a->sec;
-		}
+		return a->sec;
 	}
+	/* SERVFAIL (also with CD) or another rcode. */
 	errfmt(a->error, sizeof(a->error), "%s: %s %s: %s", resolver->name,
 	    name, tname, r != NULL ? zone_rcode_name(ldns_pkt_get_rcode(r)) :
 	    "no answer");
@@ -355,40 +386,26 @@ zone_resolve_validated(const struct zone_server *resolver,
     struct zone_rrset *out, char *err, size_t errlen)
 {
 	ldns_pkt *r = NULL;
-	int rcode, sec = ZONE_SEC_ERROR;
+	int sec, rcode;
 
 	memset(out, 0, sizeof(*out));
-	if (zone_query(resolver, owner, LDNS_RR_TYPE_TLSA, 1, 1, 0, o, &r,
-	    err, errlen) == -1)
+	if ((sec = query_validated(resolver, owner, LDNS_RR_TYPE_TLSA, o, &r,
+	    &rcode, err, errlen)) == -1)
 		return ZONE_SEC_ERROR;
-	rcode = ldns_pkt_get_rcode(r);
-	if (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) {
+	if (sec != ZONE_SEC_ERROR)
 		zone_rrset_from_pkt(r, owner, out);
-		sec = ldns_pkt_ad(r) ? ZONE_SEC_SECURE : ZONE_SEC_INSECURE;
-		if (sec == ZONE_SEC_INSECURE)
-			errfmt(err, errlen, "%s: answer for %s TLSA has no AD "
-			    "bit (unsigned zone, or the resolver does not "
-			    "validate)", resolver->name, owner);
-		goto out;
-	}
-	if (rcode == LDNS_RCODE_SERVFAIL) {
-		ldns_pkt_free(r);
-		r = NULL;
-		if (zone_query(resolver, owner, LDNS_RR_TYPE_TLSA, 1, 1, 1, o,
-		    &r, err, errlen) == 0 &&
-		    (ldns_pkt_get_rcode(r) == LDNS_RCODE_NOERROR ||
-		    ldns_pkt_get_rcode(r) == LDNS_RCODE_NXDOMAIN)) {
-			zone_rrset_from_pkt(r, owner, out);
-			errfmt(err, errlen, "%s: %s TLSA fails validation "
-			    "(SERVFAIL, but answered with checking disabled)",
-			    resolver->name, owner);
-			sec = ZONE_SEC_BOGUS;
-			goto out;
-		}
-	}
-	errfmt(err, errlen, "%s: %s TLSA: %s", resolver->name, owner,
-	    r != NULL ? zone_rcode_name(ldns_pkt_get_rcode(r)) : "no answer");
-out:
+	if (sec == ZONE_SEC_INSECURE)
+		errfmt(err, errlen, "%s: answer for %s TLSA has no AD bit "
+		    "(unsigned zone, or the resolver does not validate)",
+		    resolver->name, owner);
+	else if (sec == ZONE_SEC_BOGUS)
+		errfmt(err, errlen, "%s: %s TLSA fails validation (SERVFAIL, "
+		    "but answered with checking disabled)", resolver->name,
+		    owner);
+	else if (sec == ZONE_SEC_ERROR)
+		errfmt(err, errlen, "%s: %s TLSA: %s", resolver->name, owner,
+		    r != NULL ? zone_rcode_name(ldns_pkt_get_rcode(r)) :
+		    "no answer");
 	ldns_pkt_free(r);
 	return sec;
 }
