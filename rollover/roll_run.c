@@ -18,6 +18,7 @@
 #include "roll_pub.h"
 #include "roll_run.h"
 #include "roll_store.h"
+#include "roll_vis.h"
 #include "tlsa_dane.h"
 #include "zone_check.h"
 #include "zone_publish.h"
@@ -26,12 +27,6 @@
 #define say(x, ...) sbuf_printf((x)->out, __VA_ARGS__)
 
 static const struct zone_xfer_opts xfer = { 3000, 3, 0 };
-/*
- * Asking each authoritative server whether it serves the RRset: a lost
- * answer only means "not yet" (the next run asks again), so a server
- * that is down costs 3 s per question here, not 9.
- */
-static const struct zone_xfer_opts vis_xfer = { 1500, 2, 0 };
 
 /* Records for every slot's current (and pending) certificate and the
  * staged key. */
@@ -496,79 +491,24 @@ roll_ttl_bound(struct roll_ctx *x, const struct zone_vis *v,
 }
 
 /*
- * The servers to ask whether they serve the RRset: the configured
- * check_servers, else the NS set of zone (asked of the resolver), and
- * the primary last (when there is one: NULL for a backend other than
- * rfc2136 without a primary), asked with key when it has one (it may
- * answer only us).  *vp and *np are what is built so far, also on failure (the caller frees them).
- * 0 or -1 (err empty when out of memory).
+ * Does every server of o (the configured check_servers, else the NS
+ * set, and the primary last) serve the published RRset at the owner
+ * with AA?  1 yes, 0 not yet (each one behind said, and added to
+ * behind).  *ttl grows to the largest TTL or negative TTL seen
+ * (bounded).
  */
 static int
-vis_servers(struct roll_ctx *x, const struct zone_server *resolver,
-    const struct zone_server *primary, const struct zone_tsig *key,
-    const char *zone, struct zone_vis **vp, size_t *np, char *err,
-    size_t errlen)
-{
-	struct zone_vis *v = NULL;
-	size_t n = 0, i;
-	int rc = -1;
-
-	if (x->s->dns.ncheck_servers > 0) {
-		if ((v = calloc(x->s->dns.ncheck_servers + 1,
-		    sizeof(*v))) == NULL)
-			goto out;
-		for (i = 0; i < x->s->dns.ncheck_servers; i++) {
-			if (zone_server_parse(x->s->dns.check_servers[i],
-			    &v[i].srv, err, errlen) == -1)
-				goto out;
-			v[i].role = "server";
-		}
-		n = x->s->dns.ncheck_servers;
-	} else if (x->s->dns.resolver != NULL) {
-		if (zone_ns_servers(resolver, zone, 53, &xfer, &v, &n, err,
-		    errlen) == -1)
-			goto out;
-		{
-			struct zone_vis *nv = reallocarray(v, n + 1,
-			    sizeof(*v));
-
-			if (nv == NULL)
-				goto out;	/* v and n stay the caller's */
-			v = nv;
-		}
-	} else if ((v = calloc(1, sizeof(*v))) == NULL)
-		goto out;
-	if (primary != NULL) {
-		memset(&v[n], 0, sizeof(v[n]));
-		v[n].srv = *primary;
-		v[n].role = "primary";
-		v[n].key = key->name != NULL ? key : NULL;
-		n++;
-	}
-	rc = 0;
-out:
-	*vp = v;
-	*np = n;
-	return rc;
-}
-
-/*
- * Does every server in v serve the published RRset at owner with AA?
- * 1 yes, 0 not yet (each one behind said, and added to behind).  *ttl
- * grows to the largest TTL or negative TTL seen (bounded).
- */
-static int
-owner_served(struct roll_ctx *x, const struct roll_state *st,
-    struct zone_vis *v, size_t n, const char *zone, const char *owner,
+owner_served(struct roll_ctx *x, const struct roll_vis_owner *o,
     uint32_t *ttl, char *behind, size_t behindlen)
 {
-	size_t i, bad;
+	const struct zone_vis *v = o->v;
+	size_t i, bad = 0;
 
-	bad = zone_visibility(v, n, zone, owner, &st->published, &vis_xfer);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < o->n; i++) {
 		if (v[i].state != ZONE_VIS_MATCH) {
 			char *d = zone_rrset_describe(&v[i].rrset);
 
+			bad++;
 			say(x, ROLL_INFO "  %s %s: not yet: %s%s%s\n",
 			    v[i].role,
 			    v[i].srv.name, v[i].error[0] ?
@@ -592,57 +532,44 @@ owner_served(struct roll_ctx *x, const struct roll_state *st,
 }
 
 /*
- * Does the published RRset at owner validate: the configured resolver
- * returns it with AD, and local validation against the trust anchor
- * file (when there is one; via the resolver, else the primary) agrees?
- * 1 yes, 0 not yet (said, and added to behind).  why is the caller's
- * buffer for the reasons, kept from one owner to the next.
+ * Does the published RRset at the owner validate: the configured
+ * resolver returns it with AD, and local validation against the trust
+ * anchor file (when there is one; via the resolver, else the primary)
+ * agrees?  1 yes, 0 not yet (said, and added to behind).
  */
 static int
 owner_validated(struct roll_ctx *x, const struct roll_state *st,
-    const struct zone_server *resolver, const struct zone_server *primary,
-    const char *owner, char *why, size_t whylen, char *behind,
-    size_t behindlen)
+    const struct zone_server *resolver, const struct roll_vis_owner *o,
+    char *behind, size_t behindlen)
 {
-	struct zone_rrset got;
-	int sec, ok = 1;
+	int ok = 1;
 
-	if (x->s->dns.resolver != NULL) {
-		sec = zone_resolve_validated(resolver, owner, &xfer, &got, why,
-		    whylen);
-		if (sec != ZONE_SEC_SECURE ||
-		    !zone_rrset_equal(&got, &st->published)) {
+	if (o->res_asked) {
+		if (o->res_sec != ZONE_SEC_SECURE ||
+		    !zone_rrset_equal(&o->res_rrset, &st->published)) {
 			say(x, ROLL_INFO "  resolver %s: not yet: "
 			    "%s%s\n",
-			    resolver->name, zone_sec_name(sec),
-			    sec == ZONE_SEC_SECURE ?
+			    resolver->name, zone_sec_name(o->res_sec),
+			    o->res_sec == ZONE_SEC_SECURE ?
 			    ", another RRset (cached?)" : "");
 			if (strstr(behind, resolver->name) == NULL)
 				append_behind(behind, behindlen,
 				    "resolver", resolver->name);
 			ok = 0;
 		}
-		zone_rrset_free(&got);
 	}
-	if (x->s->dns.trust_anchor_file != NULL) {
-		const struct zone_server *via = x->s->dns.resolver !=
-		    NULL ? resolver : primary;
-
-		sec = zone_validate_local(via,
-		    x->s->dns.trust_anchor_file, owner, &xfer, &got,
-		    why, whylen);
-		if (sec != ZONE_SEC_SECURE ||
-		    !zone_rrset_equal(&got, &st->published)) {
+	if (o->local_asked) {
+		if (o->local_sec != ZONE_SEC_SECURE ||
+		    !zone_rrset_equal(&o->local_rrset, &st->published)) {
 			say(x, ROLL_INFO "  local validation: not yet: "
 			    "%s\n",
-			    sec == ZONE_SEC_SECURE ? "secure, but "
-			    "another RRset" : why);
+			    o->local_sec == ZONE_SEC_SECURE ? "secure, but "
+			    "another RRset" : o->local_why);
 			if (strstr(behind, "local validation") == NULL)
 				append_behind(behind, behindlen,
 				    "local validation", "");
 			ok = 0;
 		}
-		zone_rrset_free(&got);
 	}
 	return ok;
 }
@@ -651,7 +578,8 @@ owner_validated(struct roll_ctx *x, const struct roll_state *st,
  * Is the published RRset served by every authoritative server (the
  * configured check_servers, else the NS set) and the primary, and does
  * it validate?  1 yes, 0 not yet (why in x->out), -1 error.  *ttl gets
- * the largest TTL or negative TTL seen.
+ * the largest TTL or negative TTL seen.  The strangers are asked by
+ * roll_vis_run's unprivileged child; the primary, with our key, here.
  */
 static int
 visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
@@ -659,12 +587,12 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 {
 	struct zone_server resolver, primary;
 	struct zone_tsig key = { 0 };
-	struct zone_vis *v = NULL;
-	char *owner = NULL, *zone = NULL, why[ERRBUF_LEN];
-	size_t n = 0, h;
+	struct roll_vis_job job;
+	struct roll_vis_result res = { 0 };
+	char **owners = NULL, *zone = NULL;
+	size_t h;
 	int rc = -1, ok = 1, has_primary;
 
-	why[0] = '\0';
 	behind[0] = '\0';
 	*ttl = x->s->dns.ttl;
 	memset(&primary, 0, sizeof(primary));
@@ -674,35 +602,48 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 	if (x->s->dns.resolver != NULL && zone_server_parse(x->s->dns.resolver,
 	    &resolver, err, errlen) == -1)
 		goto out;
-	for (h = 0; h < x->s->nhosts; h++) {
-		free(owner);
-		if ((owner = owner_of(x->s, h, err, errlen)) == NULL)
+	if (x->s->nhosts == 0) {
+		rc = 1;
+		goto out;
+	}
+	if ((owners = calloc(x->s->nhosts, sizeof(*owners))) == NULL)
+		goto out;
+	for (h = 0; h < x->s->nhosts; h++)
+		if ((owners[h] = owner_of(x->s, h, err, errlen)) == NULL)
 			goto out;
-		if (zone == NULL) {
-			zone = x->s->dns.zone != NULL ? strdup(x->s->dns.zone) :
-			    zone_find_apex(&primary, owner, 0, &key, &xfer, err,
-			    errlen);
-			if (zone == NULL)
-				goto out;
-		}
-		if (v == NULL && vis_servers(x, &resolver,
-		    has_primary ? &primary : NULL, &key, zone, &v, &n, err,
-		    errlen) == -1)
-			goto out;
-		if (!owner_served(x, st, v, n, zone, owner, ttl, behind,
-		    behindlen))
+	zone = x->s->dns.zone != NULL ? strdup(x->s->dns.zone) :
+	    zone_find_apex(&primary, owners[0], 0, &key, &xfer, err, errlen);
+	if (zone == NULL)
+		goto out;
+	memset(&job, 0, sizeof(job));
+	job.zone = zone;
+	job.owners = (const char *const *)owners;
+	job.nowners = x->s->nhosts;
+	job.expect = &st->published;
+	job.check_servers = (const char *const *)x->s->dns.check_servers;
+	job.ncheck_servers = x->s->dns.ncheck_servers;
+	job.resolver = x->s->dns.resolver;
+	job.ta_file = x->s->dns.trust_anchor_file;
+	job.primary = has_primary ? &primary : NULL;
+	job.key = &key;
+	if (roll_vis_run(&job, &res, err, errlen) == -1)
+		goto out;
+	for (h = 0; h < res.n; h++) {
+		if (!owner_served(x, &res.o[h], ttl, behind, behindlen))
 			ok = 0;
-		if (!owner_validated(x, st, &resolver, &primary, owner, why,
-		    sizeof(why), behind, behindlen))
+		if (!owner_validated(x, st, &resolver, &res.o[h], behind,
+		    behindlen))
 			ok = 0;
 	}
 	rc = ok;
 out:
 	if (rc == -1 && err[0] == '\0')
 		errfmt(err, errlen, "out of memory");
-	zone_vis_free(v, n);
+	roll_vis_result_free(&res);
 	zone_tsig_free(&key);
-	free(owner);
+	for (h = 0; owners != NULL && h < x->s->nhosts; h++)
+		free(owners[h]);
+	free(owners);
 	free(zone);
 	return rc;
 }
