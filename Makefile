@@ -63,7 +63,8 @@ ROLL_SRC   = rollover/roll_config.c rollover/roll_state.c \
 	     rollover/roll_validate.c rollover/roll_init.c \
 	     rollover/roll_log.c rollover/roll_plan.c rollover/roll_pub.c \
 	     rollover/roll_pub_rfc2136.c rollover/roll_pub_exec.c \
-	     rollover/roll_pub_pdns.c rollover/roll_fleet.c rollover/roll_world.c
+	     rollover/roll_pub_pdns.c rollover/roll_fleet.c rollover/roll_world.c \
+	     rollover/roll_vis.c
 LIB_SRC	   = $(COMMON_SRC) $(TLSA_SRC) $(ZONES_SRC) $(CHECK_SRC) $(ROLL_SRC)
 LIB_OBJ	   = $(LIB_SRC:%.c=$(B)/obj/%.o)
 CLI_SRC	   = cli/tlsagen.c cli/tlsa-rollover.c

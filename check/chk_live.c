@@ -290,82 +290,32 @@ parse_reply(char *buf, struct zone_rrset *served, struct sbuf *report,
 	return bad;
 }
 
+struct live_job {
+	const struct chk_live		*l;
+	const struct zone_rrset		*recs;
+	int				 want_served, match_each;
+};
+
+static void
+live_child(void *arg, int fd)
+{
+	const struct live_job *j = arg;
+
+	child(j->l, j->recs, j->want_served, j->match_each, fd);
+}
+
 static int
 live_run(const struct chk_live *l, const struct zone_rrset *recs,
     int match_each, struct zone_rrset *served, struct sbuf *report,
     char *err, size_t errlen)
 {
+	struct live_job j = { l, recs, served != NULL, match_each };
 	struct sbuf in = { 0 };
-	struct pollfd pfd;
-	char buf[8192];
-	time_t end = time(NULL) + 300;
-	pid_t pid;
-	ssize_t n;
-	int fds[2], st = 0, rc = -1;
+	int rc;
 
-	if (pipe2(fds, O_CLOEXEC) == -1) {
-		errfmt(err, errlen, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == -1) {
-		errfmt(err, errlen, "fork: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		/* Nothing of the parent's: no lock, no key file. */
-		if (fds[1] != 3 && dup2(fds[1], 3) == -1)
-			_exit(1);
-		(void)close_range(4, ~0U, 0);
-		child(l, recs, served != NULL, match_each, 3);
-	}
-	close(fds[1]);
-	/* Bounded in size and time: the child's own deadline is shorter. */
-	for (;;) {
-		pfd.fd = fds[0];
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (time(NULL) >= end) {
-			errfmt(err, errlen, "the probe process did not finish "
-			    "in 300 s");
-			kill(pid, SIGKILL);
-			goto reap;
-		}
-		if (poll(&pfd, 1, 1000) == -1) {
-			if (errno == EINTR)
-				continue;
-			errfmt(err, errlen, "poll: %s", strerror(errno));
-			kill(pid, SIGKILL);
-			goto reap;
-		}
-		if (!(pfd.revents & (POLLIN | POLLHUP)))
-			continue;
-		if ((n = read(fds[0], buf, sizeof(buf))) == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (in.len + (size_t)n > LIVE_MAX_REPLY) {
-			errfmt(err, errlen, "the probe process said too much");
-			kill(pid, SIGKILL);
-			goto reap;
-		}
-		sbuf_add(&in, buf, (size_t)n);
-	}
+	rc = privsep_child_run(live_child, &j, "probe process", 300,
+	    LIVE_MAX_REPLY, &in, err, errlen);
 	sbuf_add(&in, "", 1);
-	rc = 0;
-reap:
-	close(fds[0]);
-	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-		;
-	if (rc == 0 && (!WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
-		errfmt(err, errlen, "the probe process died (%s %d)",
-		    WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ?
-		    WTERMSIG(st) : WEXITSTATUS(st));
-		rc = -1;
-	}
 	if (rc == 0)
 		rc = parse_reply(in.s, served, report, err, errlen);
 	sbuf_free(&in);

@@ -36,4 +36,21 @@ void privsep_nocore(void);
  */
 void privsep_child_reset(mode_t mask);
 
+struct sbuf;
+
+/*
+ * Run fn(arg, 3) in a child process whose only descriptors are the
+ * standard ones and 3, the write end of a pipe, and collect what it
+ * writes there into out (appended; not NUL-terminated), at most maxlen
+ * bytes within timeout seconds.  fn is called right after fork(): it
+ * drops its privileges itself (it may first have to wipe what it must
+ * not keep); the child exits 0 when fn returns.  0 when the child ended
+ * with status 0, or -1 with a reason naming what ("probe process": "the
+ * probe process died (signal 9)"); a child that says too much or takes
+ * too long is killed.  out is the caller's to free, also after -1.
+ */
+int privsep_child_run(void (*fn)(void *arg, int fd), void *arg,
+    const char *what, unsigned timeout, size_t maxlen, struct sbuf *out,
+    char *err, size_t errlen);
+
 #endif

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log.h"
 #include "zone_check.h"
 #include "zone_net.h"
 #include "zone_update.h"
@@ -52,12 +53,12 @@ struct roll_vis_owner {
 	int			 res_asked;
 	int			 res_sec;	/* enum zone_sec */
 	struct zone_rrset	 res_rrset;
-	char			 res_why[256];
+	char			 res_why[ERRBUF_LEN];
 	/* Local validation against ta_file (local_asked 0: no file). */
 	int			 local_asked;
 	int			 local_sec;	/* enum zone_sec */
 	struct zone_rrset	 local_rrset;
-	char			 local_why[256];
+	char			 local_why[ERRBUF_LEN];
 };
 
 struct roll_vis_result {

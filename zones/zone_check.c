@@ -463,8 +463,26 @@ zone_validate_local(const struct zone_server *via, const char *ta_file,
     const char *owner, const struct zone_xfer_opts *o,
     struct zone_rrset *out, char *err, size_t errlen)
 {
+	ldns_rr_list *anchors;
+	int sec;
+
+	memset(out, 0, sizeof(*out));
+	if ((anchors = zone_load_anchors(ta_file, err, errlen)) == NULL)
+		return ZONE_SEC_ERROR;
+	sec = zone_validate_local_anchors(via, anchors, ta_file, owner, o, out,
+	    err, errlen);
+	ldns_rr_list_deep_free(anchors);
+	return sec;
+}
+
+int
+zone_validate_local_anchors(const struct zone_server *via,
+    const ldns_rr_list *anchors, const char *ta_file, const char *owner,
+    const struct zone_xfer_opts *o, struct zone_rrset *out, char *err,
+    size_t errlen)
+{
 	ldns_resolver *res = NULL;
-	ldns_rr_list *anchors = NULL, *rrset = NULL, *sigs = NULL;
+	ldns_rr_list *rrset = NULL, *sigs = NULL;
 	ldns_rr_list *valid = NULL;
 	ldns_pkt *r = NULL;
 	ldns_rdf *ns = NULL, *on = NULL;
@@ -476,8 +494,6 @@ zone_validate_local(const struct zone_server *via, const char *ta_file,
 	int sec = ZONE_SEC_ERROR;
 
 	memset(out, 0, sizeof(*out));
-	if ((anchors = zone_load_anchors(ta_file, err, errlen)) == NULL)
-		return ZONE_SEC_ERROR;
 	if (via->ss.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)&via->ss;
 
@@ -553,6 +569,5 @@ out:
 	if (res != NULL)
 		ldns_resolver_deep_free(res);	/* with its anchor copies */
 	ldns_rdf_deep_free(ns);
-	ldns_rr_list_deep_free(anchors);
 	return sec;
 }

@@ -126,4 +126,15 @@ int zone_validate_local(const struct zone_server *via, const char *ta_file,
     const char *owner, const struct zone_xfer_opts *o,
     struct zone_rrset *out, char *err, size_t errlen);
 
+/*
+ * zone_validate_local with the anchors already loaded from ta_file
+ * (zone_load_anchors; ta_file only names them in messages), for a
+ * process that may no longer read the file.  anchors stays the
+ * caller's.
+ */
+int zone_validate_local_anchors(const struct zone_server *via,
+    const ldns_rr_list *anchors, const char *ta_file, const char *owner,
+    const struct zone_xfer_opts *o, struct zone_rrset *out, char *err,
+    size_t errlen);
+
 #endif

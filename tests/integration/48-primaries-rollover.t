@@ -17,7 +17,7 @@
 LAB_HOSTS="127.0.0.20 mx1.example.test
 127.0.0.21 mx2.example.test"
 lab_netns "$@"
-need_cmd knotd pdns_server pdnsutil sqlite3 named named-checkconf unbound postfix dig openssl tsig-keygen tlsa
+need_cmd knotd pdns_server pdnsutil sqlite3 named named-checkconf unbound postfix dig openssl tsig-keygen setpriv tlsa
 . "$TOP/tests/lab/primaries.sh"
 . "$TOP/tests/lab/fixture.sh"
 chmod 711 "$WORK"
@@ -126,9 +126,15 @@ EOF
 		"$(dig @$SEC +norec +dnssec +noall +answer DNSKEY example.test)" "RRSIG[[:space:]]+DNSKEY"
 	resolver_start "$DIR/unbound" $RES example.test $PRI "$DIR/ta.key" || bail "$N: Unbound"
 	at_exit "primary_stop '$DIR/unbound'"
+	# The rollover's copy of the anchor where only root may go: the
+	# child that validates (as nobody) gets the anchors its parent read.
+	mkdir -m 700 "$DIR/ta-root" && cp "$DIR/ta.key" "$DIR/ta-root/ta.key" || bail "ta-root"
+	like "$N: nobody cannot read the trust anchor file" \
+		"$(setpriv --reuid=65534 --regid=65534 --clear-groups cat "$DIR/ta-root/ta.key" 2>&1)" \
+		"Permission denied"
 	fixture_postfix -d "$DIR/mx" 127.0.0.20 127.0.0.21
 	fixture_config file="$DIR/roll.yaml" state="$DIR/state" primary=$PRI \
-		tsig="$WORK/tsig.key" resolver=$RES ta="$DIR/ta.key" \
+		tsig="$WORK/tsig.key" resolver=$RES ta="$DIR/ta-root/ta.key" \
 		"dns=check_servers: [$PRI, $SEC]" \
 		"reload=[/bin/sh, $TOP/tests/lab/postfix.sh, reload, $DIR/mx]"
 	C="-f $DIR/roll.yaml"

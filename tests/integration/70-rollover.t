@@ -77,6 +77,11 @@ like "status gives the next step" "$st" "next +visible: wait until every name se
 like "status -v: the plan ahead, with the hold's earliest end" "$("$R" $C -v status 2>&1)" "plan 2. hold: hold [0-9]+ s .* \\[not before 20[0-9-]+ [0-9:]+ UTC, in [0-9]+ s\\]"
 like "status --json: who is behind" "$("$R" $C --json status 2>&1)" '"behind": "ns 127.0.0.41@53'
 like "mx1 still serves C" "$("$T" -r 3,1,1 -H mx1.example.test -c 127.0.0.20 -f json 2>&1)" "$(spki "$WORK/pki/C.pem")"
+# The questions of the visible step are asked by a child that drops root
+# first: one that cannot (no such user, test build only) asks nothing.
+like "visibility is asked by a child that drops root (here: cannot)" \
+	"$(TLSA_PRIVSEP_USER=nosuchuser "$R" $C run 2>&1)" 'cannot drop privileges: no user "nosuchuser"'
+is "which leaves the step where it was" "$(phase)" visible
 dns_secondary_resume "$WORK/dns" >/dev/null 2>&1
 ok "D: completes once the secondary catches up" run_until steady 30
 
