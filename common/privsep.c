@@ -98,6 +98,49 @@ privsep_child_reset(mode_t mask)
 	(void)umask(mask);
 }
 
+/*
+ * In the child: descriptor 3 is fd, 0 to 2 are /dev/null, and nothing
+ * else is open (the lock, key files, the parent's sockets).  A child
+ * that is taken over writes nowhere but into the pipe the parent
+ * reads with bounds: not into our standard output (a report, --json)
+ * nor our log.  0, or -1 when that cannot be made so.
+ */
+static int
+child_fds(int fd)
+{
+	int null, i;
+
+	if (fd != 3 && dup2(fd, 3) == -1)
+		return -1;
+	if ((null = open("/dev/null", O_RDWR)) == -1)
+		return -1;
+	for (i = 0; i < 3; i++)
+		if (null != i && dup2(null, i) == -1)
+			return -1;
+	if (close_range(4, ~0U, 0) == -1) {
+		/* Older kernels (before 5.9): one by one. */
+		struct rlimit rl;
+		int max = 1024;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 1048576)
+			max = (int)rl.rlim_cur;
+		for (i = 4; i < max; i++)
+			(void)close(i);
+	}
+	return 0;
+}
+
+/* Seconds since some fixed point, not moved by clock changes. */
+static time_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 int
 privsep_child_run(void (*fn)(void *arg, int fd), void *arg,
     const char *what, unsigned timeout, size_t maxlen, struct sbuf *out,
@@ -105,8 +148,8 @@ privsep_child_run(void (*fn)(void *arg, int fd), void *arg,
 {
 	struct pollfd pfd;
 	char buf[8192];
-	time_t end = time(NULL) + (time_t)timeout;
-	pid_t pid;
+	time_t end = mono_now() + (time_t)timeout;
+	pid_t pid, w;
 	ssize_t n;
 	size_t got = 0;
 	int fds[2], st = 0, rc = -1;
@@ -125,10 +168,8 @@ privsep_child_run(void (*fn)(void *arg, int fd), void *arg,
 		return -1;
 	}
 	if (pid == 0) {
-		/* Nothing of the parent's: no lock, no key file. */
-		if (fds[1] != 3 && dup2(fds[1], 3) == -1)
+		if (child_fds(fds[1]) == -1)
 			_exit(1);
-		(void)close_range(4, ~0U, 0);
 		fn(arg, 3);
 		_exit(0);
 	}
@@ -138,12 +179,8 @@ privsep_child_run(void (*fn)(void *arg, int fd), void *arg,
 		pfd.fd = fds[0];
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		if (time(NULL) >= end) {
-			errfmt(err, errlen, "the %s did not finish in %u s",
-			    what, timeout);
-			kill(pid, SIGKILL);
-			goto reap;
-		}
+		if (mono_now() >= end)
+			goto late;
 		if (poll(&pfd, 1, 1000) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -165,16 +202,36 @@ privsep_child_run(void (*fn)(void *arg, int fd), void *arg,
 		got += (size_t)n;
 		sbuf_add(out, buf, (size_t)n);
 	}
-	rc = 0;
+	/*
+	 * The pipe is closed, but the child may go on: it must still end
+	 * by the same deadline.  (Polled: SIGCHLD is the caller's.)
+	 */
+	for (;;) {
+		if ((w = waitpid(pid, &st, WNOHANG)) == pid)
+			break;
+		if (w == -1 && errno != EINTR) {
+			errfmt(err, errlen, "waitpid: %s", strerror(errno));
+			close(fds[0]);
+			return -1;
+		}
+		if (mono_now() >= end)
+			goto late;
+		(void)poll(NULL, 0, 20);
+	}
+	close(fds[0]);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		errfmt(err, errlen, "the %s died (%s %d)", what,
+		    WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ?
+		    WTERMSIG(st) : WEXITSTATUS(st));
+		return -1;
+	}
+	return 0;
+late:
+	errfmt(err, errlen, "the %s did not finish in %u s", what, timeout);
+	kill(pid, SIGKILL);
 reap:
 	close(fds[0]);
 	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 		;
-	if (rc == 0 && (!WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
-		errfmt(err, errlen, "the %s died (%s %d)", what,
-		    WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ?
-		    WTERMSIG(st) : WEXITSTATUS(st));
-		rc = -1;
-	}
 	return rc;
 }

@@ -39,10 +39,11 @@ void privsep_child_reset(mode_t mask);
 struct sbuf;
 
 /*
- * Run fn(arg, 3) in a child process whose only descriptors are the
- * standard ones and 3, the write end of a pipe, and collect what it
+ * Run fn(arg, 3) in a child process whose only descriptors are 3, the
+ * write end of a pipe, and 0 to 2 on /dev/null, and collect what it
  * writes there into out (appended; not NUL-terminated), at most maxlen
- * bytes within timeout seconds.  fn is called right after fork(): it
+ * bytes, the child ended within timeout seconds (monotonic clock; also
+ * after it closed the pipe).  fn is called right after fork(): it
  * drops its privileges itself (it may first have to wipe what it must
  * not keep); the child exits 0 when fn returns.  0 when the child ended
  * with status 0, or -1 with a reason naming what ("probe process": "the

@@ -1,12 +1,15 @@
 /*
  * test_local.c: defences against local attackers and a hostile
  * environment (issue 12): the reload command's process group and
- * signals; deployment that never follows a planted symlink.
+ * signals; deployment that never follows a planted symlink; the
+ * unprivileged child (privsep_child_run): its descriptors and its
+ * deadline.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -22,9 +25,11 @@
 #include <cmocka.h>
 
 #include "log.h"
+#include "privsep.h"
 #include "roll_config.h"
 #include "roll_deploy.h"
 #include "roll_state.h"
+#include "sbuf.h"
 
 static char tmpdir[512];
 static char err[ERRBUF_LEN];
@@ -377,6 +382,109 @@ test_deploy_parent_writable(void **state)
 	assert_int_equal(chmod(tmpdir, 0700), 0);
 }
 
+/* ---- privsep_child_run ----------------------------------------------------- */
+
+/* The child's view: which of 0-63 are open, and what 0-2 are. */
+static void
+child_fds(void *arg, int fd)
+{
+	struct stat sb, null;
+	char line[64];
+	int i, n;
+
+	(void)arg;
+	if (stat("/dev/null", &null) == -1)
+		return;
+	for (i = 0; i < 64; i++) {
+		if (fcntl(i, F_GETFD) == -1)
+			continue;
+		n = snprintf(line, sizeof(line), "%d%s\n", i, i <= 2 &&
+		    fstat(i, &sb) == 0 && sb.st_rdev == null.st_rdev &&
+		    S_ISCHR(sb.st_mode) ? " null" : "");
+		if (write(fd, line, (size_t)n) != n)
+			return;
+	}
+	/* Would reach our output if 1 were still ours. */
+	if (write(1, "LEAK\n", 5) != 5)
+		return;
+}
+
+static void
+test_child_only_pipe(void **state)
+{
+	struct sbuf out = { 0 };
+	int extra;
+
+	(void)state;
+	/* A descriptor of the parent's (a lock, a key file) at 5. */
+	assert_true((extra = open("/dev/zero", O_RDONLY)) >= 0);
+	if (extra != 5) {
+		assert_int_equal(dup2(extra, 5), 5);
+		close(extra);
+	}
+	assert_int_equal(privsep_child_run(child_fds, NULL, "test child", 10,
+	    4096, &out, err, sizeof(err)), 0);
+	sbuf_add(&out, "", 1);
+	assert_string_equal(out.s, "0 null\n1 null\n2 null\n3\n");
+	close(5);
+	sbuf_free(&out);
+}
+
+/* Closes the pipe, then lingers: the deadline still holds. */
+static void
+child_lingers(void *arg, int fd)
+{
+	(void)arg;
+	if (write(fd, "x", 1) != 1)
+		return;
+	close(fd);
+	sleep(30);
+}
+
+static void
+test_child_deadline_after_eof(void **state)
+{
+	struct sbuf out = { 0 };
+	struct timespec a, b;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(privsep_child_run(child_lingers, NULL, "test child",
+	    1, 4096, &out, err, sizeof(err)), -1);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_string_equal(err, "the test child did not finish in 1 s");
+	/* Killed at its deadline, not after its 30 s. */
+	assert_true(b.tv_sec - a.tv_sec < 10);
+	sbuf_free(&out);
+}
+
+/* Says more than the bound. */
+static void
+child_talks(void *arg, int fd)
+{
+	char buf[1024];
+	int i;
+
+	(void)arg;
+	memset(buf, 'a', sizeof(buf));
+	for (i = 0; i < 64; i++)
+		if (write(fd, buf, sizeof(buf)) == -1)
+			break;
+}
+
+static void
+test_child_says_too_much(void **state)
+{
+	struct sbuf out = { 0 };
+
+	(void)state;
+	assert_int_equal(privsep_child_run(child_talks, NULL, "test child",
+	    10, 4096, &out, err, sizeof(err)), -1);
+	assert_string_equal(err, "the test child said too much");
+	assert_true(out.len <= 4096);
+	sbuf_free(&out);
+}
+
 int
 main(void)
 {
@@ -397,6 +505,9 @@ main(void)
 		    setup_deploy, teardown),
 		cmocka_unit_test_setup_teardown(test_deploy_parent_writable,
 		    setup_deploy, teardown),
+		cmocka_unit_test(test_child_only_pipe),
+		cmocka_unit_test(test_child_deadline_after_eof),
+		cmocka_unit_test(test_child_says_too_much),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
