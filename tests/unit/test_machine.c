@@ -9,7 +9,13 @@
  *
  * The real configuration loader, store and state files are used, in a
  * temporary directory, with the fixture certificates p256 (A) and p384
- * (B), both for mx.example.net and smtp.example.net.
+ * (B), both for mx.example.net and smtp.example.net, for three
+ * services: mx (one certificate, one deploy directory), dual (an ECDSA
+ * and an RSA slot, A and B being p256 + rsa2048 and p384 + rsa4096)
+ * and fleet (nodes n1, with a deploy directory, and n2, with a push).
+ * The world tells the machines of a fleet apart by the deploy_dir of
+ * the view of the service roll_fleet.c hands it, and a push from a
+ * reload by the argv it is given (the node's push).
  *
  * The invariant of DESIGN.md is checked by the world itself after
  * every change it sees and after every run: every certificate the MTA
@@ -48,6 +54,8 @@
 #include "crashpoint.h"
 #include "log.h"
 #include "roll_config.h"
+#include "roll_deploy.h"
+#include "roll_fleet.h"
 #include "roll_pub.h"
 #include "roll_run.h"
 #include "roll_state.h"
@@ -65,10 +73,14 @@
 #define MAXRUNS		200		/* runs in one drive */
 #define T0		1700000000
 
-#define MAXREC		8
+#define MAXREC		12
 #define MAXVER		48
 #define NOWN		2
 #define NSRV		2
+#define NSLOT		2	/* certificate slots of a service */
+#define NNODE		2	/* machines serving it */
+#define NCERT		8	/* certificates the world knows */
+#define IDLEN		(ROLL_ID_LEN + 1)
 
 /* ---- the world, in shared memory ------------------------------------ */
 
@@ -94,16 +106,28 @@ struct owner {
 	struct version	 ver[MAXVER];
 };
 
+/*
+ * A machine with an MTA: the service's own (node 0 of a service without
+ * nodes) or a fleet's node.  Per slot, by the index of the slot in the
+ * service's certificates: list (0 for the single slot).
+ */
+struct node {
+	char		 staged[NSLOT][IDLEN];	/* a push node's staging */
+	char		 files[NSLOT][IDLEN];	/* what its MTA reads */
+	char		 served[NSLOT][IDLEN];	/* what its MTA serves */
+	int		 npush, nreload;
+	int		 reload_fail;	/* the next N reloads fail; < 0: all */
+};
+
 struct world {
 	time_t		 now;		/* the true clock */
 	time_t		 skew;		/* the machine runs ahead */
 	struct owner	 own[NOWN];
 	int		 nown;
-	char		 deployed[ROLL_ID_LEN + 1];	/* the files */
-	char		 served[ROLL_ID_LEN + 1];	/* by the MTA */
+	struct node	 node[NNODE];
 	/* A node that never reloads: serves stale from the live check
 	 * number stale_from on. */
-	char		 stale[ROLL_ID_LEN + 1];
+	char		 stale[IDLEN];
 	int		 stale_from;
 	int		 nlive, ndeploy, nreload;
 	/* Live checks made before the last deploy, the last replace. */
@@ -114,8 +138,8 @@ struct world {
 	int		 res_sec;	/* the resolver's verdict */
 	time_t		 res_delay;
 	int		 pub_error;	/* replace fails */
-	int		 deploy_fail;	/* the next N deploys fail */
-	int		 reload_fail;	/* the next N reloads fail */
+	int		 deploy_fail;	/* the next N deploys fail... */
+	char		 deploy_slot[8]; /* ... of this slot ("": any) */
 	int		 live_fail;	/* the live check finds nothing */
 	/* The invariant. */
 	int		 violations;
@@ -124,12 +148,37 @@ struct world {
 	int		 action;
 };
 
+/*
+ * What a test rolls: a service of the config, the fixture sets live
+ * first (A, one per slot) and their successors (B).
+ */
+struct scenario {
+	const char	*service;
+	const char	*a[NSLOT + 1];	/* NULL-ended */
+	const char	*b[NSLOT + 1];
+};
+
+static const struct scenario single = {
+	"mx", { "p256", NULL }, { "p384", NULL }
+};
+static const struct scenario dual = {
+	"dual", { "p256", "rsa2048", NULL }, { "p384", "rsa4096", NULL }
+};
+static const struct scenario fleet = {
+	"fleet", { "p256", NULL }, { "p384", NULL }
+};
+
 static struct world *W;
 static int in_child;	/* a forked run: no cmocka there */
 static char tmpdir[PATH_MAX], statedir[PATH_MAX], cfgpath[PATH_MAX];
+static char deploydir[PATH_MAX];
 static struct roll_config cfg;
 static char err[ERRBUF_LEN];
-static char idA[ROLL_ID_LEN + 1], idB[ROLL_ID_LEN + 1];
+/* The scenario under test, its service, and the ids of A and B by
+ * slot. */
+static const struct scenario *sc = &single;
+static const struct roll_service *svc;
+static char idA[NSLOT][IDLEN], idB[NSLOT][IDLEN];
 
 static const char *hosts[NOWN] = { "mx.example.net", "smtp.example.net" };
 
@@ -253,7 +302,7 @@ set_now(struct owner *o, const struct zone_rrset *want)
  * The chain of the stored certificate id, loaded once (an id names its
  * contents, so the copy never goes stale), or NULL.
  */
-static struct roll_cert cache[4];
+static struct roll_cert cache[NCERT];
 
 static STACK_OF(X509) *
 chain_of(const char *id)
@@ -261,14 +310,14 @@ chain_of(const char *id)
 	char e[ERRBUF_LEN];
 	size_t i;
 
-	for (i = 0; i < 4 && cache[i].chain != NULL; i++)
+	for (i = 0; i < NCERT && cache[i].chain != NULL; i++)
 		if (strcmp(cache[i].id, id) == 0)
 			return cache[i].chain;
-	if (i == 4) {
-		violation("more than 4 certificates");
+	if (i == NCERT) {
+		violation("more than %d certificates", NCERT);
 		return NULL;
 	}
-	if (roll_store_load(statedir, "mx", id, 0, &cache[i], e,
+	if (roll_store_load(statedir, svc->name, id, 0, &cache[i], e,
 	    sizeof(e)) == -1) {
 		violation("%s: %s", id, e);
 		return NULL;
@@ -281,7 +330,7 @@ cache_free(void)
 {
 	size_t i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < NCERT; i++)
 		roll_cert_free(&cache[i]);
 	memset(cache, 0, sizeof(cache));
 }
@@ -301,25 +350,52 @@ cert_matches(const char *id, const struct zone_rrset *set, const char *host)
 }
 
 /*
- * The invariant: every certificate served (the MTA's, and a stale
- * node's) matches every RRset that any server served at any owner in
- * the last 2 x TTL (the slowest server shows each version delay s
- * late).
+ * The certificates node n serves in any slot (n < 0: every node), and
+ * the stale node's (from the live check stale_from on, or always with
+ * all_stale), each once, into ids (NNODE * NSLOT + 1); how many.
+ */
+static int
+serving(int n, int all_stale, const char **ids)
+{
+	const char *id;
+	int i, k, j, c = 0;
+
+	for (i = 0; i <= NNODE; i++) {
+		if (i < NNODE && n >= 0 && i != n)
+			continue;
+		for (k = 0; k < (i < NNODE ? NSLOT : 1); k++) {
+			id = i < NNODE ? W->node[i].served[k] : W->stale;
+			if (id[0] == '\0' || (i == NNODE && !all_stale &&
+			    W->nlive < W->stale_from))
+				continue;
+			for (j = 0; j < c && strcmp(ids[j], id) != 0; j++)
+				;
+			if (j == c)
+				ids[c++] = id;
+		}
+	}
+	return c;
+}
+
+/*
+ * The invariant: every certificate served (by any node's MTA, and a
+ * stale node's) matches every RRset that any server served at any
+ * owner in the last 2 x TTL (the slowest server shows each version
+ * delay s late).
  */
 static void
 invariant(const char *where)
 {
-	const char *ids[2] = { W->served, W->stale };
+	const char *ids[NNODE * NSLOT + 1];
 	struct zone_rrset rs;
 	time_t slow = 0, end;
-	int h, v, k;
+	int h, v, k, n;
 
 	for (k = 0; k < NSRV; k++)
 		if (W->delay[k] > slow)
 			slow = W->delay[k];
-	for (k = 0; k < 2; k++) {
-		if (ids[k][0] == '\0')
-			continue;
+	n = serving(-1, 1, ids);
+	for (k = 0; k < n; k++) {
 		for (h = 0; h < W->nown; h++) {
 			const struct owner *o = &W->own[h];
 			const char *host = strchr(o->name, '.') + 1;
@@ -348,9 +424,9 @@ invariant(const char *where)
 			}
 		}
 	}
-	if (W->nown == 0 && W->served[0] != '\0')
+	if (W->nown == 0 && n > 0)
 		violation("%s: %s served with no records at all", where,
-		    W->served);
+		    ids[0]);
 }
 
 /* ---- the world's functions ------------------------------------------- */
@@ -523,19 +599,100 @@ w_vis(const struct roll_vis_job *job, struct roll_vis_result *out,
 	return 0;
 }
 
+/* The index of slot in the service's certificates: list (0: ""). */
+static int
+slot_index(const char *slot)
+{
+	int k;
+
+	if (slot[0] == '\0' && svc->nslots == 0)
+		return 0;
+	for (k = 0; k < svc->nslots && k < NSLOT; k++)
+		if (strcmp(svc->slots[k], slot) == 0)
+			return k;
+	CHECK(!"a slot the service does not have");
+	return 0;
+}
+
+/* The slots of the service (1 for the single one). */
+static int
+nslots(void)
+{
+	return svc->nslots > 0 ? svc->nslots : 1;
+}
+
+/*
+ * The node s stands for: the service's only machine (0), a node of a
+ * fleet by the deploy_dir of the view roll_fleet.c made of it, or -1:
+ * the fleet as a whole (the service itself, which has no deploy_dir).
+ */
+static int
+node_of(const struct roll_service *s)
+{
+	size_t i;
+
+	if (svc->nnodes == 0) {
+		CHECK(s->deploy_dir != NULL &&
+		    strcmp(s->deploy_dir, svc->deploy_dir) == 0);
+		return 0;
+	}
+	if (s->deploy_dir == NULL)
+		return -1;
+	for (i = 0; i < svc->nnodes && i < NNODE; i++)
+		if (strcmp(s->deploy_dir, svc->nodes[i].deploy_dir) == 0)
+			return (int)i;
+	CHECK(!"a deploy_dir of no node");
+	return -1;
+}
+
+/* Is node n a push node? */
+static int
+is_push(int n)
+{
+	return svc->nnodes > 0 && svc->nodes[n].npush > 0;
+}
+
+/*
+ * The link of slot in dir, on disk too (as roll_deploy makes it):
+ * roll_fleet_start looks at a local node's link itself (lstat), not
+ * through the world, and would take a missing one for a removed deploy
+ * directory.
+ */
+static void
+link_put(const char *dir, const char *slot, const char *id)
+{
+	char lname[32], link[PATH_MAX], tmp[PATH_MAX], target[64];
+
+	roll_deploy_link(slot, lname, sizeof(lname));
+	snprintf(link, sizeof(link), "%s/%s", dir, lname);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", link);
+	snprintf(target, sizeof(target), "versions/%s", id);
+	CHECK(mkdir(dir, 0755) == 0 || errno == EEXIST);
+	(void)unlink(tmp);
+	CHECK(symlink(target, tmp) == 0);
+	CHECK(rename(tmp, link) == 0);
+}
+
 static int
 w_deploy(const char *sd, const struct roll_service *s, const char *slot,
     const char *id, char *e, size_t elen)
 {
+	char lname[32];
+	int n = node_of(s), k = slot_index(slot);
+
 	(void)sd;
-	(void)s;
-	(void)slot;
-	if (W->deploy_fail > 0) {
+	CHECK(n >= 0);
+	if (W->deploy_fail > 0 && (W->deploy_slot[0] == '\0' ||
+	    strcmp(W->deploy_slot, slot) == 0)) {
 		W->deploy_fail--;
-		errfmt(e, elen, "deploy: %s: No space left on device", id);
+		roll_deploy_link(slot, lname, sizeof(lname));
+		errfmt(e, elen, "deploy: %s/%s: %s: No space left on device",
+		    s->deploy_dir, lname, id);
 		return -1;
 	}
-	snprintf(W->deployed, sizeof(W->deployed), "%s", id);
+	snprintf(is_push(n) ? W->node[n].staged[k] : W->node[n].files[k],
+	    IDLEN, "%s", id);
+	link_put(s->deploy_dir, slot, id);
 	W->ndeploy++;
 	W->nlive_deploy = W->nlive;
 	/* As roll_deploy: the link is switched, nothing reloaded yet. */
@@ -556,51 +713,54 @@ static int
 w_deployed(const struct roll_service *s, const char *slot, char *id,
     size_t idlen)
 {
-	(void)s;
-	(void)slot;
-	snprintf(id, idlen, "%s", W->deployed);
+	int n = node_of(s), k = slot_index(slot);
+
+	CHECK(n >= 0);
+	snprintf(id, idlen, "%s", is_push(n) ? W->node[n].staged[k] :
+	    W->node[n].files[k]);
 	return 0;
 }
 
+/* A reload, or, given a node's push argv, its push. */
 static int
 w_reload(const struct roll_service *s, int timeout, char *e, size_t elen)
 {
-	(void)s;
+	struct node *nd;
+	int n = node_of(s);
+
 	(void)timeout;
+	CHECK(n >= 0);
+	nd = &W->node[n];
+	if (is_push(n) && s->reload == svc->nodes[n].push) {
+		/* The staged files are on the node, not reloaded yet. */
+		nd->npush++;
+		memcpy(nd->files, nd->staged, sizeof(nd->files));
+		crashpoint("push:copied");
+		return 0;
+	}
 	W->nreload++;
-	if (W->reload_fail > 0) {
-		W->reload_fail--;
+	nd->nreload++;
+	if (nd->reload_fail != 0) {
+		if (nd->reload_fail > 0)
+			nd->reload_fail--;
 		errfmt(e, elen, "reload: /usr/sbin/postfix exited 1");
 		return -1;
 	}
-	snprintf(W->served, sizeof(W->served), "%s", W->deployed);
+	memcpy(nd->served, nd->files, sizeof(nd->served));
 	invariant("reload");
 	return 0;
-}
-
-/* The certificates the MX addresses serve now. */
-static int
-serving(const char **ids)
-{
-	int n = 0;
-
-	if (W->served[0] != '\0')
-		ids[n++] = W->served;
-	if (W->stale[0] != '\0' && W->nlive >= W->stale_from)
-		ids[n++] = W->stale;
-	return n;
 }
 
 static int
 w_live_check(const struct roll_service *s, const struct zone_rrset *recs,
     struct zone_rrset *served, struct sbuf *report, char *e, size_t elen)
 {
-	const char *ids[2];
+	const char *ids[NNODE * NSLOT + 1];
 	size_t h;
 	int n, k, bad = 0;
 
 	W->nlive++;
-	if (W->live_fail || (n = serving(ids)) == 0) {
+	if (W->live_fail || (n = serving(node_of(s), 0, ids)) == 0) {
 		errfmt(e, elen, "service %s: no MX address found", s->name);
 		return -1;
 	}
@@ -624,12 +784,12 @@ w_live_matching(const struct roll_service *s, const struct zone_rrset *cand,
     struct zone_rrset *matched, struct sbuf *report, char *e, size_t elen)
 {
 	struct zone_rrset one;
-	const char *ids[2];
+	const char *ids[NNODE * NSLOT + 1];
 	size_t i, h;
 	int n, k;
 
 	(void)report;
-	if ((n = serving(ids)) == 0) {
+	if ((n = serving(node_of(s), 0, ids)) == 0) {
 		errfmt(e, elen, "service %s: no MX address found", s->name);
 		return -1;
 	}
@@ -673,7 +833,7 @@ ctx_init(struct roll_ctx *x, struct sbuf *out)
 {
 	memset(x, 0, sizeof(*x));
 	x->c = &cfg;
-	x->s = &cfg.services[0];
+	x->s = svc;
 	x->out = out;
 	x->now = W->now + W->skew;
 	x->w = &test_world;
@@ -686,42 +846,86 @@ run_done(struct run *r, struct sbuf *out)
 	sbuf_free(out);
 }
 
-/* One cron run: load the state, advance, leave the state in r. */
+/*
+ * One cron run: load the state, advance, leave the state in r.  With
+ * node, the run of tlsa-rollover retry SERVICE NODE: its failures are
+ * forgotten first.
+ */
 static void
-advance(struct run *r)
+run_retry(struct run *r, const char *node)
 {
 	struct roll_ctx x;
 	struct sbuf out = { 0 };
 
 	ctx_init(&x, &out);
-	CHECK(roll_state_load(statedir, "mx", &r->st, r->err,
+	CHECK(roll_state_load(statedir, svc->name, &r->st, r->err,
 	    sizeof(r->err)) == 0);
 	r->err[0] = '\0';
-	r->rc = roll_advance(&x, &r->st, &r->moved, r->err, sizeof(r->err));
+	r->rc = 0;
+	if (node != NULL)
+		r->rc = roll_fleet_retry(&x, &r->st, node, r->err,
+		    sizeof(r->err));
+	if (r->rc == 0)
+		r->rc = roll_advance(&x, &r->st, &r->moved, r->err,
+		    sizeof(r->err));
 	run_done(r, &out);
 	invariant("after a run");
 }
 
+static void
+advance(struct run *r)
+{
+	run_retry(r, NULL);
+}
+
+/*
+ * Import the fixture set; its id goes to ids[its slot] (ids may be
+ * NULL).  0 or -1 (err).
+ */
 static int
-import(const char *set, char *id)
+import(const char *set, char (*ids)[IDLEN])
 {
 	struct roll_state st;
 	struct roll_ctx x;
 	struct sbuf out = { 0 };
-	char cert[PATH_MAX], key[PATH_MAX];
-	int rc;
+	char cert[PATH_MAX], key[PATH_MAX], was[ROLL_MAX_SLOTS][IDLEN];
+	int k, rc;
 
 	snprintf(cert, sizeof(cert), "%s/%s/fullchain.pem", FIXTURES, set);
 	snprintf(key, sizeof(key), "%s/%s/leaf.key.pem", FIXTURES, set);
 	ctx_init(&x, &out);
-	CHECK(roll_state_load(statedir, "mx", &st, err,
+	CHECK(roll_state_load(statedir, svc->name, &st, err,
 	    sizeof(err)) == 0);
+	memset(was, 0, sizeof(was));
+	for (k = 0; k < st.nslots; k++)
+		memcpy(was[k], st.slot[k].pending, IDLEN);
 	rc = roll_import(&x, &st, cert, key, NULL, err, sizeof(err));
-	if (id != NULL && rc == 0 && roll_state_pending(&st))
-		snprintf(id, ROLL_ID_LEN + 1, "%s", st.slot[0].pending);
+	/* The slot it went to is the one whose pending changed. */
+	for (k = 0; ids != NULL && rc == 0 && k < st.nslots; k++)
+		if (strcmp(st.slot[k].pending, was[k]) != 0)
+			snprintf(ids[slot_index(st.slot[k].name)], IDLEN,
+			    "%s", st.slot[k].pending);
 	roll_state_free(&st);
 	sbuf_free(&out);
 	return rc;
+}
+
+/* Import every set of the NULL-ended sets (ids as import). */
+static void
+import_all(const char *const *sets, char (*ids)[IDLEN])
+{
+	for (; *sets != NULL; sets++)
+		CHECK(import(*sets, ids) == 0);
+}
+
+static int
+nsets(const char *const *sets)
+{
+	int n = 0;
+
+	while (sets[n] != NULL)
+		n++;
+	return n;
 }
 
 static int
@@ -734,7 +938,7 @@ steady(const struct run *r)
 static time_t
 next_run(const struct run *r)
 {
-	long left = roll_hold_left(&cfg.services[0], &r->st, W->now + W->skew);
+	long left = roll_hold_left(svc, &r->st, W->now + W->skew);
 
 	return r->st.phase == ROLL_HOLD && left > STEP ? left : STEP;
 }
@@ -759,47 +963,60 @@ drive(void)
 	return -1;
 }
 
-/* The scenario, resumable: W->action says how far it got. */
+/*
+ * The scenario sc, resumable: W->action says how far it got.  The
+ * imports of A, a drive, the imports of B, a drive; then W->action is
+ * scenario_end().
+ */
+static int
+scenario_end(void)
+{
+	return nsets(sc->a) + 1 + nsets(sc->b) + 1;
+}
+
 static void
 scenario(void)
 {
-	for (;;) {
-		switch (W->action) {
-		case 0:
-			CHECK(import("p256", NULL) == 0);
-			break;
-		case 1:
-		case 3:
+	int na = nsets(sc->a), a;
+
+	while ((a = W->action) < scenario_end()) {
+		if (a < na)
+			CHECK(import(sc->a[a], NULL) == 0);
+		else if (a == na || a == scenario_end() - 1)
 			(void)drive();
-			break;
-		case 2:
-			CHECK(import("p384", NULL) == 0);
-			break;
-		default:
-			return;
-		}
+		else
+			CHECK(import(sc->b[a - na - 1], NULL) == 0);
 		W->action++;
 	}
 }
 
+/* Add the records of the certificate id to out. */
 static void
-zone_is(const char *id)
+records_of(const char *id, struct zone_rrset *out)
 {
 	struct roll_cert c;
-	struct zone_rrset want = { 0 }, got;
-	int h;
 
-	CHECK(roll_store_load(statedir, "mx", id, 0, &c, err,
+	CHECK(roll_store_load(statedir, svc->name, id, 0, &c, err,
 	    sizeof(err)) == 0);
-	CHECK(roll_records_chain(&cfg.services[0], c.chain, &want,
-	    err, sizeof(err)) == 0);
+	CHECK(roll_records_chain(svc, c.chain, out, err, sizeof(err)) == 0);
 	roll_cert_free(&c);
+}
+
+/* Every owner holds exactly the records of ids (one per slot). */
+static void
+zone_is(char (*ids)[IDLEN])
+{
+	struct zone_rrset want = { 0 }, got;
+	int h, k;
+
+	for (k = 0; k < nslots(); k++)
+		records_of(ids[k], &want);
 	assert_int_equal(W->nown, NOWN);
 	for (h = 0; h < W->nown; h++) {
 		to_rrset(set_at(&W->own[h], W->now), &got);
 		if (!zone_rrset_equal(&got, &want))
 			fail_msg("%s holds %zu record(s), not exactly those "
-			    "of %s", W->own[h].name, got.n, id);
+			    "of %s", W->own[h].name, got.n, ids[0]);
 		zone_rrset_free(&got);
 	}
 	zone_rrset_free(&want);
@@ -815,6 +1032,80 @@ has_records_of(const char *id, int owner)
 	r = cert_matches(id, &got, hosts[owner]);
 	zone_rrset_free(&got);
 	return r;
+}
+
+/* Are records of any of ids (one per slot) at every owner? */
+static int
+published_any(char (*ids)[IDLEN])
+{
+	int k, h, n;
+
+	for (k = 0; k < nslots(); k++) {
+		for (h = n = 0; h < NOWN; h++)
+			n += has_records_of(ids[k], h);
+		if (n > 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Are the records of every one of ids at every owner? */
+static int
+published_all(char (*ids)[IDLEN])
+{
+	int k, h;
+
+	for (k = 0; k < nslots(); k++)
+		for (h = 0; h < NOWN; h++)
+			if (!has_records_of(ids[k], h))
+				return 0;
+	return 1;
+}
+
+/*
+ * Node n (< 0: every node) has ids (one per slot) in its files and its
+ * MTA serves them: 1, else 0.
+ */
+static int
+node_on(int n, char (*ids)[IDLEN])
+{
+	int i, k;
+
+	for (i = 0; i < (svc->nnodes > 0 ? (int)svc->nnodes : 1); i++)
+		for (k = 0; k < nslots(); k++)
+			if ((n < 0 || i == n) &&
+			    (strcmp(W->node[i].files[k], ids[k]) != 0 ||
+			    strcmp(W->node[i].served[k], ids[k]) != 0))
+				return 0;
+	return 1;
+}
+
+/* The state's slot k of the service (by its certificates: list). */
+static const struct roll_slot *
+slot_of(const struct roll_state *st, int k)
+{
+	const char *name = svc->nslots > 0 ? svc->slots[k] : "";
+	int i;
+
+	for (i = 0; i < st->nslots; i++)
+		if (strcmp(st->slot[i].name, name) == 0)
+			return &st->slot[i];
+	fail_msg("no slot \"%s\" in the state", name);
+	return NULL;
+}
+
+/* Is every slot's current certificate in cur, its pending one in pend? */
+static void
+slots_are(const struct roll_state *st, char (*cur)[IDLEN],
+    char (*pend)[IDLEN])
+{
+	int k;
+
+	for (k = 0; k < nslots(); k++) {
+		assert_string_equal(slot_of(st, k)->current, cur[k]);
+		assert_string_equal(slot_of(st, k)->pending,
+		    pend != NULL ? pend[k] : "");
+	}
 }
 
 static void
@@ -834,21 +1125,32 @@ rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
 	return remove(p);
 }
 
-/* A fresh state directory and world, A live and STEADY (with_a). */
+/*
+ * A fresh state directory, deploy directories and world for s, and,
+ * with_a, A live everywhere and STEADY.
+ */
 static void
-fresh(int with_a)
+fresh(const struct scenario *s, int with_a)
 {
+	sc = s;
+	svc = roll_config_service(&cfg, s->service);
+	CHECK(svc != NULL);
 	(void)nftw(statedir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	CHECK(mkdir(statedir, 0700) == 0);
+	(void)nftw(deploydir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	CHECK(mkdir(deploydir, 0755) == 0);
 	world_reset();
 	crashpoint_set_hook(NULL);
+	memset(idA, 0, sizeof(idA));
+	memset(idB, 0, sizeof(idB));
 	if (with_a) {
 		W->action = 0;
-		CHECK(import("p256", idA) == 0);
+		import_all(s->a, idA);
 		(void)drive();
-		W->action = 2;
+		W->action = nsets(s->a) + 1;
 		no_violation();
-		assert_string_equal(W->served, idA);
+		assert_true(node_on(-1, idA));
+		zone_is(idA);
 	}
 }
 
@@ -857,7 +1159,7 @@ fresh(int with_a)
 static int
 global_setup(void **state)
 {
-	char yaml[4096], key[PATH_MAX];
+	char yaml[8192], key[PATH_MAX];
 	FILE *f;
 	static const char tsig[] = "key \"k\" { algorithm hmac-sha256; "
 	    "secret \"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTIzNA==\"; };\n";
@@ -875,6 +1177,7 @@ global_setup(void **state)
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
 	snprintf(statedir, sizeof(statedir), "%s/state", tmpdir);
+	snprintf(deploydir, sizeof(deploydir), "%s/deploy", tmpdir);
 	snprintf(key, sizeof(key), "%s/tsig.key", tmpdir);
 	if ((f = fopen(key, "w")) == NULL)
 		return -1;
@@ -897,9 +1200,26 @@ global_setup(void **state)
 	    "services:\n"
 	    "  - name: mx\n"
 	    "    hosts: [mx.example.net, smtp.example.net]\n"
-	    "    deploy_dir: %s/deploy\n"
-	    "    reload: [/bin/true]\n",
-	    statedir, key, TTL, MARGIN, tmpdir);
+	    "    deploy_dir: %s/mx\n"
+	    "    reload: [/bin/true]\n"
+	    "  - name: dual\n"
+	    "    hosts: [mx.example.net, smtp.example.net]\n"
+	    "    certificates: [ecdsa, rsa]\n"
+	    "    deploy_dir: %s/dual\n"
+	    "    reload: [/bin/true]\n"
+	    "  - name: fleet\n"
+	    "    hosts: [mx.example.net, smtp.example.net]\n"
+	    "    node_retries: 3\n"
+	    "    nodes:\n"
+	    "      - name: n1\n"
+	    "        deploy_dir: %s/n1\n"
+	    "        reload: [/bin/true]\n"
+	    "        addresses: [192.0.2.25]\n"
+	    "      - name: n2\n"
+	    "        push: [/bin/true, push]\n"
+	    "        reload: [/bin/true, n2]\n"
+	    "        addresses: [192.0.2.26]\n",
+	    statedir, key, TTL, MARGIN, deploydir, deploydir, deploydir);
 	snprintf(cfgpath, sizeof(cfgpath), "%s/tlsa-rollover.yaml", tmpdir);
 	if ((f = fopen(cfgpath, "w")) == NULL)
 		return -1;
@@ -909,6 +1229,7 @@ global_setup(void **state)
 		fprintf(stderr, "# %s\n", err);
 		return -1;
 	}
+	svc = roll_config_service(&cfg, "mx");
 	return 0;
 }
 
@@ -929,57 +1250,65 @@ global_teardown(void **state)
 
 /* ---- (a) a full rollover --------------------------------------------- */
 
-/* Does out hold the moves in moves, in this order? */
+/* Does out hold the moves of the service, in this order? */
 static void
-moves_in_order(const char *out, const char *const *moves, size_t n)
+moves_in_order(const char *out)
 {
+	static const char *const moves[] = {
+		"publish -> visible", "visible -> hold", "hold -> switch",
+		"switch -> verify", "verify -> retire", "retire -> steady",
+	};
 	const char *p = out;
+	char m[64];
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		if ((p = strstr(p, moves[i])) == NULL)
-			fail_msg("no \"%s\" (in order) in:\n%s", moves[i], out);
-		p += strlen(moves[i]);
+	for (i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+		snprintf(m, sizeof(m), "%s: %s", svc->name, moves[i]);
+		if ((p = strstr(p, m)) == NULL)
+			fail_msg("no \"%s\" (in order) in:\n%s", m, out);
+		p += strlen(m);
 	}
 }
 
+/*
+ * A full rollover of s from A to B: B is published, visible only once
+ * the slowest server serves it, deployed (every slot, every node) no
+ * sooner than the hold after that, with one reload per machine, and
+ * A's records are retired only after the live checks that followed.
+ */
 static void
-test_full_rollover(void **state)
+full_rollover(const struct scenario *s)
 {
-	static const char *const moves[] = {
-		"mx: publish -> visible", "mx: visible -> hold",
-		"mx: hold -> switch", "mx: switch -> verify",
-		"mx: verify -> retire", "mx: retire -> steady",
-	};
 	struct sbuf all = { 0 };
 	struct run r;
 	time_t published = 0, visible = 0, deployed = 0, retired = 0;
-	int i, nlive = 0;
+	int i, n, nlive = 0, reloads[NNODE];
 
-	(void)state;
-	fresh(1);
-	assert_true(has_records_of(idA, 0) && has_records_of(idA, 1));
-	assert_int_equal(import("p384", idB), 0);
+	fresh(s, 1);
+	assert_true(published_all(idA));
+	for (n = 0; n < NNODE; n++)
+		reloads[n] = W->node[n].nreload;
+	import_all(s->b, idB);
 	for (i = 0; i < MAXRUNS; i++) {
 		advance(&r);
 		assert_int_equal(r.rc, 0);
 		sbuf_printf(&all, "%s", r.out);
 		if (published == 0 && W->own[0].nver > 0 &&
-		    has_records_of(idB, 0))
+		    published_all(idB))
 			published = W->now;
 		if (visible == 0 && r.st.visible_at != 0)
 			visible = r.st.visible_at;
-		if (deployed == 0 && strcmp(W->deployed, idB) == 0) {
+		if (deployed == 0 && node_on(-1, idB)) {
 			deployed = W->now;
 			nlive = W->nlive_deploy;
 		}
-		if (retired == 0 && !has_records_of(idA, 0)) {
+		if (retired == 0 && !published_any(idA)) {
 			retired = W->now;
 			/* Only after the live check of VERIFY (and the
 			 * one of RETIRE) that followed the deploy. */
 			assert_true(deployed != 0);
 			assert_true(W->nlive_replace >= nlive + 2);
-			assert_string_equal(W->served, idB);
+			assert_true(node_on(-1, idB));
 		}
 		if (steady(&r)) {
 			roll_state_free(&r.st);
@@ -989,16 +1318,69 @@ test_full_rollover(void **state)
 		roll_state_free(&r.st);
 	}
 	assert_true(i < MAXRUNS);
-	moves_in_order(all.s, moves, sizeof(moves) / sizeof(moves[0]));
+	moves_in_order(all.s);
 	sbuf_free(&all);
 	/* Visible only once the slowest server serves it... */
 	assert_true(published != 0 && visible >= published + W->delay[1]);
 	/* ... and nothing deployed before 2 x TTL + margin after that. */
 	assert_true(deployed >= visible + HOLD);
 	assert_true(retired >= deployed);
+	/* Every slot switched with one reload of each machine. */
+	for (n = 0; n < (svc->nnodes > 0 ? (int)svc->nnodes : 1); n++)
+		assert_int_equal(W->node[n].nreload, reloads[n] + 1);
 	zone_is(idB);
-	assert_string_equal(W->served, idB);
+	assert_true(node_on(-1, idB));
 	no_violation();
+}
+
+static void
+test_full_rollover(void **state)
+{
+	(void)state;
+	full_rollover(&single);
+}
+
+/* Both slots at once: the ECDSA and the RSA certificate. */
+static void
+test_dual_rollover(void **state)
+{
+	struct roll_state st;
+
+	(void)state;
+	full_rollover(&dual);
+	assert_int_equal(roll_state_load(statedir, svc->name, &st, err,
+	    sizeof(err)), 0);
+	assert_int_equal(st.nslots, 2);
+	slots_are(&st, idB, NULL);
+	roll_state_free(&st);
+	/* Two certificates of two key types, each in its own slot. */
+	assert_string_not_equal(idB[0], idB[1]);
+	assert_string_not_equal(idA[0], idA[1]);
+}
+
+/* Both nodes: n1 by its deploy_dir, n2 by a push into its staging. */
+static void
+test_fleet_rollover(void **state)
+{
+	struct roll_state st;
+	int n;
+
+	(void)state;
+	full_rollover(&fleet);
+	assert_int_equal(roll_state_load(statedir, svc->name, &st, err,
+	    sizeof(err)), 0);
+	slots_are(&st, idB, NULL);
+	assert_int_equal(st.nnodes, 2);
+	for (n = 0; n < 2; n++) {
+		assert_string_equal(st.node[n].current[0], idB[0]);
+		assert_int_equal(st.node[n].failures, 0);
+	}
+	roll_state_free(&st);
+	/* n2 got its files by a push (for A, then B), n1 never. */
+	assert_int_equal(W->node[0].npush, 0);
+	assert_int_equal(W->node[1].npush, 2);
+	assert_string_equal(W->node[1].staged[0], idB[0]);
+	assert_string_equal(W->node[0].staged[0], "");
 }
 
 /* The invariant check can fire: a machine whose clock runs an hour
@@ -1007,7 +1389,7 @@ static void
 test_invariant_can_fire(void **state)
 {
 	(void)state;
-	fresh(1);
+	fresh(&single, 1);
 	assert_int_equal(import("p384", idB), 0);
 	W->skew = 0;
 	{
@@ -1050,18 +1432,25 @@ runs(struct run *r, int n)
 
 /* B is imported onto A live; nothing of B may be deployed yet. */
 static void
-start_b(void)
+start(const struct scenario *s)
 {
-	fresh(1);
-	assert_int_equal(import("p384", idB), 0);
+	fresh(s, 1);
+	import_all(s->b, idB);
 }
 
+static void
+start_b(void)
+{
+	start(&single);
+}
+
+/* The rollover to B goes on, to the end, as if nothing happened. */
 static void
 finish_b(void)
 {
 	(void)drive();
 	zone_is(idB);
-	assert_string_equal(W->served, idB);
+	assert_true(node_on(-1, idB));
 	no_violation();
 }
 
@@ -1208,31 +1597,82 @@ until_phase(struct run *r, int phase)
 	fail_msg("never in phase %s", roll_phase_name(phase));
 }
 
+/* Runs until one fails (at most MAXRUNS); it is left in r. */
+static void
+until_error(struct run *r)
+{
+	int i;
+
+	for (i = 0; i < MAXRUNS; i++) {
+		advance(r);
+		if (r->rc == -1)
+			return;
+		W->now += next_run(r);
+		roll_state_free(&r->st);
+	}
+	fail_msg("no run failed");
+}
+
 static void
 test_fault_deploy_error(void **state)
 {
 	struct run r;
-	int i;
 
 	(void)state;
 	start_b();
 	W->deploy_fail = 1;
-	for (i = 0; i < MAXRUNS; i++) {
-		advance(&r);
-		if (r.rc == -1)
-			break;
-		W->now += next_run(&r);
-		roll_state_free(&r.st);
-	}
-	assert_true(i < MAXRUNS);
+	until_error(&r);
 	assert_non_null(strstr(r.err, "No space left on device"));
 	assert_int_equal(r.st.phase, ROLL_SWITCH);
-	assert_string_equal(r.st.slot[0].current, idA);
-	assert_string_equal(r.st.slot[0].pending, idB);
+	slots_are(&r.st, idA, idB);
 	roll_state_free(&r.st);
 	/* The old certificate stays live. */
-	assert_string_equal(W->deployed, idA);
-	assert_string_equal(W->served, idA);
+	assert_true(node_on(0, idA));
+	W->now += STEP;
+	finish_b();
+}
+
+/*
+ * The second slot's deploy fails: the first slot, deployed already, is
+ * switched back (no reload: the MTA never saw it), and both serve A.
+ */
+static void
+test_dual_deploy_error(void **state)
+{
+	struct roll_state st;
+	struct run r;
+	const char *first, *second;
+	char lname[32], back[128];
+	int k2;
+
+	(void)state;
+	start(&dual);
+	/* The machine deploys the slots in the state's order. */
+	assert_int_equal(roll_state_load(statedir, svc->name, &st, err,
+	    sizeof(err)), 0);
+	assert_int_equal(st.nslots, 2);
+	first = st.slot[0].name;
+	second = st.slot[1].name;
+	k2 = slot_index(second);
+	snprintf(W->deploy_slot, sizeof(W->deploy_slot), "%s", second);
+	roll_deploy_link(second, lname, sizeof(lname));
+	snprintf(back, sizeof(back), "switched back to %s",
+	    idA[slot_index(first)]);
+	roll_state_free(&st);
+	W->deploy_fail = 1;
+	until_error(&r);
+	/* The alert names the failing deploy: its link and certificate. */
+	assert_non_null(strstr(r.err, "No space left on device"));
+	assert_non_null(strstr(r.st.alert, lname));
+	assert_non_null(strstr(r.st.alert, idB[k2]));
+	assert_non_null(strstr(r.out, back));
+	assert_int_equal(r.st.phase, ROLL_SWITCH);
+	slots_are(&r.st, idA, idB);
+	roll_state_free(&r.st);
+	/* Both slots: A in the files and served; B published with A. */
+	assert_true(node_on(0, idA));
+	assert_true(published_all(idA) && published_all(idB));
+	no_violation();
 	W->now += STEP;
 	finish_b();
 }
@@ -1241,29 +1681,123 @@ static void
 test_fault_reload(void **state)
 {
 	struct run r;
-	int i;
 
 	(void)state;
 	start_b();
-	W->reload_fail = 1;
-	for (i = 0; i < MAXRUNS; i++) {
-		advance(&r);
-		if (r.rc == -1)
-			break;
-		W->now += next_run(&r);
-		roll_state_free(&r.st);
-	}
-	assert_true(i < MAXRUNS);
+	W->node[0].reload_fail = 1;
+	until_error(&r);
 	assert_non_null(strstr(r.err, "postfix exited 1"));
 	assert_non_null(strstr(r.out, "switched back to"));
 	assert_int_equal(r.st.phase, ROLL_SWITCH);
 	assert_non_null(strstr(r.st.alert, "postfix exited 1"));
 	roll_state_free(&r.st);
 	/* Switched back and reloaded. */
-	assert_string_equal(W->deployed, idA);
-	assert_string_equal(W->served, idA);
+	assert_true(node_on(0, idA));
 	W->now += STEP;
 	finish_b();
+}
+
+/* The state of node name (it must be there). */
+static const struct roll_node_state *
+node_state(const struct roll_state *st, const char *name)
+{
+	int i;
+
+	for (i = 0; i < st->nnodes; i++)
+		if (strcmp(st->node[i].name, name) == 0)
+			return &st->node[i];
+	fail_msg("no node %s in the state", name);
+	return NULL;
+}
+
+/*
+ * n2's reload fails: n2 is switched back alone, n1 keeps B, both
+ * records stay published, the alert names n2; after node_retries more
+ * tries it is stopped and no longer reloaded.  Then the fault is fixed
+ * and retry brings n2 in, and A's records are retired.  (The lab's
+ * tests/integration/79-fleet.t asserts the same against Postfix.)
+ */
+static void
+test_fleet_reload_fails(void **state)
+{
+	struct sbuf all = { 0 };
+	const struct roll_node_state *ns = NULL;
+	struct run r;
+	int i, reloads, tries = 0;
+
+	(void)state;
+	start(&fleet);
+	W->node[1].reload_fail = -1;
+	reloads = W->node[1].nreload;
+	for (i = 0; i < MAXRUNS; i++) {
+		advance(&r);
+		sbuf_printf(&all, "%s", r.out);
+		if (steady(&r))
+			break;
+		W->now += next_run(&r);
+		roll_state_free(&r.st);
+	}
+	assert_true(i < MAXRUNS);
+	assert_non_null(strstr(all.s, "node n2: reload: /usr/sbin/postfix "
+	    "exited 1; switching it back"));
+	sbuf_free(&all);
+	/* n1 keeps B; n2 serves A again, its staged link on A too. */
+	assert_true(node_on(0, idB));
+	assert_true(node_on(1, idA));
+	assert_string_equal(W->node[1].staged[0], idA[0]);
+	slots_are(&r.st, idB, NULL);
+	assert_string_equal(node_state(&r.st, "n1")->current[0], idB[0]);
+	assert_string_equal(node_state(&r.st, "n2")->current[0], idA[0]);
+	assert_int_equal(node_state(&r.st, "n2")->failures, 1);
+	assert_non_null(strstr(r.st.alert, "node n2 failed"));
+	roll_state_free(&r.st);
+	assert_true(published_all(idA) && published_all(idB));
+	/* Two reloads a try (the try, the switch back) until stopped. */
+	for (i = 0; i < 4 * (int)svc->node_retries; i++) {
+		W->now += STEP;
+		advance(&r);
+		ns = node_state(&r.st, "n2");
+		tries = (int)ns->failures;
+		if (ns->stopped)
+			break;
+		roll_state_free(&r.st);
+	}
+	assert_true(ns != NULL && ns->stopped);
+	assert_int_equal(tries, svc->node_retries + 1);
+	assert_int_equal(W->node[1].nreload - reloads, 2 * tries);
+	roll_state_free(&r.st);
+	reloads = W->node[1].nreload;
+	W->now += STEP;
+	runs(&r, 4);
+	assert_int_equal(W->node[1].nreload, reloads);
+	assert_non_null(strstr(r.st.alert, "node n2 failed 4 times"));
+	assert_non_null(strstr(r.st.alert, "tlsa-rollover retry fleet n2"));
+	roll_state_free(&r.st);
+	assert_true(published_all(idA) && published_all(idB));
+	assert_true(node_on(1, idA) && node_on(0, idB));
+	no_violation();
+
+	/* Fixed; the operator retries n2. */
+	W->node[1].reload_fail = 0;
+	W->now += STEP;
+	run_retry(&r, "n2");
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "node n2 serves the current "
+	    "certificate"));
+	ns = node_state(&r.st, "n2");
+	assert_int_equal(ns->failures, 0);
+	assert_false(ns->stopped);
+	assert_string_equal(r.st.alert, "");
+	roll_state_free(&r.st);
+	assert_true(node_on(-1, idB));
+	/* What only n2 needed goes. */
+	W->now += STEP;
+	finish_b();
+	/* retry of a node that is not there is refused. */
+	run_retry(&r, "nosuch");
+	assert_int_equal(r.rc, -1);
+	assert_non_null(strstr(r.err, "no node \"nosuch\""));
+	roll_state_free(&r.st);
 }
 
 static void
@@ -1274,17 +1808,16 @@ test_fault_live_mismatch(void **state)
 	(void)state;
 	start_b();
 	/* A node that never reloads keeps serving A. */
-	snprintf(W->stale, sizeof(W->stale), "%s", idA);
+	snprintf(W->stale, sizeof(W->stale), "%s", idA[0]);
 	until_phase(&r, ROLL_STEADY);
 	assert_int_equal(r.rc, -1);
 	assert_non_null(strstr(r.err, "not the deployed one"));
 	assert_non_null(strstr(r.st.alert, "a node that did not reload"));
-	assert_string_equal(r.st.slot[0].current, idA);
-	assert_string_equal(r.st.slot[0].pending, idB);
+	slots_are(&r.st, idA, idB);
 	roll_state_free(&r.st);
-	assert_string_equal(W->served, idA);
+	assert_true(node_on(0, idA));
 	/* A's records were not retired. */
-	assert_true(has_records_of(idA, 0) && has_records_of(idA, 1));
+	assert_true(published_all(idA));
 	no_violation();
 	W->stale[0] = '\0';
 	W->now += STEP;
@@ -1297,13 +1830,12 @@ test_fault_retire_keeps_live(void **state)
 	(void)state;
 	start_b();
 	/* VERIFY sees every address on B; by RETIRE a node serves A. */
-	snprintf(W->stale, sizeof(W->stale), "%s", idA);
+	snprintf(W->stale, sizeof(W->stale), "%s", idA[0]);
 	W->stale_from = W->nlive + 2;
 	(void)drive();
-	assert_string_equal(W->served, idB);
+	assert_true(node_on(0, idB));
 	/* Kept: a live chain matches them. */
-	assert_true(has_records_of(idA, 0) && has_records_of(idA, 1));
-	assert_true(has_records_of(idB, 0) && has_records_of(idB, 1));
+	assert_true(published_all(idA) && published_all(idB));
 	no_violation();
 }
 
@@ -1318,10 +1850,10 @@ test_fault_live_fails(void **state)
 	until_phase(&r, ROLL_STEADY);
 	assert_int_equal(r.rc, -1);
 	assert_non_null(strstr(r.err, "no MX address found"));
-	assert_string_equal(r.st.slot[0].current, idA);
+	assert_string_equal(slot_of(&r.st, 0)->current, idA[0]);
 	roll_state_free(&r.st);
-	assert_string_equal(W->served, idA);
-	assert_true(has_records_of(idA, 0) && has_records_of(idA, 1));
+	assert_true(node_on(0, idA));
+	assert_true(published_all(idA));
 	no_violation();
 	W->live_fail = 0;
 	W->now += STEP;
@@ -1364,52 +1896,147 @@ crash_hook(const char *name)
 		_exit(77);
 }
 
+/* B is live in every slot on every node, and only its records are up. */
 static void
 final_state(void)
 {
 	struct roll_state st;
+	int i;
 
-	assert_int_equal(roll_state_load(statedir, "mx", &st, err,
+	assert_int_equal(roll_state_load(statedir, svc->name, &st, err,
 	    sizeof(err)), 0);
 	assert_int_equal(st.phase, ROLL_STEADY);
 	assert_false(roll_state_pending(&st));
-	assert_string_equal(st.slot[0].current, idB);
+	slots_are(&st, idB, NULL);
+	for (i = 0; i < st.nnodes; i++) {
+		assert_string_equal(st.node[i].current[0], idB[0]);
+		assert_int_equal(st.node[i].failures, 0);
+	}
 	roll_state_free(&st);
 	zone_is(idB);
-	assert_string_equal(W->served, idB);
+	assert_true(node_on(-1, idB));
 	no_violation();
 }
 
+/*
+ * A copy of the state and deploy directories and of the world, taken
+ * once A is live, so that a sweep of B's rollover need not roll A out
+ * again before every crash.
+ */
+static struct world snap;
+static const char *copy_from, *copy_to;
+
+static int
+copy_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	char to[PATH_MAX], buf[8192];
+	ssize_t n;
+	FILE *in, *out;
+
+	(void)f;
+	snprintf(to, sizeof(to), "%s%s", copy_to, p + strlen(copy_from));
+	switch (flag) {
+	case FTW_D:
+		if (mkdir(to, 0700) == -1 && errno != EEXIST)
+			return -1;
+		break;
+	case FTW_SL:
+		if ((n = readlink(p, buf, sizeof(buf) - 1)) == -1)
+			return -1;
+		buf[n] = '\0';
+		return symlink(buf, to);
+	case FTW_F:
+		if ((in = fopen(p, "r")) == NULL)
+			return -1;
+		if ((out = fopen(to, "w")) == NULL) {
+			fclose(in);
+			return -1;
+		}
+		while ((n = (ssize_t)fread(buf, 1, sizeof(buf), in)) > 0)
+			fwrite(buf, 1, (size_t)n, out);
+		fclose(in);
+		if (fclose(out) != 0)
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	return chmod(to, sb->st_mode & 07777);
+}
+
+/* to becomes a copy of the tree from. */
 static void
-test_crash_points(void **state)
+tree_copy(const char *from, const char *to)
+{
+	(void)nftw(to, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	copy_from = from;
+	copy_to = to;
+	CHECK(nftw(from, copy_one, 16, FTW_PHYS) == 0);
+}
+
+static void
+snapshot(int save)
+{
+	char st[PATH_MAX], dep[PATH_MAX];
+
+	snprintf(st, sizeof(st), "%s/snap-state", tmpdir);
+	snprintf(dep, sizeof(dep), "%s/snap-deploy", tmpdir);
+	if (save) {
+		tree_copy(statedir, st);
+		tree_copy(deploydir, dep);
+		snap = *W;
+	} else {
+		tree_copy(st, statedir);
+		tree_copy(dep, deploydir);
+		*W = snap;
+	}
+}
+
+/*
+ * The scenario of s (A imported and rolled out, then B) once, recording
+ * every crash point it reaches; then once per point, in a child killed
+ * there, and finished by the parent from what is on disk.  With
+ * from_a, only B's rollover, from A live.
+ */
+static void
+crash_sweep(const struct scenario *s, int from_a)
 {
 	struct roll_state st;
+	char b[NSLOT][IDLEN];
 	pid_t pid;
-	int i, status, named = 0;
+	int i, k, status, named = 0;
 
-	(void)state;
-	fresh(0);
+	fresh(s, from_a);
+	if (from_a)
+		snapshot(1);
 	npts = 0;
 	crashpoint_set_hook(record_hook);
 	scenario();
 	crashpoint_set_hook(NULL);
-	assert_int_equal(roll_state_load(statedir, "mx", &st, err,
+	assert_int_equal(roll_state_load(statedir, svc->name, &st, err,
 	    sizeof(err)), 0);
-	snprintf(idB, sizeof(idB), "%s", st.slot[0].current);
+	for (k = 0; k < st.nslots; k++)
+		snprintf(idB[slot_index(st.slot[k].name)], IDLEN, "%s",
+		    st.slot[k].current);
 	roll_state_free(&st);
+	memcpy(b, idB, sizeof(b));
 	final_state();
-	assert_true(npts > 10 && npts < MAXPTS);
+	assert_true(npts > (from_a ? 5 : 10) && npts < MAXPTS);
 	for (i = 0; i < npts; i++)
 		if (strcmp(pts[i].name, "publish:dns-updated") == 0 ||
 		    strcmp(pts[i].name, "retire:dns-updated") == 0 ||
 		    strcmp(pts[i].name, "switch:reloaded") == 0 ||
 		    strcmp(pts[i].name, "deploy:linked") == 0)
 			named++;
-	assert_true(named >= 5);
-	print_message("%d crash points reached\n", npts);
+	assert_true(named >= (from_a ? 4 : 5));
+	print_message("%s: %d crash points reached\n", svc->name, npts);
 
 	for (i = 0; i < npts; i++) {
-		fresh(0);
+		if (from_a)
+			snapshot(0);
+		else
+			fresh(s, 0);
+		memcpy(idB, b, sizeof(idB));
 		fflush(NULL);
 		if ((pid = fork()) == -1)
 			fail_msg("fork: %s", strerror(errno));
@@ -1429,11 +2056,32 @@ test_crash_points(void **state)
 			    W->why);
 		/* The next cron run, from what is on disk. */
 		scenario();
-		if (W->violations > 0 || W->action != 4)
+		if (W->violations > 0 || W->action != scenario_end())
 			fail_msg("after a crash at %s #%d: %s", pts[i].name,
 			    pts[i].occ, W->why);
 		final_state();
 	}
+}
+
+static void
+test_crash_points(void **state)
+{
+	(void)state;
+	crash_sweep(&single, 0);
+}
+
+static void
+test_crash_points_dual(void **state)
+{
+	(void)state;
+	crash_sweep(&dual, 1);
+}
+
+static void
+test_crash_points_fleet(void **state)
+{
+	(void)state;
+	crash_sweep(&fleet, 1);
 }
 
 int
@@ -1441,6 +2089,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_rollover),
+		cmocka_unit_test(test_dual_rollover),
+		cmocka_unit_test(test_fleet_rollover),
 		cmocka_unit_test(test_invariant_can_fire),
 		cmocka_unit_test(test_fault_lagging),
 		cmocka_unit_test(test_fault_differs),
@@ -1448,11 +2098,15 @@ main(void)
 		cmocka_unit_test(test_fault_cas_refused),
 		cmocka_unit_test(test_fault_publish_error),
 		cmocka_unit_test(test_fault_deploy_error),
+		cmocka_unit_test(test_dual_deploy_error),
 		cmocka_unit_test(test_fault_reload),
+		cmocka_unit_test(test_fleet_reload_fails),
 		cmocka_unit_test(test_fault_live_mismatch),
 		cmocka_unit_test(test_fault_retire_keeps_live),
 		cmocka_unit_test(test_fault_live_fails),
 		cmocka_unit_test(test_crash_points),
+		cmocka_unit_test(test_crash_points_dual),
+		cmocka_unit_test(test_crash_points_fleet),
 	};
 
 	return cmocka_run_group_tests(tests, global_setup, global_teardown);
