@@ -289,6 +289,17 @@ out:
 }
 
 int
+roll_deploy_link_gone(const char *deploy_dir, const char *slot)
+{
+	char link[PATH_MAX], lname[32];
+	struct stat sb;
+
+	roll_deploy_link(slot, lname, sizeof(lname));
+	snprintf(link, sizeof(link), "%s/%s", deploy_dir, lname);
+	return lstat(link, &sb) == -1 && errno == ENOENT;
+}
+
+int
 roll_deployed(const struct roll_service *s, const char *slot, char *id,
     size_t idlen)
 {

@@ -39,6 +39,13 @@ int roll_deploy_fresh(const char *state_dir, const struct roll_service *s,
  */
 void roll_deploy_link(const char *slot, char *buf, size_t len);
 
+/*
+ * Is the link of slot gone from deploy_dir (lstat: ENOENT)?  1 gone, 0
+ * there or not known to be gone (another error: better not to deploy
+ * again over something we cannot see).
+ */
+int roll_deploy_link_gone(const char *deploy_dir, const char *slot);
+
 /* The id a slot's link points at ("" if none) into id. */
 int roll_deployed(const struct roll_service *s, const char *slot, char *id,
     size_t idlen);

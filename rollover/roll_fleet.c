@@ -590,15 +590,10 @@ roll_fleet_wanted(struct roll_ctx *x, const struct roll_state *st,
 static int
 link_gone(struct roll_ctx *x, const struct roll_state *st, size_t i, int k)
 {
-	char link[PATH_MAX], lname[32];
-	struct stat sb;
-
 	if (x->s->nodes[i].npush > 0)
 		return 0;
-	roll_deploy_link(st->slot[k].name, lname, sizeof(lname));
-	snprintf(link, sizeof(link), "%s/%s", x->s->nodes[i].deploy_dir,
-	    lname);
-	return lstat(link, &sb) == -1 && errno == ENOENT;
+	return world(x)->link_gone(x->s->nodes[i].deploy_dir,
+	    st->slot[k].name);
 }
 
 int

@@ -604,7 +604,7 @@ visible(struct roll_ctx *x, const struct roll_state *st, uint32_t *ttl,
 			goto out;
 	if (x->s->nhosts > 0) {
 		zone = x->s->dns.zone != NULL ? strdup(x->s->dns.zone) :
-		    zone_find_apex(&primary, owners[0], 0, &key, &xfer, err,
+		    world(x)->apex(&primary, owners[0], 0, &key, &xfer, err,
 		    errlen);
 		if (zone == NULL)
 			goto out;
@@ -1334,7 +1334,6 @@ roll_repair_deploy(struct roll_ctx *x, struct roll_state *st, char *err,
     size_t errlen)
 {
 	char link[PATH_MAX], lname[32], what[PATH_MAX];
-	struct stat sb;
 	int k, n = 0, r;
 
 	if ((r = repair_chain_reload(x, st, err, errlen)) != 0)
@@ -1348,10 +1347,10 @@ roll_repair_deploy(struct roll_ctx *x, struct roll_state *st, char *err,
 
 		if (sl->current[0] == '\0')
 			continue;
+		if (!world(x)->link_gone(x->s->deploy_dir, sl->name))
+			continue;
 		roll_deploy_link(sl->name, lname, sizeof(lname));
 		snprintf(link, sizeof(link), "%s/%s", x->s->deploy_dir, lname);
-		if (lstat(link, &sb) == 0 || errno != ENOENT)
-			continue;
 		if (x->dry_run) {
 			say(x, "  %s is missing: would deploy %s again and "
 			    "reload\n", link, sl->current);

@@ -1,7 +1,8 @@
 /*
  * roll_world.h: everything outside the process that the state machine
  * (roll_run.c, roll_fleet.c) asks or changes, behind one table of
- * functions: the clock, what the DNS shows (roll_vis), the publisher,
+ * functions: the clock, what the DNS shows (roll_vis) and where the zone
+ * starts (zone_find_apex), the publisher,
  * the deploy directory, the MTA's reload and the live check.
  *
  * The real program leaves roll_ctx.w NULL and gets roll_world_real,
@@ -37,17 +38,22 @@ struct roll_world {
 	int	(*vis)(const struct roll_vis_job *job,
 		    struct roll_vis_result *out, char *err,
 		    size_t errlen);
+	/* zone_find_apex: the zone of an owner, asked of the primary
+	 * (with its key) when dns.zone is not set. */
+	char	*(*apex)(const struct zone_server *srv, const char *owner,
+		    int recursive, const struct zone_tsig *key,
+		    const struct zone_xfer_opts *o, char *err,
+		    size_t errlen);
 	/* roll_pub_open: a test may set p->ops to a backend of its own. */
 	int	(*pub_open)(const struct roll_service *s,
 		    struct roll_pub *p, char *err, size_t errlen);
-	/* roll_deploy, roll_deploy_fresh, roll_deployed */
+	/* roll_deploy, roll_deploy_fresh, roll_deploy_link_gone */
 	int	(*deploy)(const char *state_dir,
 		    const struct roll_service *s, const char *slot,
 		    const char *id, char *err, size_t errlen);
 	int	(*deploy_fresh)(const char *state_dir,
 		    const struct roll_service *s, const char *id);
-	int	(*deployed)(const struct roll_service *s, const char *slot,
-		    char *id, size_t idlen);
+	int	(*link_gone)(const char *deploy_dir, const char *slot);
 	/* roll_reload (also a fleet node's push, run the same way) */
 	int	(*reload)(const struct roll_service *s, int timeout,
 		    char *err, size_t errlen);

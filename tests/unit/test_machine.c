@@ -653,10 +653,9 @@ is_push(int n)
 }
 
 /*
- * The link of slot in dir, on disk too (as roll_deploy makes it):
- * roll_fleet_start looks at a local node's link itself (lstat), not
- * through the world, and would take a missing one for a removed deploy
- * directory.
+ * The link of slot in dir, on disk too (as roll_deploy makes it), where
+ * w_link_gone looks for it: a missing one would be taken for a removed
+ * deploy directory.
  */
 static void
 link_put(const char *dir, const char *slot, const char *id)
@@ -709,16 +708,14 @@ w_deploy_fresh(const char *sd, const struct roll_service *s, const char *id)
 	return 1;
 }
 
+/*
+ * The link on disk (link_put keeps it as roll_deploy would): a test may
+ * also remove it there, as an operator's rm -r would.
+ */
 static int
-w_deployed(const struct roll_service *s, const char *slot, char *id,
-    size_t idlen)
+w_link_gone(const char *dir, const char *slot)
 {
-	int n = node_of(s), k = slot_index(slot);
-
-	CHECK(n >= 0);
-	snprintf(id, idlen, "%s", is_push(n) ? W->node[n].staged[k] :
-	    W->node[n].files[k]);
-	return 0;
+	return roll_deploy_link_gone(dir, slot);
 }
 
 /* A reload, or, given a node's push argv, its push. */
@@ -806,14 +803,30 @@ w_live_matching(const struct roll_service *s, const struct zone_rrset *cand,
 	return 0;
 }
 
+/* The zone (the config names it, so the machine never asks here). */
+static char *
+w_apex(const struct zone_server *srv, const char *owner, int recursive,
+    const struct zone_tsig *key, const struct zone_xfer_opts *o, char *e,
+    size_t elen)
+{
+	(void)srv;
+	(void)owner;
+	(void)recursive;
+	(void)key;
+	(void)o;
+	errfmt(e, elen, "memzone: no apex lookups in this world");
+	return NULL;
+}
+
 static const struct roll_world test_world = {
 	.arg = NULL,
 	.now = w_now,
 	.vis = w_vis,
+	.apex = w_apex,
 	.pub_open = w_pub_open,
 	.deploy = w_deploy,
 	.deploy_fresh = w_deploy_fresh,
-	.deployed = w_deployed,
+	.link_gone = w_link_gone,
 	.reload = w_reload,
 	.live_check = w_live_check,
 	.live_matching = w_live_matching,
