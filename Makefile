@@ -87,9 +87,9 @@ TB	   = $(abspath $(B))/test
 
 test-bins: $(B)/test/tlsagen $(B)/test/tlsa-rollover
 
-$(B)/obj-test/%.o: %.c $(wildcard common/*.h)
+$(B)/obj-test/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(XCFLAGS) $(INC) -DTLSA_TEST_HOOKS -c -o $@ $<
+	$(CC) $(XCFLAGS) $(INC) -MMD -MP -DTLSA_TEST_HOOKS -c -o $@ $<
 
 $(B)/libtlsa-test.a: $(TEST_LIB_OBJ)
 	rm -f $@
@@ -103,9 +103,14 @@ $(B)/test/tlsa-rollover: $(B)/obj/cli/tlsa-rollover.o $(B)/libtlsa-test.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/obj/%.o: %.c $(wildcard common/*.h tlsagen/*.h zones/*.h check/*.h rollover/*.h)
+# Each object depends on the headers it includes (the compiler's -MMD
+# list, read back below), so a change to one header rebuilds exactly
+# what uses it.
+$(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(XCFLAGS) $(INC) -c -o $@ $<
+	$(CC) $(XCFLAGS) $(INC) -MMD -MP -c -o $@ $<
+
+-include $(wildcard $(B)/obj/*/*.d $(B)/obj-test/*/*.d)
 
 # rollover/ builds paths from the state and deploy directories, whose
 # length the config loader bounds (1024) well below PATH_MAX, so the
@@ -134,7 +139,7 @@ $(B)/tests/%: tests/unit/%.c $(B)/libtlsa.a
 # Includes only from a source's own layer and those below, never by a
 # path; every exported name with its file's prefix (tests/layers.sh).
 layers: $(LIB_OBJ) $(CLI_OBJ)
-	@sh tests/layers.sh $(LIB_OBJ) $(CLI_OBJ)
+	@sh tests/layers.sh $(B)/obj $(LIB_OBJ) $(CLI_OBJ)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "# $$t"; $$t; done

@@ -1,12 +1,13 @@
 #!/bin/sh
 #
-# layers.sh OBJECT...: the source layout's two rules, checked on the
-# sources and on the objects given (BUILD/obj/FOLDER/FILE.o).
+# layers.sh OBJDIR OBJECT...: the source layout's two rules, checked on
+# the sources and on the objects given (OBJDIR/FOLDER/FILE.o).
 #
 # 1. The layers, lowest first: common tlsagen zones check rollover cli.
 #    A source includes headers of its own layer or of a layer below,
-#    by name only ("tlsa_rec.h", never "../tlsagen/tlsa_rec.h"); the
-#    tests (tests/unit, tests/fuzz) may include any layer, by name.
+#    by name only ("tlsa_rec.h", never "../tlsagen/tlsa_rec.h", nor
+#    <tlsa_rec.h>: <> is for the system's headers); the tests
+#    (tests/unit, tests/fuzz) may include any layer, by name.
 # 2. Every name an object exports starts with its file's prefix: the
 #    layer's (tlsa_ in tlsagen/, zone_ in zones/, chk_ in check/, roll_
 #    in rollover/, whose files are named so), the module's in common/
@@ -39,14 +40,30 @@ for f in $(for l in $LAYERS; do ls $l/*.c $l/*.h 2>/dev/null; done) \
 	[ "$layer" = tests ] && me=99 || me=$(rank "$layer")
 	out=$(grep -n '^[[:space:]]*#[[:space:]]*include' "$f" | while IFS= read -r l; do
 		line=${l%%:*}
-		inc=$(printf '%s\n' "${l#*:}" | sed -n \
-		    's/^[^"<]*["<]\([^">]*\)[">].*/\1/p')
+		# The delimiter right after #include, and the name in it.
+		form=$(printf '%s\n' "${l#*:}" | sed -n \
+		    's/^[[:space:]]*#[[:space:]]*include[[:space:]]*\(["<]\).*/\1/p')
+		case "$form" in
+		'"')	inc=$(printf '%s\n' "${l#*:}" | sed -n \
+			    's/^[^"]*"\([^"]*\)".*/\1/p') ;;
+		'<')	inc=$(printf '%s\n' "${l#*:}" | sed -n \
+			    's/^[^<]*<\([^>]*\)>.*/\1/p') ;;
+		*)	echo "$f:$line: an #include this check cannot read"
+			continue ;;
+		esac
 		case "$inc" in
 		*../*|/*)
 			echo "$f:$line: includes \"$inc\" by a path"
 			continue ;;
 		esac
-		case "${l#*:}" in *'<'*) continue ;; esac
+		if [ "$form" = '<' ]; then
+			for l2 in $LAYERS; do
+				[ -f "$l2/${inc##*/}" ] &&
+				    echo "$f:$line: includes <$inc>, a header" \
+				    "of $l2/: name it in quotes"
+			done
+			continue
+		fi
 		case "$inc" in
 		*/*)
 			echo "$f:$line: includes \"$inc\" by a path"
@@ -67,8 +84,13 @@ for f in $(for l in $LAYERS; do ls $l/*.c $l/*.h 2>/dev/null; done) \
 done
 
 # 2. Exported names.
+objdir=${1%/}
+shift
 for o in "$@"; do
-	src=${o#*/obj/}
+	case "$o" in
+	"$objdir"/*)	src=${o#"$objdir"/} ;;
+	*)		echo "$o: not under $objdir"; bad=1; continue ;;
+	esac
 	src=${src%.o}.c
 	layer=${src%%/*}
 	base=${src##*/}
