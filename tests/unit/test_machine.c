@@ -1169,6 +1169,24 @@ fresh(const struct scenario *s, int with_a)
 
 /* ---- setup ------------------------------------------------------------ */
 
+static pid_t tmp_owner;
+
+/*
+ * The temporary directory goes also when a setup step fails or a test
+ * aborts on an assertion (no teardown then): in /dev/shm it would
+ * otherwise stay in memory.  Only in the process that made it: the
+ * crash children end with _exit and never get here.
+ */
+static void
+tmp_remove(void)
+{
+	if (getpid() != tmp_owner || tmpdir[0] == '\0' ||
+	    getenv("KEEP_TMP") != NULL)
+		return;
+	(void)nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir[0] = '\0';
+}
+
 static int
 global_setup(void **state)
 {
@@ -1187,8 +1205,12 @@ global_setup(void **state)
 	snprintf(tmpdir, sizeof(tmpdir), "%s/test_machine.XXXXXX",
 	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") :
 	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(tmpdir) == NULL)
+	if (mkdtemp(tmpdir) == NULL) {
+		tmpdir[0] = '\0';
 		return -1;
+	}
+	tmp_owner = getpid();
+	(void)atexit(tmp_remove);
 	snprintf(statedir, sizeof(statedir), "%s/state", tmpdir);
 	snprintf(deploydir, sizeof(deploydir), "%s/deploy", tmpdir);
 	snprintf(key, sizeof(key), "%s/tsig.key", tmpdir);
@@ -1256,7 +1278,7 @@ global_teardown(void **state)
 		fprintf(stderr, "# kept %s\n", tmpdir);
 		return 0;
 	}
-	(void)nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmp_remove();
 	munmap(W, sizeof(*W));
 	return 0;
 }
