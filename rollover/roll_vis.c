@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,20 @@ static const struct zone_xfer_opts xfer = { 3000, 3, 0 };
 static const struct zone_xfer_opts vis_xfer = { 1500, 2, 0 };
 
 /*
- * Every exchange of the child ends by the run's DNS deadline, which it
- * inherits (lock_timeout / 2, 30 minutes by default); this only ends a
- * child stuck elsewhere.
+ * How long the child may take.  Every exchange of the child ends by the
+ * run's DNS deadline (zone_net_set_run_deadline: tlsa-rollover sets it
+ * to lock_timeout / 2, 30 minutes by default), which the child inherits
+ * by fork(); once it has passed, every question left fails at once.  So
+ * the parent gives the child what is left of that deadline and
+ * VIS_GRACE seconds more to report: never less, or it would kill the
+ * child before its own queries' deadline ends them (lock_timeout may be
+ * a day), and never unbounded.  A caller that set no run deadline gets
+ * VIS_TIMEOUT_NODEADLINE, and the child then sets its own run deadline
+ * VIS_GRACE seconds shorter, so that its queries still end before it is
+ * killed.
  */
-#define VIS_TIMEOUT	3600
+#define VIS_GRACE		10
+#define VIS_TIMEOUT_NODEADLINE	3600
 
 static const char *const role_name[] = {
 	[VIS_ROLE_SERVER] = "server", [VIS_ROLE_NS] = "ns"
@@ -646,6 +656,7 @@ struct vis_ctx {
 	const struct zone_server *resolver;	/* or NULL */
 	const ldns_rr_list	*anchors;	/* or NULL: anchors_err */
 	const char		*anchors_err;
+	unsigned		 deadline;	/* seconds, when the run set none */
 };
 
 static void
@@ -673,6 +684,9 @@ vis_child(void *arg, int fd)
 		OPENSSL_cleanse(j->key->secret, strlen(j->key->secret));
 	if (privsep_drop(NULL, err, sizeof(err)) == -1)
 		goto fail;
+	/* Our questions end before the parent would kill us. */
+	if (c->deadline > 0)
+		zone_net_set_run_deadline(c->deadline);
 	if (c->role == VIS_ROLE_SERVER) {
 		if ((v = calloc(c->nservers, sizeof(*v))) == NULL)
 			goto nomem;
@@ -750,6 +764,8 @@ roll_vis_run(const struct roll_vis_job *job, struct roll_vis_result *out,
 	struct sbuf in = { 0 };
 	ldns_rr_list *anchors = NULL;
 	char aerr[ERRBUF_LEN];
+	long long left;
+	unsigned timeout;
 	size_t i, k;
 	int rc = -1;
 
@@ -788,20 +804,40 @@ roll_vis_run(const struct roll_vis_job *job, struct roll_vis_result *out,
 		anchors = zone_load_anchors(job->ta_file, aerr, sizeof(aerr));
 	c.anchors = anchors;
 	c.anchors_err = aerr;
-	if (privsep_child_run(vis_child, &c, "DNS check process", VIS_TIMEOUT,
-	    VIS_MAX_MSG, &in, err, errlen) == -1)
-		goto out;
-	if (in.failed)
-		goto out;
 	e.nowners = job->nowners;
 	e.role = c.role;
 	e.servers = servers;
 	e.nservers = c.nservers;
 	e.resolver = job->resolver != NULL;
 	e.local = job->ta_file != NULL;
-	if (roll_vis_decode((const uint8_t *)in.s, in.len, &e, out, err,
-	    errlen) == -1)
-		goto out;
+	if (c.role == VIS_ROLE_NONE && !e.resolver && !e.local) {
+		/*
+		 * Only the primary: nothing for a child to ask, so none
+		 * is started (nor has to drop privileges, which needs a
+		 * "nobody" user).
+		 */
+		if (job->nowners > 0 && (out->o = calloc(job->nowners,
+		    sizeof(*out->o))) == NULL)
+			goto out;
+		out->n = job->nowners;
+	} else {
+		/* The child's time: see VIS_GRACE. */
+		if ((left = zone_net_run_left_ms()) < 0) {
+			timeout = VIS_TIMEOUT_NODEADLINE;
+			c.deadline = VIS_TIMEOUT_NODEADLINE - VIS_GRACE;
+		} else if (left / 1000 + 1 + VIS_GRACE > UINT_MAX)
+			timeout = UINT_MAX;
+		else
+			timeout = (unsigned)(left / 1000 + 1 + VIS_GRACE);
+		if (privsep_child_run(vis_child, &c, "DNS check process",
+		    timeout, VIS_MAX_MSG, &in, err, errlen) == -1)
+			goto out;
+		if (in.failed)
+			goto out;
+		if (roll_vis_decode((const uint8_t *)in.s, in.len, &e, out,
+		    err, errlen) == -1)
+			goto out;
+	}
 	/* The primary, with our key: last in every owner's view. */
 	if (job->primary != NULL) {
 		pv.srv = *job->primary;

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -441,6 +442,78 @@ test_too_large(void **state)
 	zone_rrset_free(&small);
 }
 
+static volatile sig_atomic_t children;
+
+static void
+on_child(int sig)
+{
+	(void)sig;
+	children++;
+}
+
+/*
+ * A child only when it has something to ask: with neither servers, a
+ * resolver nor a trust anchor file (only the primary, which the parent
+ * asks), none is started, so none has to drop privileges.
+ */
+static void
+test_run_no_child(void **state)
+{
+	static const char *const owners[] = { "_25._tcp.mx1.example.test." };
+	struct roll_vis_job job;
+	struct roll_vis_result r;
+	struct zone_rrset none = { 0 };
+	struct sigaction sa, old;
+
+	(void)state;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_child;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGCHLD, &sa, &old), 0);
+	memset(&job, 0, sizeof(job));
+	job.zone = "example.test.";
+	job.owners = owners;
+	job.nowners = 1;
+	job.expect = &none;
+	children = 0;
+	assert_int_equal(roll_vis_run(&job, &r, err, sizeof(err)), 0);
+	assert_int_equal(children, 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.o[0].n, 0);
+	assert_int_equal(r.o[0].res_asked, 0);
+	assert_int_equal(r.o[0].local_asked, 0);
+	roll_vis_result_free(&r);
+
+	/* With a trust anchor file (one that cannot be read: nothing goes
+	 * to the network), the child says why local validation failed. */
+	job.ta_file = "/nonexistent/ta.key";
+	if (roll_vis_run(&job, &r, err, sizeof(err)) == 0) {
+		assert_int_equal(r.o[0].local_asked, 1);
+		assert_int_equal(r.o[0].local_sec, ZONE_SEC_ERROR);
+		assert_non_null(strstr(r.o[0].local_why, "/nonexistent"));
+	} else	/* root, with no user "nobody" here */
+		assert_non_null(strstr(err, "privileges"));
+	roll_vis_result_free(&r);
+	assert_int_equal(children, 1);
+	assert_int_equal(sigaction(SIGCHLD, &old, NULL), 0);
+}
+
+/* The child's time comes from what is left of the run's DNS deadline. */
+static void
+test_run_left(void **state)
+{
+	long long left;
+
+	(void)state;
+	zone_net_set_run_deadline(0);
+	assert_true(zone_net_run_left_ms() == -1);
+	zone_net_set_run_deadline(100);
+	left = zone_net_run_left_ms();
+	assert_true(left > 99000 && left <= 100000);
+	zone_net_set_run_deadline(0);
+	assert_true(zone_net_run_left_ms() == -1);
+}
+
 /* Raw message building, for what the encoder never writes. */
 static void
 u32(struct sbuf *b, uint32_t v)
@@ -754,6 +827,8 @@ main(void)
 		cmocka_unit_test(test_error),
 		cmocka_unit_test(test_escaped_text),
 		cmocka_unit_test(test_too_large),
+		cmocka_unit_test(test_run_no_child),
+		cmocka_unit_test(test_run_left),
 		cmocka_unit_test(test_hostile_fields),
 		cmocka_unit_test(test_hostile_stream),
 	};
