@@ -211,7 +211,7 @@ check-valgrind: all test-bins $(UNIT_BIN)
 # under tests/fuzz, each run for FUZZ_SECONDS on its seeds in
 # tests/fuzz/corpus/TARGET (never written to; new inputs go to
 # $(FUZZ_B)/corpus).  fuzz-smoke is the short pass that make asan runs.
-FUZZ_TARGETS = load config state dns smtp tlsa_parse tsig
+FUZZ_TARGETS = load config state dns smtp tlsa_parse tsig vis
 FUZZ_SECONDS ?= 60
 FUZZ_B	?= $(B)/fuzz
 FUZZ_OPT = -O1 -g -fno-omit-frame-pointer \

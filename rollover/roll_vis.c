@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,20 @@ static const struct zone_xfer_opts xfer = { 3000, 3, 0 };
 static const struct zone_xfer_opts vis_xfer = { 1500, 2, 0 };
 
 /*
- * Every exchange of the child ends by the run's DNS deadline, which it
- * inherits (lock_timeout / 2, 30 minutes by default); this only ends a
- * child stuck elsewhere.
+ * How long the child may take.  Every exchange of the child ends by the
+ * run's DNS deadline (zone_net_set_run_deadline: tlsa-rollover sets it
+ * to lock_timeout / 2, 30 minutes by default), which the child inherits
+ * by fork(); once it has passed, every question left fails at once.  So
+ * the parent gives the child what is left of that deadline and
+ * VIS_GRACE seconds more to report: never less, or it would kill the
+ * child before its own queries' deadline ends them (lock_timeout may be
+ * a day), and never unbounded.  A caller that set no run deadline gets
+ * VIS_TIMEOUT_NODEADLINE, and the child then sets its own run deadline
+ * VIS_GRACE seconds shorter, so that its queries still end before it is
+ * killed.
  */
-#define VIS_TIMEOUT	3600
+#define VIS_GRACE		10
+#define VIS_TIMEOUT_NODEADLINE	3600
 
 static const char *const role_name[] = {
 	[VIS_ROLE_SERVER] = "server", [VIS_ROLE_NS] = "ns"
@@ -51,13 +61,35 @@ put_u32(struct sbuf *b, uint32_t v)
 	sbuf_add(b, (const char *)&n, sizeof(n));
 }
 
+/*
+ * A string as the decoder takes it: printable, its NUL included in at
+ * most field bytes (the size of what the parent reads it into).  Honest
+ * text may hold other bytes (a reason naming a trust anchor file with a
+ * UTF-8 path, a DNS name in a server's error): they are escaped as \ooo
+ * with log_vis, as the log shows them (backslashes kept, so that text a
+ * library escaped already with str_vis is not escaped twice), and the
+ * text is cut short where too long, never in the middle of an escape.
+ */
 static void
-put_str(struct sbuf *b, const char *s)
+put_str(struct sbuf *b, const char *s, size_t field)
 {
-	size_t len = strlen(s) + 1;
+	char vis[4 * ERRBUF_LEN + 8];
+	size_t len, i;
 
-	put_u32(b, (uint32_t)len);
-	sbuf_add(b, s, len);
+	log_vis(vis, sizeof(vis), s, strnlen(s, ERRBUF_LEN));
+	len = strlen(vis);
+	if (len >= field) {
+		len = field - 1;
+		/* An escape cut short loses its backslash and digits. */
+		for (i = 1; i <= 3 && i <= len; i++)
+			if (vis[len - i] == '\\') {
+				len -= i;
+				break;
+			}
+		vis[len] = '\0';
+	}
+	put_u32(b, (uint32_t)len + 1);
+	sbuf_add(b, vis, len + 1);
 }
 
 static void
@@ -92,18 +124,34 @@ put_msg(struct sbuf *b, int type, struct sbuf *p)
 	sbuf_free(p);
 }
 
-void
-roll_vis_encode_server(struct sbuf *b, uint32_t owner, int role,
+size_t
+roll_vis_budget(size_t nmsg)
+{
+	size_t all = VIS_MAX_MSG - VIS_DONE_LEN;
+
+	return nmsg > 0 ? all / nmsg : all;
+}
+
+/* Would a message of payload p (or an RRset of n records) be refused,
+ * or take more than budget bytes? */
+static int
+too_large(const struct sbuf *p, size_t n, size_t budget)
+{
+	return n > VIS_MAX_RRS ||
+	    (!p->failed && VIS_HDR_LEN + p->len > budget);
+}
+
+static void
+server_payload(struct sbuf *p, uint32_t owner, int role,
     const struct zone_vis *v)
 {
-	struct sbuf p = { 0 };
 	unsigned char a[16];
 	uint32_t port = 0;
 
 	memset(a, 0, sizeof(a));
-	put_u32(&p, owner);
-	put_u32(&p, (uint32_t)role);
-	put_u32(&p, (uint32_t)v->srv.ss.ss_family);
+	put_u32(p, owner);
+	put_u32(p, (uint32_t)role);
+	put_u32(p, (uint32_t)v->srv.ss.ss_family);
 	if (v->srv.ss.ss_family == AF_INET) {
 		const struct sockaddr_in *s4 = (const void *)&v->srv.ss;
 
@@ -115,31 +163,78 @@ roll_vis_encode_server(struct sbuf *b, uint32_t owner, int role,
 		memcpy(a, &s6->sin6_addr, 16);
 		port = ntohs(s6->sin6_port);
 	}
-	sbuf_add(&p, (const char *)a, sizeof(a));
-	put_u32(&p, port);
-	put_str(&p, v->nsname);
-	put_u32(&p, (uint32_t)v->state);
-	put_u32(&p, (uint32_t)v->aa);
-	put_u32(&p, (uint32_t)v->rcode);
-	put_u32(&p, (uint32_t)v->has_serial);
-	put_u32(&p, v->serial);
-	put_u32(&p, v->ttl);
-	put_u32(&p, v->neg_ttl);
-	put_str(&p, v->error);
-	put_rrset(&p, &v->rrset);
+	sbuf_add(p, (const char *)a, sizeof(a));
+	put_u32(p, port);
+	put_str(p, v->nsname, sizeof(v->nsname));
+	put_u32(p, (uint32_t)v->state);
+	put_u32(p, (uint32_t)v->aa);
+	put_u32(p, (uint32_t)v->rcode);
+	put_u32(p, (uint32_t)v->has_serial);
+	put_u32(p, v->serial);
+	put_u32(p, v->ttl);
+	put_u32(p, v->neg_ttl);
+	put_str(p, v->error, sizeof(v->error));
+	put_rrset(p, &v->rrset);
+}
+
+void
+roll_vis_encode_server(struct sbuf *b, uint32_t owner, int role,
+    const struct zone_vis *v, size_t budget)
+{
+	struct sbuf p = { 0 };
+	struct zone_vis big;
+
+	if (v->rrset.n <= VIS_MAX_RRS) {
+		server_payload(&p, owner, role, v);
+		if (!too_large(&p, v->rrset.n, budget)) {
+			put_msg(b, VIS_SERVER, &p);
+			return;
+		}
+		sbuf_free(&p);
+		memset(&p, 0, sizeof(p));
+	}
+	/* What the parent cannot take from this server: "not yet", from
+	 * this server only. */
+	big = *v;
+	big.state = ZONE_VIS_ERROR;
+	big.ttl = 0;
+	memset(&big.rrset, 0, sizeof(big.rrset));
+	errfmt(big.error, sizeof(big.error), "answer too large (%zu records)",
+	    v->rrset.n);
+	server_payload(&p, owner, role, &big);
 	put_msg(b, VIS_SERVER, &p);
+}
+
+static void
+sec_payload(struct sbuf *p, uint32_t owner, int sec, const char *why,
+    const struct zone_rrset *r)
+{
+	put_u32(p, owner);
+	put_u32(p, (uint32_t)sec);
+	put_str(p, why, ERRBUF_LEN);
+	put_rrset(p, r);
 }
 
 void
 roll_vis_encode_sec(struct sbuf *b, int type, uint32_t owner, int sec,
-    const char *why, const struct zone_rrset *r)
+    const char *why, const struct zone_rrset *r, size_t budget)
 {
 	struct sbuf p = { 0 };
+	struct zone_rrset none;
+	char big[ERRBUF_LEN];
 
-	put_u32(&p, owner);
-	put_u32(&p, (uint32_t)sec);
-	put_str(&p, why);
-	put_rrset(&p, r);
+	if (r->n <= VIS_MAX_RRS) {
+		sec_payload(&p, owner, sec, why, r);
+		if (!too_large(&p, r->n, budget)) {
+			put_msg(b, type, &p);
+			return;
+		}
+		sbuf_free(&p);
+		memset(&p, 0, sizeof(p));
+	}
+	memset(&none, 0, sizeof(none));
+	errfmt(big, sizeof(big), "answer too large (%zu records)", r->n);
+	sec_payload(&p, owner, ZONE_SEC_ERROR, big, &none);
 	put_msg(b, type, &p);
 }
 
@@ -157,7 +252,7 @@ roll_vis_encode_error(struct sbuf *b, const char *text)
 {
 	struct sbuf p = { 0 };
 
-	put_str(&p, text);
+	put_str(&p, text, ERRBUF_LEN);
 	put_msg(b, VIS_ERROR, &p);
 }
 
@@ -514,7 +609,10 @@ roll_vis_decode(const uint8_t *buf, size_t len,
 				r.why = "bytes after the end";
 				goto badmsg;
 			}
-			errfmt(err, errlen, "%s", text);
+			/* Never an empty reason (the caller would take it
+			 * for another failure). */
+			errfmt(err, errlen, "%s", text[0] != '\0' ? text :
+			    "the DNS check process gave up without a reason");
 			goto out;
 		default:
 			r.why = "type";
@@ -558,6 +656,7 @@ struct vis_ctx {
 	const struct zone_server *resolver;	/* or NULL */
 	const ldns_rr_list	*anchors;	/* or NULL: anchors_err */
 	const char		*anchors_err;
+	unsigned		 deadline;	/* seconds, when the run set none */
 };
 
 static void
@@ -572,7 +671,7 @@ vis_child(void *arg, int fd)
 	struct sbuf b = { 0 };
 	char err[ERRBUF_LEN], why[ERRBUF_LEN];
 	uint32_t count = 0;
-	size_t n = 0, i, k;
+	size_t n = 0, i, k, budget;
 	int sec;
 
 	/*
@@ -585,6 +684,9 @@ vis_child(void *arg, int fd)
 		OPENSSL_cleanse(j->key->secret, strlen(j->key->secret));
 	if (privsep_drop(NULL, err, sizeof(err)) == -1)
 		goto fail;
+	/* Our questions end before the parent would kill us. */
+	if (c->deadline > 0)
+		zone_net_set_run_deadline(c->deadline);
 	if (c->role == VIS_ROLE_SERVER) {
 		if ((v = calloc(c->nservers, sizeof(*v))) == NULL)
 			goto nomem;
@@ -602,16 +704,20 @@ vis_child(void *arg, int fd)
 	/* One reason buffer for every question, as it was in one process:
 	 * a reason is what the last failing question left there. */
 	why[0] = '\0';
+	/* Each message its share of what the parent reads. */
+	budget = roll_vis_budget(j->nowners * (n + (c->resolver != NULL) +
+	    (j->ta_file != NULL)));
 	for (k = 0; k < j->nowners; k++) {
 		(void)zone_visibility(v, n, j->zone, j->owners[k], j->expect,
 		    &vis_xfer);
 		for (i = 0; i < n; i++, count++)
-			roll_vis_encode_server(&b, (uint32_t)k, c->role, &v[i]);
+			roll_vis_encode_server(&b, (uint32_t)k, c->role, &v[i],
+			    budget);
 		if (c->resolver != NULL) {
 			sec = zone_resolve_validated(c->resolver, j->owners[k],
 			    &xfer, &got, why, sizeof(why));
 			roll_vis_encode_sec(&b, VIS_RESOLVER, (uint32_t)k, sec,
-			    why, &got);
+			    why, &got, budget);
 			zone_rrset_free(&got);
 			count++;
 		}
@@ -625,7 +731,7 @@ vis_child(void *arg, int fd)
 				    c->anchors, j->ta_file, j->owners[k],
 				    &xfer, &got, why, sizeof(why));
 			roll_vis_encode_sec(&b, VIS_LOCAL, (uint32_t)k, sec,
-			    why, &got);
+			    why, &got, budget);
 			zone_rrset_free(&got);
 			count++;
 		}
@@ -658,6 +764,8 @@ roll_vis_run(const struct roll_vis_job *job, struct roll_vis_result *out,
 	struct sbuf in = { 0 };
 	ldns_rr_list *anchors = NULL;
 	char aerr[ERRBUF_LEN];
+	long long left;
+	unsigned timeout;
 	size_t i, k;
 	int rc = -1;
 
@@ -696,20 +804,40 @@ roll_vis_run(const struct roll_vis_job *job, struct roll_vis_result *out,
 		anchors = zone_load_anchors(job->ta_file, aerr, sizeof(aerr));
 	c.anchors = anchors;
 	c.anchors_err = aerr;
-	if (privsep_child_run(vis_child, &c, "DNS check process", VIS_TIMEOUT,
-	    VIS_MAX_MSG, &in, err, errlen) == -1)
-		goto out;
-	if (in.failed)
-		goto out;
 	e.nowners = job->nowners;
 	e.role = c.role;
 	e.servers = servers;
 	e.nservers = c.nservers;
 	e.resolver = job->resolver != NULL;
 	e.local = job->ta_file != NULL;
-	if (roll_vis_decode((const uint8_t *)in.s, in.len, &e, out, err,
-	    errlen) == -1)
-		goto out;
+	if (c.role == VIS_ROLE_NONE && !e.resolver && !e.local) {
+		/*
+		 * Only the primary: nothing for a child to ask, so none
+		 * is started (nor has to drop privileges, which needs a
+		 * "nobody" user).
+		 */
+		if (job->nowners > 0 && (out->o = calloc(job->nowners,
+		    sizeof(*out->o))) == NULL)
+			goto out;
+		out->n = job->nowners;
+	} else {
+		/* The child's time: see VIS_GRACE. */
+		if ((left = zone_net_run_left_ms()) < 0) {
+			timeout = VIS_TIMEOUT_NODEADLINE;
+			c.deadline = VIS_TIMEOUT_NODEADLINE - VIS_GRACE;
+		} else if (left / 1000 + 1 + VIS_GRACE > UINT_MAX)
+			timeout = UINT_MAX;
+		else
+			timeout = (unsigned)(left / 1000 + 1 + VIS_GRACE);
+		if (privsep_child_run(vis_child, &c, "DNS check process",
+		    timeout, VIS_MAX_MSG, &in, err, errlen) == -1)
+			goto out;
+		if (in.failed)
+			goto out;
+		if (roll_vis_decode((const uint8_t *)in.s, in.len, &e, out,
+		    err, errlen) == -1)
+			goto out;
+	}
 	/* The primary, with our key: last in every owner's view. */
 	if (job->primary != NULL) {
 		pv.srv = *job->primary;

@@ -68,7 +68,8 @@ struct roll_vis_result {
 
 /*
  * Ask everything the job names, the strangers from a child that has
- * dropped its privileges.  0 with every owner's view in *out (a server
+ * dropped its privileges (none is started when the job names only the
+ * primary).  0 with every owner's view in *out (a server
  * that does not answer is a view, ZONE_VIS_ERROR, not a failure), or
  * -1 with a reason (the child could not run, died, timed out, or sent
  * something malformed: nothing of it is used).  out is the caller's to

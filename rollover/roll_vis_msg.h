@@ -42,14 +42,40 @@ enum { VIS_ROLE_NONE = 0, VIS_ROLE_SERVER, VIS_ROLE_NS };
 #define VIS_MAX_MSG	(4 * 1024 * 1024)	/* all messages together */
 #define VIS_MAX_SERVERS	1024			/* per owner */
 #define VIS_MAX_RRS	4096			/* per RRset (64 KB of DNS) */
+#define VIS_HDR_LEN	8			/* type and length */
+#define VIS_DONE_LEN	(VIS_HDR_LEN + 4)	/* the DONE message */
 
-/* Append one message to b (b->failed on memory exhaustion). */
+/*
+ * Append one message to b (b->failed on memory exhaustion), as the
+ * decoder takes it: every string escaped (\ooo, as log_vis does) and
+ * cut short to fit the parent's buffer, so that honest text with other
+ * bytes (a UTF-8 file name, a DNS name) arrives as the log would have
+ * shown it.
+ *
+ * A server's view, or the resolver's or local validation's answer
+ * (type VIS_RESOLVER or VIS_LOCAL), whose RRset has more records than
+ * the decoder takes (VIS_MAX_RRS) or whose message would take more
+ * than budget bytes, is sent as ZONE_VIS_ERROR (ZONE_SEC_ERROR) with
+ * "answer too large (N records)" and no RRset instead: a stranger that
+ * serves a huge RRset is "not yet" for itself only, rather than making
+ * the whole report too long.
+ */
 void roll_vis_encode_server(struct sbuf *b, uint32_t owner, int role,
-    const struct zone_vis *v);
+    const struct zone_vis *v, size_t budget);
 void roll_vis_encode_sec(struct sbuf *b, int type, uint32_t owner, int sec,
-    const char *why, const struct zone_rrset *r);
+    const char *why, const struct zone_rrset *r, size_t budget);
 void roll_vis_encode_done(struct sbuf *b, uint32_t count);
 void roll_vis_encode_error(struct sbuf *b, const char *text);
+
+/*
+ * The budget of each of nmsg messages (server views and answers) that
+ * keeps them and DONE within VIS_MAX_MSG.  A message that falls back to
+ * "answer too large" takes at most about 600 bytes (the strings at
+ * their longest), so the bound holds up to about 7,000 messages (owners
+ * times servers, the resolver and local validation); beyond that the
+ * parent refuses the report whole.
+ */
+size_t roll_vis_budget(size_t nmsg);
 
 /* What the parent asked the child for. */
 struct roll_vis_expect {

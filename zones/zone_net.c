@@ -196,6 +196,17 @@ zone_net_set_run_deadline(unsigned seconds)
 	run_deadline = seconds > 0 ? now_ms() + (long long)seconds * 1000 : 0;
 }
 
+long long
+zone_net_run_left_ms(void)
+{
+	long long left;
+
+	if (run_deadline == 0)
+		return -1;
+	left = run_deadline - now_ms();
+	return left > 0 ? left : 0;
+}
+
 /*
  * The end of an exchange that may take ms from now: sooner when the
  * run's deadline comes first (*by_run set then).

@@ -54,6 +54,12 @@ struct zone_xfer_opts {
 void zone_net_set_run_deadline(unsigned seconds);
 
 /*
+ * Milliseconds left before that deadline (0 once it has passed), or -1
+ * when there is none: for a caller that bounds a child process by it.
+ */
+long long zone_net_run_left_ms(void);
+
+/*
  * The wire under zone_exchange, one socket at a time; end is a deadline
  * in milliseconds on CLOCK_MONOTONIC.  These are weak symbols so that a
  * test harness (tests/fuzz/fuzz_dns.c) can put its own in their place

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -93,16 +94,18 @@ good_stream(struct sbuf *b, size_t nowners)
 		v.ttl = 300;
 		v.neg_ttl = 60;
 		v.rrset = rs;
-		roll_vis_encode_server(b, (uint32_t)k, VIS_ROLE_SERVER, &v);
+		roll_vis_encode_server(b, (uint32_t)k, VIS_ROLE_SERVER, &v,
+		    VIS_MAX_MSG);
 		memset(&v, 0, sizeof(v));
 		v.srv = servers[1];
 		v.state = ZONE_VIS_ERROR;
 		snprintf(v.error, sizeof(v.error), "::1@53: no answer");
-		roll_vis_encode_server(b, (uint32_t)k, VIS_ROLE_SERVER, &v);
+		roll_vis_encode_server(b, (uint32_t)k, VIS_ROLE_SERVER, &v,
+		    VIS_MAX_MSG);
 		roll_vis_encode_sec(b, VIS_RESOLVER, (uint32_t)k,
-		    ZONE_SEC_SECURE, "", &rs);
+		    ZONE_SEC_SECURE, "", &rs, VIS_MAX_MSG);
 		roll_vis_encode_sec(b, VIS_LOCAL, (uint32_t)k, ZONE_SEC_BOGUS,
-		    "x TLSA does not validate", &none);
+		    "x TLSA does not validate", &none, VIS_MAX_MSG);
 		count += 4;
 	}
 	roll_vis_encode_done(b, count);
@@ -188,9 +191,10 @@ test_roundtrip_ns(void **state)
 		v.srv = servers[1];
 		snprintf(v.nsname, sizeof(v.nsname), "ns1.example.test.");
 		v.state = ZONE_VIS_DIFFERS;
-		roll_vis_encode_server(&b, (uint32_t)k, VIS_ROLE_NS, &v);
+		roll_vis_encode_server(&b, (uint32_t)k, VIS_ROLE_NS, &v,
+		    VIS_MAX_MSG);
 		roll_vis_encode_sec(&b, VIS_RESOLVER, (uint32_t)k,
-		    ZONE_SEC_INSECURE, "no AD", &v.rrset);
+		    ZONE_SEC_INSECURE, "no AD", &v.rrset, VIS_MAX_MSG);
 	}
 	roll_vis_encode_done(&b, 4);
 	assert_int_equal(decode(&b, &e, &r), 0);
@@ -207,9 +211,10 @@ test_roundtrip_ns(void **state)
 	for (k = 0; k < 2; k++) {
 		memset(&v, 0, sizeof(v));
 		v.srv = servers[k];
-		roll_vis_encode_server(&b, (uint32_t)k, VIS_ROLE_NS, &v);
+		roll_vis_encode_server(&b, (uint32_t)k, VIS_ROLE_NS, &v,
+		    VIS_MAX_MSG);
 		roll_vis_encode_sec(&b, VIS_RESOLVER, (uint32_t)k,
-		    ZONE_SEC_INSECURE, "", &v.rrset);
+		    ZONE_SEC_INSECURE, "", &v.rrset, VIS_MAX_MSG);
 	}
 	roll_vis_encode_done(&b, 4);
 	assert_int_equal(decode(&b, &e, &r), -1);
@@ -237,6 +242,276 @@ test_error(void **state)
 	assert_int_equal(decode(&b, &e, &r), -1);
 	assert_non_null(strstr(err, "malformed"));
 	sbuf_free(&b);
+}
+
+/*
+ * Honest text with other bytes than printable ASCII (a trust anchor
+ * file's UTF-8 path in a reason, a DNS name in a server's error) is
+ * escaped by the encoder, as the log shows it, and accepted.
+ */
+static void
+test_escaped_text(void **state)
+{
+	struct roll_vis_expect e = expect_servers(1);
+	struct roll_vis_result r;
+	struct zone_rrset none = { 0 };
+	struct zone_vis v;
+	struct sbuf b = { 0 };
+	char big[ERRBUF_LEN];
+	const char *w;
+	size_t i;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.srv = servers[0];
+	v.state = ZONE_VIS_ERROR;
+	snprintf(v.nsname, sizeof(v.nsname), "ns1.\xc3\xa9xample.test.");
+	snprintf(v.error, sizeof(v.error), "x\x1b[2J\ty\\046");
+	roll_vis_encode_server(&b, 0, VIS_ROLE_SERVER, &v, VIS_MAX_MSG);
+	/* The longest reason, all of it to escape: cut to fit. */
+	memset(big, 0xff, sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	roll_vis_encode_server(&b, 0, VIS_ROLE_SERVER, &(struct zone_vis){
+	    .srv = servers[1], .state = ZONE_VIS_MATCH }, VIS_MAX_MSG);
+	roll_vis_encode_sec(&b, VIS_RESOLVER, 0, ZONE_SEC_ERROR, big, &none,
+	    VIS_MAX_MSG);
+	roll_vis_encode_sec(&b, VIS_LOCAL, 0, ZONE_SEC_ERROR,
+	    "/etc/tlsa/\xc3\xa4nchors\x01.key: no such file", &none,
+	    VIS_MAX_MSG);
+	roll_vis_encode_done(&b, 4);
+	assert_int_equal(decode(&b, &e, &r), 0);
+	assert_string_equal(r.o[0].v[0].nsname, "ns1.\\303\\251xample.test.");
+	/* Backslashes stay: text escaped already is not escaped twice. */
+	assert_string_equal(r.o[0].v[0].error, "x\\033[2J\\011y\\046");
+	assert_string_equal(r.o[0].local_why,
+	    "/etc/tlsa/\\303\\244nchors\\001.key: no such file");
+	w = r.o[0].res_why;
+	assert_true(strlen(w) < ERRBUF_LEN);
+	assert_true(strlen(w) >= ERRBUF_LEN - 5);
+	/* Whole escapes only. */
+	assert_int_equal(strlen(w) % 4, 0);
+	for (i = 0; w[i] != '\0'; i += 4)
+		assert_memory_equal(w + i, "\\377", 4);
+	roll_vis_result_free(&r);
+	sbuf_free(&b);
+
+	/* The child's own error too; an empty one still says something. */
+	memset(&b, 0, sizeof(b));
+	roll_vis_encode_error(&b, "/\xe2\x82\xac/anchors: permission denied");
+	assert_int_equal(decode(&b, &e, &r), -1);
+	assert_string_equal(err, "/\\342\\202\\254/anchors: permission denied");
+	sbuf_free(&b);
+	memset(&b, 0, sizeof(b));
+	roll_vis_encode_error(&b, "");
+	assert_int_equal(decode(&b, &e, &r), -1);
+	assert_string_equal(err,
+	    "the DNS check process gave up without a reason");
+	sbuf_free(&b);
+}
+
+/* n records of len bytes each, all different. */
+static void
+fill(struct zone_rrset *s, size_t n, size_t len)
+{
+	unsigned char *d;
+	size_t i;
+
+	assert_non_null(d = calloc(1, len));
+	for (i = 0; i < n; i++) {
+		d[0] = (unsigned char)(i >> 8);
+		d[1] = (unsigned char)i;
+		push(s, 3, 1, 1, d, len);
+	}
+	s->ttl = 300;
+	free(d);
+}
+
+/*
+ * A stranger that serves more than the report can carry is "not yet:
+ * answer too large" for itself only: the others, and the report, pass.
+ */
+static void
+test_too_large(void **state)
+{
+	struct roll_vis_expect e = expect_servers(1);
+	struct roll_vis_result r;
+	struct zone_rrset many = { 0 }, heavy = { 0 }, small = { 0 };
+	struct zone_vis v;
+	struct sbuf b = { 0 };
+	size_t budget;
+
+	(void)state;
+	fill(&many, VIS_MAX_RRS + 1, 2);
+	fill(&heavy, 50, 100);
+	fill(&small, 2, 32);
+
+	/* More records than the decoder takes; more bytes than the
+	 * budget; the resolver's answer, too many records; local
+	 * validation's, within the budget. */
+	budget = 2000;
+	memset(&v, 0, sizeof(v));
+	v.srv = servers[0];
+	v.state = ZONE_VIS_DIFFERS;
+	v.aa = 1;
+	v.ttl = 300;
+	v.rrset = many;
+	roll_vis_encode_server(&b, 0, VIS_ROLE_SERVER, &v, budget);
+	v.srv = servers[1];
+	v.rrset = heavy;
+	roll_vis_encode_server(&b, 0, VIS_ROLE_SERVER, &v, budget);
+	roll_vis_encode_sec(&b, VIS_RESOLVER, 0, ZONE_SEC_SECURE, "", &many,
+	    budget);
+	roll_vis_encode_sec(&b, VIS_LOCAL, 0, ZONE_SEC_SECURE, "", &small,
+	    budget);
+	roll_vis_encode_done(&b, 4);
+	assert_int_equal(decode(&b, &e, &r), 0);
+	assert_int_equal(r.o[0].v[0].state, ZONE_VIS_ERROR);
+	assert_string_equal(r.o[0].v[0].error,
+	    "answer too large (4097 records)");
+	assert_int_equal(r.o[0].v[0].rrset.n, 0);
+	assert_int_equal(r.o[0].v[1].state, ZONE_VIS_ERROR);
+	assert_string_equal(r.o[0].v[1].error, "answer too large (50 records)");
+	assert_int_equal(r.o[0].v[1].rrset.n, 0);
+	assert_int_equal(r.o[0].res_sec, ZONE_SEC_ERROR);
+	assert_string_equal(r.o[0].res_why, "answer too large (4097 records)");
+	assert_int_equal(r.o[0].res_rrset.n, 0);
+	assert_int_equal(r.o[0].local_sec, ZONE_SEC_SECURE);
+	assert_true(zone_rrset_equal(&r.o[0].local_rrset, &small));
+	roll_vis_result_free(&r);
+	sbuf_free(&b);
+
+	/*
+	 * As the child does it: every message its budget.  Four owners of
+	 * 64 servers each, all serving 4096 records of 255 bytes (more
+	 * than a DNS message holds, but what the child could be made to
+	 * send): the report stays within VIS_MAX_MSG, and passes.
+	 */
+	{
+		static struct zone_server many_srv[64];
+		struct zone_rrset huge = { 0 };
+		size_t k, i, nown = 4, nsrv = 64;
+		char name[32];
+
+		for (i = 0; i < nsrv; i++) {
+			snprintf(name, sizeof(name), "127.0.1.%zu@53", i + 1);
+			assert_int_equal(zone_server_parse(name, &many_srv[i],
+			    err, sizeof(err)), 0);
+		}
+		fill(&huge, VIS_MAX_RRS, 255);
+		budget = roll_vis_budget(nown * (nsrv + 2));
+		assert_true(budget * nown * (nsrv + 2) + VIS_DONE_LEN <=
+		    VIS_MAX_MSG);
+		memset(&b, 0, sizeof(b));
+		for (k = 0; k < nown; k++) {
+			for (i = 0; i < nsrv; i++) {
+				memset(&v, 0, sizeof(v));
+				v.srv = many_srv[i];
+				v.state = ZONE_VIS_MATCH;
+				v.rrset = i == 0 ? small : huge;
+				roll_vis_encode_server(&b, (uint32_t)k,
+				    VIS_ROLE_SERVER, &v, budget);
+			}
+			roll_vis_encode_sec(&b, VIS_RESOLVER, (uint32_t)k,
+			    ZONE_SEC_SECURE, "", &huge, budget);
+			roll_vis_encode_sec(&b, VIS_LOCAL, (uint32_t)k,
+			    ZONE_SEC_SECURE, "", &small, budget);
+		}
+		roll_vis_encode_done(&b, (uint32_t)(nown * (nsrv + 2)));
+		assert_false(b.failed);
+		assert_true(b.len <= VIS_MAX_MSG);
+		e.nowners = nown;
+		e.servers = many_srv;
+		e.nservers = nsrv;
+		assert_int_equal(decode(&b, &e, &r), 0);
+		for (k = 0; k < nown; k++) {
+			assert_int_equal(r.o[k].v[0].state, ZONE_VIS_MATCH);
+			assert_true(zone_rrset_equal(&r.o[k].v[0].rrset,
+			    &small));
+			assert_int_equal(r.o[k].v[1].state, ZONE_VIS_ERROR);
+			assert_string_equal(r.o[k].v[nsrv - 1].error,
+			    "answer too large (4096 records)");
+			assert_int_equal(r.o[k].res_sec, ZONE_SEC_ERROR);
+			assert_int_equal(r.o[k].local_sec, ZONE_SEC_SECURE);
+		}
+		roll_vis_result_free(&r);
+		sbuf_free(&b);
+		zone_rrset_free(&huge);
+	}
+	zone_rrset_free(&many);
+	zone_rrset_free(&heavy);
+	zone_rrset_free(&small);
+}
+
+static volatile sig_atomic_t children;
+
+static void
+on_child(int sig)
+{
+	(void)sig;
+	children++;
+}
+
+/*
+ * A child only when it has something to ask: with neither servers, a
+ * resolver nor a trust anchor file (only the primary, which the parent
+ * asks), none is started, so none has to drop privileges.
+ */
+static void
+test_run_no_child(void **state)
+{
+	static const char *const owners[] = { "_25._tcp.mx1.example.test." };
+	struct roll_vis_job job;
+	struct roll_vis_result r;
+	struct zone_rrset none = { 0 };
+	struct sigaction sa, old;
+
+	(void)state;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_child;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGCHLD, &sa, &old), 0);
+	memset(&job, 0, sizeof(job));
+	job.zone = "example.test.";
+	job.owners = owners;
+	job.nowners = 1;
+	job.expect = &none;
+	children = 0;
+	assert_int_equal(roll_vis_run(&job, &r, err, sizeof(err)), 0);
+	assert_int_equal(children, 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.o[0].n, 0);
+	assert_int_equal(r.o[0].res_asked, 0);
+	assert_int_equal(r.o[0].local_asked, 0);
+	roll_vis_result_free(&r);
+
+	/* With a trust anchor file (one that cannot be read: nothing goes
+	 * to the network), the child says why local validation failed. */
+	job.ta_file = "/nonexistent/ta.key";
+	if (roll_vis_run(&job, &r, err, sizeof(err)) == 0) {
+		assert_int_equal(r.o[0].local_asked, 1);
+		assert_int_equal(r.o[0].local_sec, ZONE_SEC_ERROR);
+		assert_non_null(strstr(r.o[0].local_why, "/nonexistent"));
+	} else	/* root, with no user "nobody" here */
+		assert_non_null(strstr(err, "privileges"));
+	roll_vis_result_free(&r);
+	assert_int_equal(children, 1);
+	assert_int_equal(sigaction(SIGCHLD, &old, NULL), 0);
+}
+
+/* The child's time comes from what is left of the run's DNS deadline. */
+static void
+test_run_left(void **state)
+{
+	long long left;
+
+	(void)state;
+	zone_net_set_run_deadline(0);
+	assert_true(zone_net_run_left_ms() == -1);
+	zone_net_set_run_deadline(100);
+	left = zone_net_run_left_ms();
+	assert_true(left > 99000 && left <= 100000);
+	zone_net_set_run_deadline(0);
+	assert_true(zone_net_run_left_ms() == -1);
 }
 
 /* Raw message building, for what the encoder never writes. */
@@ -550,6 +825,10 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_roundtrip_ns),
 		cmocka_unit_test(test_error),
+		cmocka_unit_test(test_escaped_text),
+		cmocka_unit_test(test_too_large),
+		cmocka_unit_test(test_run_no_child),
+		cmocka_unit_test(test_run_left),
 		cmocka_unit_test(test_hostile_fields),
 		cmocka_unit_test(test_hostile_stream),
 	};
