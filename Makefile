@@ -87,7 +87,7 @@ TB	   = $(abspath $(B))/test
 
 test-bins: $(B)/test/tlsagen $(B)/test/tlsa-rollover
 
-$(B)/obj-test/%.o: %.c
+$(B)/obj-test/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(INC) -MMD -MP -DTLSA_TEST_HOOKS -c -o $@ $<
 
@@ -105,8 +105,9 @@ $(B)/test/tlsa-rollover: $(B)/obj/cli/tlsa-rollover.o $(B)/libtlsa-test.a
 
 # Each object depends on the headers it includes (the compiler's -MMD
 # list, read back below), so a change to one header rebuilds exactly
-# what uses it.
-$(B)/obj/%.o: %.c
+# what uses it; a change to the Makefile rebuilds everything (also the
+# objects of a tree built before there were dependency files).
+$(B)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(INC) -MMD -MP -c -o $@ $<
 

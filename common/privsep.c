@@ -8,9 +8,11 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -99,46 +101,75 @@ privsep_child_reset(mode_t mask)
 }
 
 /*
- * In the child: descriptor 3 is fd, 0 to 2 are /dev/null, and nothing
- * else is open (the lock, key files, the parent's sockets).  A child
- * that is taken over writes nowhere but into the pipe the parent
- * reads with bounds: not into our standard output (a report, --json)
- * nor our log.  0, or -1 when that cannot be made so.
+ * Close every descriptor from 4 up where close_range(2) is missing
+ * (kernels before 5.9, or a seccomp filter that refuses it): those
+ * /proc/self/fd lists, else all below the descriptor limit.
+ */
+static void
+close_from_4(void)
+{
+	struct rlimit rl;
+	struct dirent *de;
+	DIR *d;
+	long fd, max = 65536, i;
+	char *end;
+
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			fd = strtol(de->d_name, &end, 10);
+			if (*end == '\0' && end != de->d_name && fd >= 4 &&
+			    fd != dirfd(d))
+				(void)close((int)fd);
+		}
+		closedir(d);
+		return;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		max = rl.rlim_cur < (rlim_t)INT_MAX ? (long)rl.rlim_cur :
+		    INT_MAX;
+	for (i = 4; i < max; i++)
+		(void)close((int)i);
+}
+
+/*
+ * In the child: descriptor 3 is fd, 0 and 1 (and 2, but in the test
+ * build) are /dev/null, and nothing else is open (the lock, key files,
+ * the parent's sockets).  A child that is taken over writes nowhere but
+ * into the pipe the parent reads with bounds: not into our standard
+ * output (a report, --json) nor our log.  The test build keeps standard
+ * error, where a sanitizer reports what it found in the child.  0, or -1
+ * when that cannot be made so.
  */
 static int
 child_fds(int fd)
 {
-	int null, i;
+	int null, i, n = 3;
 
+#ifdef TLSA_TEST_HOOKS
+	n = 2;
+#endif
 	if (fd != 3 && dup2(fd, 3) == -1)
 		return -1;
 	if ((null = open("/dev/null", O_RDWR)) == -1)
 		return -1;
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < n; i++)
 		if (null != i && dup2(null, i) == -1)
 			return -1;
-	if (close_range(4, ~0U, 0) == -1) {
-		/* Older kernels (before 5.9): one by one. */
-		struct rlimit rl;
-		int max = 1024;
-
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 1048576)
-			max = (int)rl.rlim_cur;
-		for (i = 4; i < max; i++)
-			(void)close(i);
-	}
+	if (close_range(4, ~0U, 0) == -1)
+		close_from_4();
+	if (null > 3)
+		(void)close(null);	/* close_range may not have run */
 	return 0;
 }
 
-/* Seconds since some fixed point, not moved by clock changes. */
-static time_t
-mono_now(void)
+/* Milliseconds since some fixed point, not moved by clock changes. */
+static long long
+mono_ms(void)
 {
 	struct timespec ts;
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int
@@ -148,7 +179,7 @@ privsep_child_run(void (*fn)(void *arg, int fd), void *arg,
 {
 	struct pollfd pfd;
 	char buf[8192];
-	time_t end = mono_now() + (time_t)timeout;
+	long long end = mono_ms() + (long long)timeout * 1000, now;
 	pid_t pid, w;
 	ssize_t n;
 	size_t got = 0;
@@ -179,9 +210,10 @@ privsep_child_run(void (*fn)(void *arg, int fd), void *arg,
 		pfd.fd = fds[0];
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		if (mono_now() >= end)
+		if ((now = mono_ms()) >= end)
 			goto late;
-		if (poll(&pfd, 1, 1000) == -1) {
+		if (poll(&pfd, 1, end - now > 1000 ? 1000 : (int)(end - now))
+		    == -1) {
 			if (errno == EINTR)
 				continue;
 			errfmt(err, errlen, "poll: %s", strerror(errno));
@@ -214,7 +246,7 @@ privsep_child_run(void (*fn)(void *arg, int fd), void *arg,
 			close(fds[0]);
 			return -1;
 		}
-		if (mono_now() >= end)
+		if (mono_ms() >= end)
 			goto late;
 		(void)poll(NULL, 0, 20);
 	}

@@ -40,7 +40,8 @@ struct sbuf;
 
 /*
  * Run fn(arg, 3) in a child process whose only descriptors are 3, the
- * write end of a pipe, and 0 to 2 on /dev/null, and collect what it
+ * write end of a pipe, and 0 to 2 on /dev/null (the test build keeps 2,
+ * for the sanitizers' reports), and collect what it
  * writes there into out (appended; not NUL-terminated), at most maxlen
  * bytes, the child ended within timeout seconds (monotonic clock; also
  * after it closed the pipe).  fn is called right after fork(): it

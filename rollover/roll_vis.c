@@ -35,7 +35,9 @@ static const struct zone_xfer_opts vis_xfer = { 1500, 2, 0 };
  * How long the child may take.  Every exchange of the child ends by the
  * run's DNS deadline (zone_net_set_run_deadline: tlsa-rollover sets it
  * to lock_timeout / 2, 30 minutes by default), which the child inherits
- * by fork(); once it has passed, every question left fails at once.  So
+ * by fork(); once it has passed, every question left fails at once
+ * (local validation, whose questions ldns asks, is not started then,
+ * and each of its questions is given no more than the time left).  So
  * the parent gives the child what is left of that deadline and
  * VIS_GRACE seconds more to report: never less, or it would kill the
  * child before its own queries' deadline ends them (lock_timeout may be

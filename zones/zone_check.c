@@ -491,7 +491,9 @@ zone_validate_local_anchors(const struct zone_server *via,
 	uint16_t port;
 	size_t i;
 	ldns_status st;
-	int sec = ZONE_SEC_ERROR;
+	long long left;
+	unsigned tmo;
+	int sec = ZONE_SEC_ERROR, tries;
 
 	memset(out, 0, sizeof(*out));
 	if (via->ss.ss_family == AF_INET6) {
@@ -518,9 +520,29 @@ zone_validate_local_anchors(const struct zone_server *via,
 	ldns_resolver_set_dnssec(res, true);
 	ldns_resolver_set_dnssec_cd(res, true);
 	ldns_resolver_set_edns_udp_size(res, 4096);
-	ldns_resolver_set_retry(res, (uint8_t)(o->tries > 0 ? o->tries : 1));
-	tv.tv_sec = o->timeout_ms / 1000;
-	tv.tv_usec = (o->timeout_ms % 1000) * 1000;
+	/*
+	 * ldns asks here with its own resolver, not through our
+	 * exchanges, so the run's DNS deadline does not end its questions
+	 * by itself: none once that time is up, and each one no longer
+	 * than what is left (one try when the tries would not fit).  The
+	 * chain of trust may still ask a few questions more, each so
+	 * bounded.
+	 */
+	tries = o->tries > 0 ? o->tries : 1;
+	tmo = o->timeout_ms;
+	if ((left = zone_net_run_left_ms()) == 0) {
+		errfmt(err, errlen, "%s: %s TLSA: not asked, the run's time "
+		    "for DNS is up", via->name, owner);
+		goto out;
+	}
+	if (left > 0 && (long long)tmo * tries > left) {
+		tries = 1;
+		if (tmo > left)
+			tmo = (unsigned)left;
+	}
+	ldns_resolver_set_retry(res, (uint8_t)tries);
+	tv.tv_sec = tmo / 1000;
+	tv.tv_usec = (tmo % 1000) * 1000;
 	ldns_resolver_set_timeout(res, tv);
 	for (i = 0; i < ldns_rr_list_rr_count(anchors); i++)
 		ldns_resolver_push_dnssec_anchor(res,

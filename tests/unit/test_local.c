@@ -450,11 +450,15 @@ test_child_deadline_after_eof(void **state)
 	(void)state;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	assert_int_equal(privsep_child_run(child_lingers, NULL, "test child",
-	    1, 4096, &out, err, sizeof(err)), -1);
+	    2, 4096, &out, err, sizeof(err)), -1);
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	assert_string_equal(err, "the test child did not finish in 1 s");
-	/* Killed at its deadline, not after its 30 s. */
-	assert_true(b.tv_sec - a.tv_sec < 10);
+	assert_string_equal(err, "the test child did not finish in 2 s");
+	/* It had said its byte and closed the pipe: the wait after EOF. */
+	assert_int_equal(out.len, 1);
+	/* Killed at its deadline (2 s), not before, not after its 30 s. */
+	assert_true((b.tv_sec - a.tv_sec) * 1000 +
+	    (b.tv_nsec - a.tv_nsec) / 1000000 >= 1900);
+	assert_true(b.tv_sec - a.tv_sec < 15);
 	sbuf_free(&out);
 }
 
