@@ -1954,6 +1954,71 @@ test_fleet_push_misplaced(void **state)
 	fleet_n2_fails(N2_MISPLACE);
 }
 
+/*
+ * An operator removes n1's deploy directory (rm -r): the next run puts
+ * n1 behind and deploys A to it again, with one reload of n1 and
+ * nothing done to n2 or the zone; the run after does nothing more, and
+ * a rollover to B then goes as ever.
+ */
+static void
+test_fleet_link_gone(void **state)
+{
+	char link[PATH_MAX], lname[32], target[PATH_MAX], said[128];
+	struct run r;
+	ssize_t n;
+	int deploys, reloads[NNODE], pushes;
+
+	(void)state;
+	fresh(&fleet, 1);
+	roll_deploy_link("", lname, sizeof(lname));
+	snprintf(link, sizeof(link), "%s/%s", svc->nodes[0].deploy_dir,
+	    lname);
+	assert_int_equal(nftw(svc->nodes[0].deploy_dir, rm_one, 16,
+	    FTW_DEPTH | FTW_PHYS), 0);
+	/* Its MTA finds nothing there now (it serves A until reloaded). */
+	memset(W->node[0].files, 0, sizeof(W->node[0].files));
+	deploys = W->ndeploy;
+	reloads[0] = W->node[0].nreload;
+	reloads[1] = W->node[1].nreload;
+	pushes = W->node[1].npush;
+	W->now += STEP;
+	advance(&r);
+	assert_int_equal(r.rc, 0);
+	snprintf(said, sizeof(said), "node n1: its deploy link for %s is "
+	    "gone; deploying it again", idA[0]);
+	assert_non_null(strstr(r.out, said));
+	assert_non_null(strstr(r.out, "node n1 serves the current "
+	    "certificate"));
+	assert_int_equal(r.st.phase, ROLL_STEADY);
+	assert_string_equal(node_state(&r.st, "n1")->current[0], idA[0]);
+	assert_int_equal(node_state(&r.st, "n1")->failures, 0);
+	assert_string_equal(node_state(&r.st, "n2")->current[0], idA[0]);
+	assert_string_equal(r.st.alert, "");
+	roll_state_free(&r.st);
+	/* Back on disk, n1 alone deployed and reloaded once. */
+	n = readlink(link, target, sizeof(target) - 1);
+	assert_true(n > 0);
+	target[n] = '\0';
+	snprintf(said, sizeof(said), "versions/%s", idA[0]);
+	assert_string_equal(target, said);
+	assert_int_equal(W->ndeploy, deploys + 1);
+	assert_int_equal(W->node[0].nreload, reloads[0] + 1);
+	assert_int_equal(W->node[1].nreload, reloads[1]);
+	assert_int_equal(W->node[1].npush, pushes);
+	assert_true(node_on(-1, idA));
+	zone_is(idA);
+	no_violation();
+	/* Once is enough. */
+	W->now += STEP;
+	advance(&r);
+	assert_int_equal(r.rc, 0);
+	roll_state_free(&r.st);
+	assert_int_equal(W->ndeploy, deploys + 1);
+	assert_int_equal(W->node[0].nreload, reloads[0] + 1);
+	import_all(fleet.b, idB);
+	finish_b();
+}
+
 static void
 test_fault_live_mismatch(void **state)
 {
@@ -2257,6 +2322,7 @@ main(void)
 		cmocka_unit_test(test_fleet_reload_fails),
 		cmocka_unit_test(test_fleet_push_fails),
 		cmocka_unit_test(test_fleet_push_misplaced),
+		cmocka_unit_test(test_fleet_link_gone),
 		cmocka_unit_test(test_fault_live_mismatch),
 		cmocka_unit_test(test_fault_retire_keeps_live),
 		cmocka_unit_test(test_fault_live_fails),
