@@ -115,8 +115,10 @@ struct node {
 	char		 staged[NSLOT][IDLEN];	/* a push node's staging */
 	char		 files[NSLOT][IDLEN];	/* what its MTA reads */
 	char		 served[NSLOT][IDLEN];	/* what its MTA serves */
-	int		 npush, nreload;
+	int		 npush, nreload;	/* tried, failed or not */
 	int		 reload_fail;	/* the next N reloads fail; < 0: all */
+	int		 push_fail;	/* the next N pushes fail; < 0: all */
+	int		 misplace;	/* a push "succeeds" into elsewhere */
 };
 
 struct world {
@@ -718,6 +720,17 @@ w_link_gone(const char *dir, const char *slot)
 	return roll_deploy_link_gone(dir, slot);
 }
 
+/* Does this try fail, the next *n failing (< 0: every one)? */
+static int
+fails(int *n)
+{
+	if (*n == 0)
+		return 0;
+	if (*n > 0)
+		(*n)--;
+	return 1;
+}
+
 /* A reload, or, given a node's push argv, its push. */
 static int
 w_reload(const struct roll_service *s, int timeout, char *e, size_t elen)
@@ -729,17 +742,23 @@ w_reload(const struct roll_service *s, int timeout, char *e, size_t elen)
 	CHECK(n >= 0);
 	nd = &W->node[n];
 	if (is_push(n) && s->reload == svc->nodes[n].push) {
-		/* The staged files are on the node, not reloaded yet. */
 		nd->npush++;
-		memcpy(nd->files, nd->staged, sizeof(nd->files));
+		/* As roll_reload says it: push_reload renames it. */
+		if (fails(&nd->push_fail)) {
+			errfmt(e, elen, "reload: %s exited with status 255",
+			    s->reload[0]);
+			return -1;
+		}
+		/* The staged files are on the node, not reloaded yet;
+		 * misplaced, they are where its MTA does not read. */
+		if (!nd->misplace)
+			memcpy(nd->files, nd->staged, sizeof(nd->files));
 		crashpoint("push:copied");
 		return 0;
 	}
 	W->nreload++;
 	nd->nreload++;
-	if (nd->reload_fail != 0) {
-		if (nd->reload_fail > 0)
-			nd->reload_fail--;
+	if (fails(&nd->reload_fail)) {
 		errfmt(e, elen, "reload: /usr/sbin/postfix exited 1");
 		return -1;
 	}
@@ -748,6 +767,11 @@ w_reload(const struct roll_service *s, int timeout, char *e, size_t elen)
 	return 0;
 }
 
+/*
+ * What the MTAs s stands for really serve (one node's, or every node's
+ * for the fleet as a whole), not what their state or files say: a node
+ * whose push went elsewhere still serves its old certificate.
+ */
 static int
 w_live_check(const struct roll_service *s, const struct zone_rrset *recs,
     struct zone_rrset *served, struct sbuf *report, char *e, size_t elen)
@@ -1746,51 +1770,114 @@ node_state(const struct roll_state *st, const char *name)
 }
 
 /*
- * n2's reload fails: n2 is switched back alone, n1 keeps B, both
- * records stay published, the alert names n2; after node_retries more
- * tries it is stopped and no longer reloaded.  Then the fault is fixed
- * and retry brings n2 in, and A's records are retired.  (The lab's
- * tests/integration/79-fleet.t asserts the same against Postfix.)
+ * How n2 fails in fleet_n2_fails: its reload, its push, or a push that
+ * exits 0 but puts the files where its MTA does not read them (the
+ * faults of the lab's tests/integration/79-fleet.t).
+ */
+enum n2fault { N2_RELOAD, N2_PUSH, N2_MISPLACE };
+
+static const struct {
+	const char	*said;	/* what the first failure says */
+	const char	*then;	/* and after it */
+	const char	*why;	/* the alert's reason */
+} n2said[] = {
+	[N2_RELOAD] = { "node n2: reload: /usr/sbin/postfix exited 1; "
+	    "switching it back", "node n2: switched back to ",
+	    "postfix exited 1" },
+	[N2_PUSH] = { "node n2: push: /bin/true exited with status 255; "
+	    "switching it back", "node n2: after switching back: push: ",
+	    "push: /bin/true exited with status 255" },
+	/* Found by VERIFY's live check of n2, not by the switch. */
+	[N2_MISPLACE] = { "node n2: it still serves a certificate that is "
+	    "not the one deployed", "node n2 switched back alone",
+	    "not the one deployed" },
+};
+
+static void
+n2_break(enum n2fault f, int on)
+{
+	struct node *nd = &W->node[1];
+
+	switch (f) {
+	case N2_RELOAD:
+		nd->reload_fail = on ? -1 : 0;
+		break;
+	case N2_PUSH:
+		nd->push_fail = on ? -1 : 0;
+		break;
+	case N2_MISPLACE:
+		nd->misplace = on;
+		break;
+	}
+}
+
+/*
+ * After every run while n2 is broken: it serves A (files and MTA), A's
+ * records stay published for it, and the invariant holds.
  */
 static void
-test_fleet_reload_fails(void **state)
+n2_behind(void)
+{
+	assert_true(node_on(1, idA));
+	assert_true(published_all(idA));
+	no_violation();
+}
+
+/*
+ * n2 fails as f says: n2 is switched back alone, n1 keeps B (reloaded
+ * once), both records stay published, the alert names n2; after
+ * node_retries more tries (each a push and a reload to try, the same
+ * to switch back; no reload after a failed push) it is stopped and no
+ * longer pushed or reloaded.  Then the fault is fixed and retry brings
+ * n2 in, and A's records are retired.
+ */
+static void
+fleet_n2_fails(enum n2fault f)
 {
 	struct sbuf all = { 0 };
 	const struct roll_node_state *ns = NULL;
 	struct run r;
-	int i, reloads, tries = 0;
+	const char *p;
+	int i, reloads, pushes, n1reloads, tries = 0;
 
-	(void)state;
 	start(&fleet);
-	W->node[1].reload_fail = -1;
+	n2_break(f, 1);
 	reloads = W->node[1].nreload;
+	pushes = W->node[1].npush;
+	n1reloads = W->node[0].nreload;
 	for (i = 0; i < MAXRUNS; i++) {
 		advance(&r);
 		sbuf_printf(&all, "%s", r.out);
+		n2_behind();
 		if (steady(&r))
 			break;
 		W->now += next_run(&r);
 		roll_state_free(&r.st);
 	}
 	assert_true(i < MAXRUNS);
-	assert_non_null(strstr(all.s, "node n2: reload: /usr/sbin/postfix "
-	    "exited 1; switching it back"));
+	if ((p = strstr(all.s, n2said[f].said)) == NULL ||
+	    strstr(p, n2said[f].then) == NULL)
+		fail_msg("no \"%s\", then \"%s\" in:\n%s", n2said[f].said,
+		    n2said[f].then, all.s);
 	sbuf_free(&all);
 	/* n1 keeps B; n2 serves A again, its staged link on A too. */
 	assert_true(node_on(0, idB));
-	assert_true(node_on(1, idA));
+	assert_int_equal(W->node[0].nreload, n1reloads + 1);
 	assert_string_equal(W->node[1].staged[0], idA[0]);
 	slots_are(&r.st, idB, NULL);
 	assert_string_equal(node_state(&r.st, "n1")->current[0], idB[0]);
 	assert_string_equal(node_state(&r.st, "n2")->current[0], idA[0]);
 	assert_int_equal(node_state(&r.st, "n2")->failures, 1);
 	assert_non_null(strstr(r.st.alert, "node n2 failed"));
+	assert_non_null(strstr(r.st.alert, n2said[f].why));
 	roll_state_free(&r.st);
 	assert_true(published_all(idA) && published_all(idB));
-	/* Two reloads a try (the try, the switch back) until stopped. */
+	/* Two pushes and reloads a try (the try, the switch back) until
+	 * stopped. */
 	for (i = 0; i < 4 * (int)svc->node_retries; i++) {
 		W->now += STEP;
 		advance(&r);
+		n2_behind();
 		ns = node_state(&r.st, "n2");
 		tries = (int)ns->failures;
 		if (ns->stopped)
@@ -1799,21 +1886,30 @@ test_fleet_reload_fails(void **state)
 	}
 	assert_true(ns != NULL && ns->stopped);
 	assert_int_equal(tries, svc->node_retries + 1);
-	assert_int_equal(W->node[1].nreload - reloads, 2 * tries);
+	assert_int_equal(W->node[1].npush - pushes, 2 * tries);
+	assert_int_equal(W->node[1].nreload - reloads,
+	    f == N2_PUSH ? 0 : 2 * tries);
 	roll_state_free(&r.st);
 	reloads = W->node[1].nreload;
-	W->now += STEP;
-	runs(&r, 4);
+	pushes = W->node[1].npush;
+	for (i = 0; i < 4; i++) {
+		W->now += STEP;
+		advance(&r);
+		n2_behind();
+		if (i < 3)
+			roll_state_free(&r.st);
+	}
 	assert_int_equal(W->node[1].nreload, reloads);
+	assert_int_equal(W->node[1].npush, pushes);
 	assert_non_null(strstr(r.st.alert, "node n2 failed 4 times"));
 	assert_non_null(strstr(r.st.alert, "tlsa-rollover retry fleet n2"));
 	roll_state_free(&r.st);
 	assert_true(published_all(idA) && published_all(idB));
-	assert_true(node_on(1, idA) && node_on(0, idB));
-	no_violation();
+	assert_true(node_on(0, idB));
+	assert_int_equal(W->node[0].nreload, n1reloads + 1);
 
 	/* Fixed; the operator retries n2. */
-	W->node[1].reload_fail = 0;
+	n2_break(f, 0);
 	W->now += STEP;
 	run_retry(&r, "n2");
 	assert_int_equal(r.rc, 0);
@@ -1828,11 +1924,99 @@ test_fleet_reload_fails(void **state)
 	/* What only n2 needed goes. */
 	W->now += STEP;
 	finish_b();
+}
+
+static void
+test_fleet_reload_fails(void **state)
+{
+	struct run r;
+
+	(void)state;
+	fleet_n2_fails(N2_RELOAD);
 	/* retry of a node that is not there is refused. */
 	run_retry(&r, "nosuch");
 	assert_int_equal(r.rc, -1);
 	assert_non_null(strstr(r.err, "no node \"nosuch\""));
 	roll_state_free(&r.st);
+}
+
+static void
+test_fleet_push_fails(void **state)
+{
+	(void)state;
+	fleet_n2_fails(N2_PUSH);
+}
+
+static void
+test_fleet_push_misplaced(void **state)
+{
+	(void)state;
+	fleet_n2_fails(N2_MISPLACE);
+}
+
+/*
+ * An operator removes n1's deploy directory (rm -r): the next run puts
+ * n1 behind and deploys A to it again, with one reload of n1 and
+ * nothing done to n2 or the zone; the run after does nothing more, and
+ * a rollover to B then goes as ever.
+ */
+static void
+test_fleet_link_gone(void **state)
+{
+	char link[PATH_MAX], lname[32], target[PATH_MAX], said[128];
+	struct run r;
+	ssize_t n;
+	int deploys, reloads[NNODE], pushes;
+
+	(void)state;
+	fresh(&fleet, 1);
+	roll_deploy_link("", lname, sizeof(lname));
+	snprintf(link, sizeof(link), "%s/%s", svc->nodes[0].deploy_dir,
+	    lname);
+	assert_int_equal(nftw(svc->nodes[0].deploy_dir, rm_one, 16,
+	    FTW_DEPTH | FTW_PHYS), 0);
+	/* Its MTA finds nothing there now (it serves A until reloaded). */
+	memset(W->node[0].files, 0, sizeof(W->node[0].files));
+	deploys = W->ndeploy;
+	reloads[0] = W->node[0].nreload;
+	reloads[1] = W->node[1].nreload;
+	pushes = W->node[1].npush;
+	W->now += STEP;
+	advance(&r);
+	assert_int_equal(r.rc, 0);
+	snprintf(said, sizeof(said), "node n1: its deploy link for %s is "
+	    "gone; deploying it again", idA[0]);
+	assert_non_null(strstr(r.out, said));
+	assert_non_null(strstr(r.out, "node n1 serves the current "
+	    "certificate"));
+	assert_int_equal(r.st.phase, ROLL_STEADY);
+	assert_string_equal(node_state(&r.st, "n1")->current[0], idA[0]);
+	assert_int_equal(node_state(&r.st, "n1")->failures, 0);
+	assert_string_equal(node_state(&r.st, "n2")->current[0], idA[0]);
+	assert_string_equal(r.st.alert, "");
+	roll_state_free(&r.st);
+	/* Back on disk, n1 alone deployed and reloaded once. */
+	n = readlink(link, target, sizeof(target) - 1);
+	assert_true(n > 0);
+	target[n] = '\0';
+	snprintf(said, sizeof(said), "versions/%s", idA[0]);
+	assert_string_equal(target, said);
+	assert_int_equal(W->ndeploy, deploys + 1);
+	assert_int_equal(W->node[0].nreload, reloads[0] + 1);
+	assert_int_equal(W->node[1].nreload, reloads[1]);
+	assert_int_equal(W->node[1].npush, pushes);
+	assert_true(node_on(-1, idA));
+	zone_is(idA);
+	no_violation();
+	/* Once is enough. */
+	W->now += STEP;
+	advance(&r);
+	assert_int_equal(r.rc, 0);
+	roll_state_free(&r.st);
+	assert_int_equal(W->ndeploy, deploys + 1);
+	assert_int_equal(W->node[0].nreload, reloads[0] + 1);
+	import_all(fleet.b, idB);
+	finish_b();
 }
 
 static void
@@ -2136,6 +2320,9 @@ main(void)
 		cmocka_unit_test(test_dual_deploy_error),
 		cmocka_unit_test(test_fault_reload),
 		cmocka_unit_test(test_fleet_reload_fails),
+		cmocka_unit_test(test_fleet_push_fails),
+		cmocka_unit_test(test_fleet_push_misplaced),
+		cmocka_unit_test(test_fleet_link_gone),
 		cmocka_unit_test(test_fault_live_mismatch),
 		cmocka_unit_test(test_fault_retire_keeps_live),
 		cmocka_unit_test(test_fault_live_fails),
