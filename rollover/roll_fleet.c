@@ -73,15 +73,6 @@ view_close(struct nview *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static int
-save(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
-{
-	if (x->dry_run)
-		return 0;
-	return roll_state_save_at(x->c->state_dir, x->s->name, st,
-	    roll_world_now(x), err, errlen);
-}
-
 /* The state of a node, made if new (NULL: too many; err says). */
 static struct roll_node_state *
 node_state(struct roll_ctx *x, struct roll_state *st, size_t i, char *err,
@@ -447,7 +438,7 @@ roll_fleet_switch(struct roll_ctx *x, struct roll_state *st, char *err,
 			    strlen(failed), "%s%s", failed[0] ? ", " : "",
 			    ns->name);
 		}
-		if (save(x, st, err, errlen) == -1)
+		if (roll_save(x, st, err, errlen) == -1)
 			return -1;
 	}
 	if (nok == 0 && nfail == 0) {
@@ -496,7 +487,7 @@ roll_fleet_switch(struct roll_ctx *x, struct roll_state *st, char *err,
 			say(x, "  node %s: switching back FAILED: %s\n",
 			    ns->name, e);
 	}
-	(void)save(x, st, e, sizeof(e));
+	(void)roll_save(x, st, e, sizeof(e));
 	return -1;
 }
 
@@ -538,7 +529,7 @@ roll_fleet_verify(struct roll_ctx *x, struct roll_state *st, char *err,
 			say(x, "  node %s: cannot be switched back: %s\n",
 			    ns->name, err);
 		node_failed(x, ns, e);
-		if (save(x, st, err, errlen) == -1)
+		if (roll_save(x, st, err, errlen) == -1)
 			return -1;
 	}
 	if (x->dry_run) {
@@ -679,7 +670,7 @@ roll_fleet_start(struct roll_ctx *x, struct roll_state *st, char *err,
 	    NULL)
 		st->alert[0] = '\0';
 out:
-	if (dirty && save(x, st, err, errlen) == -1)
+	if (dirty && roll_save(x, st, err, errlen) == -1)
 		return -1;
 	return 0;
 }
@@ -708,7 +699,7 @@ roll_fleet_alert(struct roll_ctx *x, struct roll_state *st)
 			    "%s failed (%s) and serves its previous "
 			    "certificate; tried again after a run", x->s->name,
 			    ns->name, ns->error);
-		(void)save(x, st, e, sizeof(e));
+		(void)roll_save(x, st, e, sizeof(e));
 		return;
 	}
 }
@@ -747,7 +738,7 @@ roll_fleet_retry(struct roll_ctx *x, struct roll_state *st, const char *node,
 		say(x, "%s: no node has failed\n", x->s->name);
 	if (strstr(st->alert, "node ") != NULL)
 		st->alert[0] = '\0';
-	return save(x, st, err, errlen);
+	return roll_save(x, st, err, errlen);
 }
 
 int

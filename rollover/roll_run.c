@@ -689,8 +689,8 @@ roll_hold_left(const struct roll_service *s, const struct roll_state *st,
 	return until > (long)now ? until - (long)now : 0;
 }
 
-static int
-save(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
+int
+roll_save(struct roll_ctx *x, struct roll_state *st, char *err, size_t errlen)
 {
 	if (x->dry_run)
 		return 0;
@@ -1247,7 +1247,7 @@ fail_and_save(struct roll_ctx *x, struct roll_state *st, const char *err)
 	char e2[ERRBUF_LEN];
 
 	snprintf(st->alert, sizeof(st->alert), "%s", err);
-	(void)save(x, st, e2, sizeof(e2));
+	(void)roll_save(x, st, e2, sizeof(e2));
 	return -1;
 }
 
@@ -1395,7 +1395,7 @@ roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
 		if (r == 0) {
 			/* A wait that asked the servers: keep who is behind,
 			 * for status. */
-			if (st->phase == ROLL_VISIBLE && save(x, st, err,
+			if (st->phase == ROLL_VISIBLE && roll_save(x, st, err,
 			    errlen) == -1)
 				return -1;
 			break;
@@ -1403,7 +1403,7 @@ roll_advance(struct roll_ctx *x, struct roll_state *st, int *moved,
 		*moved = 1;
 		/* A step that went on despite something odd says so. */
 		note_move(x, st, from);
-		if (save(x, st, err, errlen) == -1)
+		if (roll_save(x, st, err, errlen) == -1)
 			return -1;
 	}
 	/* A node that failed stays an alert until it serves again. */
@@ -1618,7 +1618,7 @@ import_again(struct roll_ctx *x, struct roll_state *st, struct roll_slot *sl,
 		st->phase = ROLL_PUBLISH;
 		say(x, "  the next run publishes its records\n");
 	}
-	rc = save(x, st, err, errlen);
+	rc = roll_save(x, st, err, errlen);
 out:
 	zone_rrset_free(&recs);
 	roll_cert_free(&old);
@@ -1665,7 +1665,7 @@ roll_import(struct roll_ctx *x, struct roll_state *st, const char *cert,
 		st->phase = ROLL_PUBLISH;
 	say(x, "%s: imported %s; the next run publishes its records\n",
 	    x->s->name, c.id);
-	rc = save(x, st, err, errlen);
+	rc = roll_save(x, st, err, errlen);
 out:
 	roll_cert_free(&c);
 	return rc;
@@ -1753,7 +1753,7 @@ promote_next(struct roll_ctx *x, struct roll_state *st, char *err,
 		if (st->phase == ROLL_STEADY)
 			st->phase = ROLL_PUBLISH;
 		say(x, "%s: staged the next key %s\n", x->s->name, buf);
-		if (save(x, st, err, errlen) == -1)
+		if (roll_save(x, st, err, errlen) == -1)
 			return -1;
 	}
 	(void)unlink(path);
@@ -1835,7 +1835,7 @@ roll_stage(struct roll_ctx *x, struct roll_state *st, const char *keyfile,
 	say(x, "%s: staged key %s (%s/%s/staged/%s/privkey.pem); the next "
 	    "run publishes its records\n", x->s->name, id, x->c->state_dir,
 	    x->s->name, id);
-	return save(x, st, err, errlen);
+	return roll_save(x, st, err, errlen);
 }
 
 int
@@ -1875,7 +1875,7 @@ roll_abort(struct roll_ctx *x, struct roll_state *st, char *err,
 	say(x, x->dry_run ? "%s: would abort and forget the pending "
 	    "certificate (nothing changed)\n" : "%s: aborted; the pending "
 	    "certificate is forgotten\n", x->s->name);
-	rc = save(x, st, err, errlen);
+	rc = roll_save(x, st, err, errlen);
 out:
 	zone_rrset_free(&want);
 	return rc;
@@ -1945,7 +1945,7 @@ roll_unstage(struct roll_ctx *x, struct roll_state *st, char *err,
 		rc = 0;
 		goto out;
 	}
-	if (save(x, st, err, errlen) == -1)
+	if (roll_save(x, st, err, errlen) == -1)
 		goto out;
 	if (queued && unlink(path) == -1 && errno != ENOENT) {
 		errfmt(err, errlen, "%s: %s", path, strerror(errno));
@@ -1988,5 +1988,5 @@ roll_manual(struct roll_ctx *x, struct roll_state *st, int phase, char *err,
 		return fail_and_save(x, st, err);
 	if (r == 1)
 		note_move(x, st, from);
-	return save(x, st, err, errlen);
+	return roll_save(x, st, err, errlen);
 }

@@ -138,6 +138,13 @@ int roll_wanted(struct roll_ctx *x, const struct roll_state *st,
 int roll_all_hosts_published(const struct roll_service *s,
     const struct roll_state *st);
 
+/*
+ * Save the service's state, stamped with the world's clock (nothing in
+ * a dry run).  0 or -1 with a reason.
+ */
+int roll_save(struct roll_ctx *x, struct roll_state *st, char *err,
+    size_t errlen);
+
 /* Seconds left in HOLD (0 when over or not holding). */
 long roll_hold_left(const struct roll_service *s, const struct roll_state *st,
     time_t now);
