@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "roll_pub.h"
+#include "zone_publish.h"
 
 int
 roll_pub_is_rfc2136(const struct roll_service *s)
@@ -123,26 +124,21 @@ roll_pub_group(const struct zone_rrlist *want, const struct zone_groups *g,
 #define PUB_READBACK_TRIES	5
 #define PUB_READBACK_GAP_MS	200
 
+static int
+read_pub(void *arg, const char *owner, struct zone_rrset *out, char *err,
+    size_t errlen)
+{
+	return roll_pub_read(arg, owner, out, err, errlen);
+}
+
 /* Read owner back until it holds want: 1 yes, 0 no (*now), -1 error. */
 static int
 read_back(struct roll_pub *p, const char *owner,
     const struct zone_rrset *want, struct zone_rrset *now, char *err,
     size_t errlen)
 {
-	struct timespec gap = { 0, PUB_READBACK_GAP_MS * 1000000L };
-	int t;
-
-	for (t = 0; t < PUB_READBACK_TRIES; t++) {
-		if (t > 0) {
-			zone_rrset_free(now);
-			(void)nanosleep(&gap, NULL);
-		}
-		if (roll_pub_read(p, owner, now, err, errlen) == -1)
-			return -1;
-		if (zone_rrset_equal(now, want))
-			return 1;
-	}
-	return 0;
+	return zone_read_back(read_pub, p, owner, want, PUB_READBACK_TRIES,
+	    PUB_READBACK_GAP_MS, now, err, errlen);
 }
 
 /* Add " (owners A .. B were changed before)" to err. */

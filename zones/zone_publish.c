@@ -60,9 +60,46 @@ filter(const struct zone_rrset *a, const struct zone_rrset *b, int want_in,
 #define ZONE_READBACK_TRIES	5
 #define ZONE_READBACK_GAP_MS	100
 
+int
+zone_read_back(zone_reader read, void *arg, const char *owner,
+    const struct zone_rrset *want, int tries, long gap_ms,
+    struct zone_rrset *now, char *err, size_t errlen)
+{
+	struct timespec gap = { gap_ms / 1000, (gap_ms % 1000) * 1000000L };
+	int t;
+
+	for (t = 0; t < tries; t++) {
+		if (t > 0) {
+			zone_rrset_free(now);
+			(void)nanosleep(&gap, NULL);
+		}
+		if (read(arg, owner, now, err, errlen) == -1)
+			return -1;
+		if (zone_rrset_equal(now, want))
+			return 1;
+	}
+	return 0;
+}
+
+/* zone_read_rrset as a zone_reader: arg is the server and options. */
+struct primary_reader {
+	const struct zone_server	*srv;
+	const struct zone_publish_opts	*po;
+};
+
+static int
+read_primary(void *arg, const char *owner, struct zone_rrset *out,
+    char *err, size_t errlen)
+{
+	const struct primary_reader *pr = arg;
+
+	return zone_read_rrset(pr->srv, owner, pr->po->key, &pr->po->xfer,
+	    out, err, errlen);
+}
+
 /*
- * Read owner's RRset back until it equals want (an inline-signing
- * server may serve the change a moment later), at most
+ * Read owner's RRset back from the primary until it equals want (an
+ * inline-signing server may serve the change a moment later), at most
  * ZONE_READBACK_TRIES times.  Returns 1 equal, 0 not (now holds the
  * last read), -1 with a reason.
  */
@@ -71,21 +108,10 @@ read_back(const struct zone_server *srv, const char *owner,
     const struct zone_publish_opts *po, const struct zone_rrset *want,
     struct zone_rrset *now, char *err, size_t errlen)
 {
-	struct timespec gap = { 0, ZONE_READBACK_GAP_MS * 1000000L };
-	int t;
+	struct primary_reader pr = { srv, po };
 
-	for (t = 0; t < ZONE_READBACK_TRIES; t++) {
-		if (t > 0) {
-			zone_rrset_free(now);
-			(void)nanosleep(&gap, NULL);
-		}
-		if (zone_read_rrset(srv, owner, po->key, &po->xfer, now, err,
-		    errlen) == -1)
-			return -1;
-		if (zone_rrset_equal(now, want))
-			return 1;
-	}
-	return 0;
+	return zone_read_back(read_primary, &pr, owner, want,
+	    ZONE_READBACK_TRIES, ZONE_READBACK_GAP_MS, now, err, errlen);
 }
 
 /* A read-back that failed: the update itself was applied; say so. */

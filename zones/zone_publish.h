@@ -9,6 +9,7 @@
 #include "sbuf.h"
 #include "zone_net.h"
 #include "zone_rr.h"
+#include "zone_update.h"
 
 enum zone_publish_mode {
 	ZONE_PUB_ADD,		/* add the records, keep the others */
@@ -43,5 +44,19 @@ struct zone_publish_opts {
 int zone_publish(const struct zone_server *srv, const struct zone_rrlist *recs,
     const struct zone_publish_opts *po, struct sbuf *report, char *err,
     size_t errlen);
+
+/* Reads an owner's RRset into out (cleared first): 0, or -1 with a reason. */
+typedef int (*zone_reader)(void *arg, const char *owner,
+    struct zone_rrset *out, char *err, size_t errlen);
+
+/*
+ * Read owner's RRset back with read until it equals want (a server that
+ * signs inline, or an API in front of a database, may serve a change a
+ * moment after it confirmed it): at most tries reads, gap_ms apart.
+ * 1 equal, 0 not (now holds the last read), -1 with the reader's reason.
+ */
+int zone_read_back(zone_reader read, void *arg, const char *owner,
+    const struct zone_rrset *want, int tries, long gap_ms,
+    struct zone_rrset *now, char *err, size_t errlen);
 
 #endif
